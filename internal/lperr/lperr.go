@@ -40,6 +40,9 @@ var (
 	ErrNoTicketsNeeded = errors.New("livepeer: no payment needed this cycle")
 	// ErrPaymentFailed: the orchestrator rejected a payment, or the signer could not make one.
 	ErrPaymentFailed = errors.New("livepeer: payment failed")
+	// ErrUnauthorized: a remote signer (or another service) refused the credentials sent with
+	// the request (HTTP 401/403). Check the signer headers / API key.
+	ErrUnauthorized = errors.New("livepeer: unauthorized")
 	// ErrClosed: the object was closed.
 	ErrClosed = errors.New("livepeer: closed")
 	// ErrStreamIdle: a stream produced nothing for longer than its idle timeout.

@@ -1,0 +1,98 @@
+package signer
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Orchestrator is one entry of a signer's discovery answer.
+type Orchestrator struct {
+	Address      string   // orchestrator URL
+	Score        float64  // legacy webhook score
+	Capabilities []string // "pipeline/model" keys
+	// Runners is the raw "runners" array (live runners), when present.
+	Runners json.RawMessage
+}
+
+// DiscoverOrchestrators lists the orchestrators the signer knows
+// (GET /discover-orchestrators, only on signers started with
+// -remoteDiscovery), filtered by caps ("pipeline/model", OR-ed; none = all).
+// Order is kept; entries without an address are dropped. Off-chain it
+// returns an *Error wrapping ErrNoSigner. A 404/405 means the signer does
+// not run discovery; 503 ("cache empty") counts as unavailable. A body that
+// is not a JSON list gives a *DecodeError. Safe for concurrent use.
+func (c *Client) DiscoverOrchestrators(ctx context.Context, caps []string) ([]Orchestrator, error) {
+	if c.Offchain() {
+		return nil, &Error{Op: pathDiscover, Kind: ErrNoSigner, Hint: "configure orchestrators or a discovery URL"}
+	}
+	var q url.Values
+	for _, cp := range caps {
+		if cp = strings.TrimSpace(cp); cp != "" {
+			if q == nil {
+				q = url.Values{}
+			}
+			q.Add("caps", cp)
+		}
+	}
+	a, err := c.call(ctx, pathDiscover, http.MethodGet, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	if a.status/100 != 2 {
+		e := classify(pathDiscover, a, false).(*Error)
+		if a.status == http.StatusNotFound || a.status == http.StatusMethodNotAllowed {
+			e.Hint = "the signer does not serve discovery (start it with -remoteDiscovery) or configure a discovery URL"
+		}
+		return nil, e
+	}
+	list, err := DecodeOrchestrators(a.body)
+	if err != nil {
+		return nil, &Error{Op: pathDiscover, Signer: a.signer, Tried: 1, Err: err, Hint: hintBadAnswer}
+	}
+	return list, nil
+}
+
+// DecodeOrchestrators parses a discovery answer: a JSON list of
+// {"address","score","capabilities","runners"}. Elements that are not
+// objects, or have no string address, are skipped; order is kept. A body
+// that is not a list gives a *DecodeError.
+func DecodeOrchestrators(body []byte) ([]Orchestrator, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(body, &items); err != nil {
+		return nil, &DecodeError{Op: pathDiscover, Reason: "not a JSON list", Body: truncBody(body), Err: err}
+	}
+	out := make([]Orchestrator, 0, len(items))
+	for _, it := range items {
+		var e struct {
+			Address      string          `json:"address"`
+			Score        json.RawMessage `json:"score"`
+			Capabilities json.RawMessage `json:"capabilities"`
+			Runners      json.RawMessage `json:"runners"`
+		}
+		if json.Unmarshal(it, &e) != nil {
+			continue
+		}
+		addr := strings.TrimSpace(e.Address)
+		if addr == "" {
+			continue
+		}
+		o := Orchestrator{Address: addr}
+		_ = json.Unmarshal(e.Score, &o.Score) // a missing or odd score is 0
+		var capsList []any
+		if json.Unmarshal(e.Capabilities, &capsList) == nil {
+			for _, v := range capsList {
+				if s, ok := v.(string); ok && s != "" {
+					o.Capabilities = append(o.Capabilities, s)
+				}
+			}
+		}
+		if r := []byte(e.Runners); len(r) > 0 && r[0] == '[' {
+			o.Runners = append(json.RawMessage(nil), r...)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}

@@ -1,0 +1,24 @@
+// Package signer is a client for go-livepeer's remote signer: the HTTP service
+// that holds the payer's Ethereum key and, on request, signs the gateway's
+// GetOrchestrator requests (POST /sign-orchestrator-info), produces
+// probabilistic-micropayment tickets for one orchestrator
+// (POST /generate-live-payment), signs BYOC job headers (POST /sign-byoc-job,
+// a go-livepeer branch feature) and lists orchestrators
+// (GET /discover-orchestrators, when the signer runs with -remoteDiscovery).
+//
+// A Client is built once with New and is safe for concurrent use. It retries
+// only what is safe to retry (connection errors and 429/502/503/504; none of
+// these calls has an on-chain effect until the tickets reach an orchestrator)
+// and fails over between several signer URLs; every result says which signer
+// answered. Several signer URLs must share one signing key: the payment state
+// is signed by the key and verified on the next call.
+//
+// With no signer (New(nil) or Offchain) the Client works the way an off-chain
+// gateway does: no orchestrator-info signature, no tickets, and seg creds that
+// carry only the orchestrator's auth token.
+//
+// Every failure is typed: a *Error wrapping an *APIError (HTTP answers) or a
+// *DecodeError (bad answers), classified by the sentinels re-exported here,
+// so errors.Is(err, signer.ErrInsufficientBalance) tells "out of credit" from
+// errors.Is(err, signer.ErrSignerUnavailable) ("signer down").
+package signer
