@@ -61,7 +61,8 @@ func (c *Client) SignBYOCJob(ctx context.Context, job *BYOCJob) (*BYOCSignature,
 	}
 	if a.status == http.StatusNotFound || a.status == http.StatusMethodNotAllowed {
 		e := classify(pathSignBYOC, a, true).(*Error)
-		e.Kind, e.Hint = ErrBYOCSigningUnsupported, ""
+		e.Kind = ErrBYOCSigningUnsupported
+		e.Hint = "the signer has no /sign-byoc-job endpoint (go-livepeer master lacks it); sign BYOC jobs with a local key or use a signer with BYOC support"
 		return nil, e
 	}
 	if a.status/100 != 2 {

@@ -1,0 +1,79 @@
+package signer
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDiscoverOrchestrators(t *testing.T) {
+	f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
+		w.Write([]byte(`[
+		 {"address":"https://o2:8935","score":1,"capabilities":["live-video-to-video/noop"],"runners":[{"url":"r"}]},
+		 {"address":"","score":1},
+		 {"score":1},
+		 "junk",
+		 {"address":7},
+		 {"address":" https://o1:8935 ","capabilities":[1,"x"]}
+		]`))
+	})
+	c := fastClient(t, []string{f.URL + "/s"})
+	list, err := c.DiscoverOrchestrators(context.Background(), []string{"live-video-to-video/noop", "", "byoc/text-reversal"})
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	assert.Equal(t, "https://o2:8935", list[0].Address)
+	assert.Equal(t, 1.0, list[0].Score)
+	assert.Equal(t, []string{"live-video-to-video/noop"}, list[0].Capabilities)
+	assert.JSONEq(t, `[{"url":"r"}]`, string(list[0].Runners))
+	assert.Equal(t, "https://o1:8935", list[1].Address)
+	assert.Equal(t, []string{"x"}, list[1].Capabilities)
+
+	reqs := f.requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, http.MethodGet, reqs[0].Method)
+	assert.Equal(t, "/s/discover-orchestrators", reqs[0].Path)
+	assert.Equal(t, "caps=live-video-to-video/noop&caps=byoc/text-reversal", reqs[0].RawQuery)
+	assert.Empty(t, reqs[0].Header.Get("Content-Type"))
+}
+
+func TestDiscoverOrchestratorsErrors(t *testing.T) {
+	for _, body := range []string{`{"address":"x"}`, `"x"`, `nope`, `null`} {
+		f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, _ []byte) { w.Write([]byte(body)) })
+		c := fastClient(t, []string{f.URL})
+		_, err := c.DiscoverOrchestrators(context.Background(), nil)
+		var de *DecodeError
+		if body == `null` {
+			// JSON null decodes as an empty list.
+			require.NoError(t, err)
+			continue
+		}
+		require.ErrorAs(t, err, &de, body)
+	}
+	f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, _ []byte) { http.NotFound(w, r) })
+	c := fastClient(t, []string{f.URL})
+	_, err := c.DiscoverOrchestrators(context.Background(), nil)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 404, ae.StatusCode)
+	assert.Contains(t, err.Error(), "-remoteDiscovery")
+
+	_, err = Offchain().DiscoverOrchestrators(context.Background(), nil)
+	require.ErrorIs(t, err, ErrNoSigner)
+}
+
+func TestDecodeOrchestratorsKeepsOrder(t *testing.T) {
+	in := []map[string]any{}
+	for _, a := range []string{"c", "a", "b"} {
+		in = append(in, map[string]any{"address": a})
+	}
+	b, _ := json.Marshal(in)
+	out, err := DecodeOrchestrators(b)
+	require.NoError(t, err)
+	assert.Equal(t, "c", out[0].Address)
+	assert.Equal(t, "a", out[1].Address)
+	assert.Equal(t, "b", out[2].Address)
+}
