@@ -29,7 +29,9 @@ func TestSignBYOCJobWire(t *testing.T) {
 
 func TestSignBYOCJobUnsupported(t *testing.T) {
 	for _, st := range []int{404, 405} {
-		f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, body []byte) { http.Error(w, "404 page not found", st) })
+		f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
+			http.Error(w, "404 page not found", st)
+		})
 		c := fastClient(t, []string{f.URL})
 		_, err := c.SignBYOCJob(context.Background(), &BYOCJob{ID: "j", Capability: "c", TimeoutSeconds: 1})
 		require.ErrorIs(t, err, ErrBYOCSigningUnsupported)
