@@ -50,6 +50,9 @@ type NoOrchestratorError = lperr.NoOrchestratorError
 // Rejection records why one orchestrator was not used.
 type Rejection = lperr.Rejection
 
+// ConfigError names an invalid option. errors.Is(err, ErrInvalidConfig) holds.
+type ConfigError = lperr.ConfigError
+
 // CapabilityError says why a capability string is invalid.
 // errors.Is(err, ErrInvalidCapability) holds.
 type CapabilityError struct {
