@@ -22,13 +22,13 @@ import (
 
 func TestParseAddress(t *testing.T) {
 	good := map[string]string{
-		"127.0.0.1:8935":            "127.0.0.1:8935",
-		" orch.example.com:8935 ":   "orch.example.com:8935",
-		"https://orch.example:8935": "orch.example:8935",
+		"127.0.0.1:8935":             "127.0.0.1:8935",
+		" orch.example.com:8935 ":    "orch.example.com:8935",
+		"https://orch.example:8935":  "orch.example:8935",
 		"HTTPS://orch.example:8935/": "orch.example:8935",
-		"https://orch.example":      "orch.example:443",
-		"[::1]:8935":                "[::1]:8935",
-		"https://[::1]:9":           "[::1]:9",
+		"https://orch.example":       "orch.example:443",
+		"[::1]:8935":                 "[::1]:8935",
+		"https://[::1]:9":            "[::1]:9",
 	}
 	for in, want := range good {
 		got, err := ParseAddress(in)
