@@ -1,0 +1,46 @@
+package livepeertest
+
+import (
+	"net/http"
+	"slices"
+)
+
+// DiscoveryEntry is one element of a go-livepeer /discover-orchestrators answer.
+type DiscoveryEntry struct {
+	Address      string   `json:"address,omitempty"`
+	Score        float32  `json:"score,omitempty"`
+	Capabilities []string `json:"capabilities,omitempty"`
+}
+
+// discoveryHandler serves GET → JSON list of the orchestrators that list() returns,
+// filtered by the repeated ?caps=pipeline/model query (an orchestrator matches if
+// it serves any of them). With no orchestrators at all it answers 503, as
+// go-livepeer does while its cache is empty.
+func discoveryHandler(list func() []DiscoveryEntry) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		all := list()
+		if len(all) == 0 {
+			writeJSONError(w, http.StatusServiceUnavailable, "cache empty")
+			return
+		}
+		var want []string
+		for _, c := range r.URL.Query()["caps"] {
+			if c != "" {
+				want = append(want, c)
+			}
+		}
+		out := make([]DiscoveryEntry, 0, len(all))
+		for _, e := range all {
+			if len(want) == 0 || slices.ContainsFunc(want, func(c string) bool { return slices.Contains(e.Capabilities, c) }) {
+				out = append(out, e)
+			}
+		}
+		writeJSON(w, out)
+	}
+}
+
+// DiscoveryEntry describes o as go-livepeer's remote discovery does: its
+// service URL, the trusted score 1 and its "pipeline/model" capabilities.
+func (o *Orchestrator) DiscoveryEntry() DiscoveryEntry {
+	return DiscoveryEntry{Address: o.URL(), Score: 1, Capabilities: discoveryNames(o.caps)}
+}

@@ -1,0 +1,79 @@
+package livepeertest
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net/http"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/livepeer/livepeer-go/internal/lpnet"
+)
+
+// checkNoLeak fails the test if goroutines started during it are still running at cleanup.
+func checkNoLeak(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		var now int
+		ok := false
+		for i := 0; i < 100; i++ {
+			if now = runtime.NumGoroutine(); now <= before {
+				ok = true
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !ok {
+			buf := make([]byte, 1<<16)
+			t.Errorf("goroutine leak: %d before, %d after\n%s", before, now, buf[:runtime.Stack(buf, true)])
+		}
+	})
+}
+
+// rawClient is a client written from the wire format only (no SDK packages).
+type rawClient struct {
+	t    *testing.T
+	http *http.Client
+}
+
+func newRawClient(t *testing.T) *rawClient {
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &rawClient{t: t, http: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+}
+
+// signOrchInfo calls the signer's POST /sign-orchestrator-info.
+func (c *rawClient) signOrchInfo(signerURL string) (common.Address, []byte) {
+	resp, err := c.http.Post(signerURL+"/sign-orchestrator-info", "application/json", nil)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	require.Equal(c.t, http.StatusOK, resp.StatusCode)
+	var out struct{ Address, Signature string }
+	require.NoError(c.t, json.NewDecoder(resp.Body).Decode(&out))
+	require.True(c.t, common.IsHexAddress(out.Address))
+	require.Equal(c.t, common.HexToAddress(out.Address).Hex(), out.Address, "EIP-55 checksummed")
+	return common.HexToAddress(out.Address), common.FromHex(out.Signature)
+}
+
+// getOrchestrator dials target over TLS (skip verify) and calls GetOrchestrator.
+func getOrchestrator(ctx context.Context, t *testing.T, target string, req *lpnet.OrchestratorRequest) (*lpnet.OrchestratorInfo, error) {
+	cc, err := grpc.NewClient(target, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{InsecureSkipVerify: true})))
+	require.NoError(t, err)
+	defer cc.Close()
+	return lpnet.NewOrchestratorClient(cc).GetOrchestrator(ctx, req)
+}
+
+func readAll(t *testing.T, r io.Reader) []byte {
+	b, err := io.ReadAll(r)
+	require.NoError(t, err)
+	return b
+}

@@ -1,0 +1,174 @@
+package livepeertest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// NetworkConfig configures NewNetwork. The zero value gives three on-chain
+// orchestrators serving DefaultCapabilities, a signer with an unlimited
+// budget, and a discovery endpoint.
+type NetworkConfig struct {
+	// Orchestrators is how many orchestrators to start; 0 means 3.
+	Orchestrators int
+	// Capabilities every orchestrator serves; nil means DefaultCapabilities().
+	Capabilities []CapabilitySpec
+	// Offchain runs without a signer: orchestrators skip signature checks and
+	// quote no price or ticket params (like go-livepeer off-chain) but still
+	// issue and check auth tokens.
+	Offchain bool
+	// SignerBalance is the payer's budget in wei of committed ticket EV; nil is unlimited.
+	SignerBalance *big.Int
+	// SignerMaxPricePerUnit is the signer's configured price ceiling; nil means none.
+	SignerMaxPricePerUnit *big.Rat
+	// Logger receives debug logs from every component; nil discards them.
+	Logger *slog.Logger
+}
+
+// Network is an in-process Livepeer network: orchestrators, a remote signer
+// (unless offchain) and a standalone discovery endpoint, all on 127.0.0.1
+// random ports, sharing one simulated L1 block clock. Safe for concurrent use.
+type Network struct {
+	clock  *BlockClock
+	orchs  []*Orchestrator
+	signer *Signer
+
+	discLn    net.Listener
+	discSrv   *http.Server
+	discURL   string
+	discDone  chan struct{}
+	closeOnce sync.Once
+}
+
+// NewNetwork starts a network. On error nothing is left running.
+func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
+	if cfg.Orchestrators < 0 {
+		return nil, errors.New("livepeertest: NetworkConfig.Orchestrators is negative")
+	}
+	if cfg.Orchestrators == 0 {
+		cfg.Orchestrators = 3
+	}
+	if _, err := parseCapabilities(cfg.Capabilities); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	n := &Network{clock: NewBlockClock(100), discDone: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	for i := 0; i < cfg.Orchestrators; i++ {
+		o, err := NewOrchestrator(OrchestratorConfig{
+			Capabilities: cfg.Capabilities, Offchain: cfg.Offchain, Clock: n.clock,
+			Logger: log.With("orchestrator", i),
+		})
+		if err != nil {
+			return nil, err
+		}
+		n.orchs = append(n.orchs, o)
+	}
+	if !cfg.Offchain {
+		n.signer, err = NewSigner(SignerConfig{
+			Balance: cfg.SignerBalance, MaxPricePerUnit: cfg.SignerMaxPricePerUnit, Clock: n.clock,
+			Orchestrators: n.discoveryEntries, Logger: log.With("component", "signer"),
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	n.discLn, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		close(n.discDone)
+		return nil, err
+	}
+	n.discURL = "http://" + n.discLn.Addr().String() + "/discover-orchestrators"
+	mux := http.NewServeMux()
+	mux.Handle("GET /discover-orchestrators", discoveryHandler(n.discoveryEntries))
+	n.discSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slogToLog(log)}
+	go func() {
+		defer close(n.discDone)
+		_ = n.discSrv.Serve(n.discLn)
+	}()
+	return n, nil
+}
+
+func (n *Network) discoveryEntries() []DiscoveryEntry {
+	out := make([]DiscoveryEntry, 0, len(n.orchs))
+	for _, o := range n.orchs {
+		out = append(out, o.DiscoveryEntry())
+	}
+	return out
+}
+
+// SignerURL returns the signer's "http://127.0.0.1:port", or "" offchain.
+func (n *Network) SignerURL() string {
+	if n.signer == nil {
+		return ""
+	}
+	return n.signer.URL()
+}
+
+// DiscoveryURL returns the standalone discovery endpoint
+// ("http://127.0.0.1:port/discover-orchestrators"): GET answers
+// [{"address","score","capabilities"}] and honours repeated ?caps=pipeline/model (OR).
+func (n *Network) DiscoveryURL() string { return n.discURL }
+
+// OrchestratorAddrs returns each orchestrator's "127.0.0.1:port".
+func (n *Network) OrchestratorAddrs() []string {
+	out := make([]string, len(n.orchs))
+	for i, o := range n.orchs {
+		out[i] = o.Addr()
+	}
+	return out
+}
+
+// Orchestrators returns the orchestrators, in start order.
+func (n *Network) Orchestrators() []*Orchestrator { return append([]*Orchestrator(nil), n.orchs...) }
+
+// Signer returns the remote signer, or nil offchain.
+func (n *Network) Signer() *Signer { return n.signer }
+
+// Clock returns the shared block clock.
+func (n *Network) Clock() *BlockClock { return n.clock }
+
+// AdvanceBlocks moves the shared L1 clock k blocks forward; ticket params
+// expire 40 blocks after they are issued (the signer asks for a refresh one block earlier).
+func (n *Network) AdvanceBlocks(k int64) { n.clock.Advance(k) }
+
+// Token returns the standard-base64 JSON gateway token {"signer","discovery"}
+// (no "signer" offchain) that the Python SDK and this module accept.
+func (n *Network) Token() string {
+	t := map[string]string{"discovery": n.discURL}
+	if n.signer != nil {
+		t["signer"] = n.signer.URL()
+	}
+	b, _ := json.Marshal(t)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// Close stops every component and waits for them; idempotent.
+func (n *Network) Close() {
+	n.closeOnce.Do(func() {
+		if n.discSrv != nil {
+			_ = n.discSrv.Close()
+			<-n.discDone
+		}
+		if n.signer != nil {
+			n.signer.Close()
+		}
+		for _, o := range n.orchs {
+			o.Close()
+		}
+	})
+}
