@@ -1,0 +1,74 @@
+package payment
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/livepeer/livepeer-go/discovery"
+	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go/internal/lpnet"
+)
+
+// NextBYOC buys seconds of compute for the session's BYOC capability. The
+// signer gets the orchestrator info with price_info replaced by the
+// capability's price (wei per second, capabilities_prices entry
+// {capability 37, constraint name}, or price_info itself when the info was
+// requested for that capability), type "" and inPixels = seconds, and
+// manifest id = the capability name (BYOC balances are per sender and
+// capability). go-livepeer's orchestrator requires a balance of at least
+// 60 s × price before it runs a job, and its gateway pays up to 120 s ahead.
+//
+// A price of 0, or an orchestrator without ticket parameters (off-chain),
+// needs no payment: NextBYOC returns an empty Payment without calling the
+// signer. The Payment has no seg creds: BYOC orchestrators take only
+// Livepeer-Payment. Errors are as for Next; seconds < 1 gives a
+// *lperr.ConfigError; an on-chain orchestrator that advertises no price
+// for the capability gives an error wrapping ErrPaymentFailed.
+func (s *Session) NextBYOC(ctx context.Context, seconds int) (*Payment, error) {
+	if seconds < 1 {
+		return nil, &lperr.ConfigError{Field: "seconds", Reason: "must be at least 1"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byocCap == "" {
+		return nil, fmt.Errorf("livepeer: payment: NextBYOC on a session without BYOCCapability: %w", lperr.ErrPaymentFailed)
+	}
+	return s.nextLocked(ctx, int64(seconds))
+}
+
+// BYOCPrice returns the session's BYOC price per second as advertised by
+// the current info, and whether one is known.
+func (s *Session) BYOCPrice() (*discovery.Price, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.info.PriceFor(discovery.Capability{ID: discovery.CapBYOC, Model: s.byocCap})
+}
+
+// byocInfoLocked returns the info to send for a BYOC payment.
+func (s *Session) byocInfoLocked() (pb *lpnet.OrchestratorInfo, free bool, err error) {
+	info := s.info
+	if !info.Onchain() {
+		return nil, true, nil
+	}
+	price, ok := info.PriceFor(discovery.Capability{ID: discovery.CapBYOC, Model: s.byocCap})
+	if !ok {
+		return nil, false, fmt.Errorf("livepeer: payment: orchestrator %s advertises no price for BYOC capability %q: %w", info, s.byocCap, lperr.ErrPaymentFailed)
+	}
+	if price.PricePerUnit <= 0 {
+		return nil, true, nil
+	}
+	ppu := price.PixelsPerUnit
+	if ppu <= 0 {
+		ppu = 1
+	}
+	pb = proto.Clone(info.Proto()).(*lpnet.OrchestratorInfo)
+	pb.PriceInfo = &lpnet.PriceInfo{
+		PricePerUnit:  price.PricePerUnit,
+		PixelsPerUnit: ppu,
+		Capability:    uint32(discovery.CapBYOC),
+		Constraint:    s.byocCap,
+	}
+	return pb, false, nil
+}
