@@ -299,8 +299,9 @@ func (s *Segmenter) writeVideoLocked(ctx context.Context, pts, dts int64, nalus 
 		s.failSegmentLocked(err)
 		return nil
 	}
-	s.stats.VideoFrames++
-	s.flushLocked()
+	if s.flushLocked() {
+		s.stats.VideoFrames++
+	}
 	return nil
 }
 
@@ -331,8 +332,9 @@ func (s *Segmenter) writeAudioLocked(ctx context.Context, pts int64, frame []byt
 		s.failSegmentLocked(err)
 		return nil
 	}
-	s.stats.AudioFrames++
-	s.flushLocked()
+	if s.flushLocked() {
+		s.stats.AudioFrames++
+	}
 	return nil
 }
 
@@ -382,10 +384,14 @@ func (s *Segmenter) cutLocked(ctx context.Context, dts int64, key bool) error {
 	return nil
 }
 
-func (s *Segmenter) flushLocked() {
+// flushLocked pushes the muxed access unit into the segment; false means the
+// segment failed.
+func (s *Segmenter) flushLocked() bool {
 	if err := s.bw.Flush(); err != nil {
 		s.failSegmentLocked(err)
+		return false
 	}
+	return true
 }
 
 func (s *Segmenter) failSegmentLocked(err error) {
