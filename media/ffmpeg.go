@@ -210,7 +210,8 @@ type FilterOptions struct {
 // FilterArgs returns the ffmpeg arguments [StartFilter] runs.
 func FilterArgs(o FilterOptions) []string {
 	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error",
-		"-fflags", "nobuffer", "-flags", "low_delay", "-probesize", "32768", "-analyzeduration", "0",
+		// Not -fflags nobuffer: it discards the packets read while probing (the first GOP).
+		"-flags", "low_delay", "-probesize", "500000", "-analyzeduration", "1000000",
 		"-f", "mpegts", "-i", "pipe:0", "-map", "0:v:0"}
 	if o.DropAudio {
 		args = append(args, "-an")
@@ -242,7 +243,8 @@ func FilterArgs(o FilterOptions) []string {
 // Process.Read). Keyframes follow the input's (-force_key_frames source)
 // unless Encode.KeyframeInterval is set, so output GOPs line up with input
 // segments. One long-lived process keeps latency low (no per-segment start-up,
-// x264 zerolatency, no B-frames, small probe, packets flushed as muxed);
+// x264 zerolatency, no B-frames, probing ends as soon as every track's
+// parameters are known, packets flushed as muxed);
 // segment boundaries are restored by [Resegment] on the output.
 func StartFilter(ctx context.Context, o FilterOptions) (*Process, error) {
 	return startProcess(ctx, o.FFmpeg, "ffmpeg", FilterArgs(o), true)
