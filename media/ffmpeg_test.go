@@ -269,7 +269,9 @@ func TestStartFileAndCamera(t *testing.T) {
 	// A missing file or camera: EOF on read, a *ProcessError from Wait.
 	for _, p := range []func() (*Process, error){
 		func() (*Process, error) { return StartFile(ctx, "testdata/missing.mp4", FileOptions{}) },
-		func() (*Process, error) { return StartCamera(ctx, "/dev/video-missing", CameraOptions{Width: 640, Height: 480, FPS: 30}) },
+		func() (*Process, error) {
+			return StartCamera(ctx, "/dev/video-missing", CameraOptions{Width: 640, Height: 480, FPS: 30})
+		},
 	} {
 		proc, err := p()
 		require.NoError(t, err)
