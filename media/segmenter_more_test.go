@@ -1,0 +1,103 @@
+package media
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestSegmenterStreamsWithinGOP(t *testing.T) {
+	in, _ := testdataPackets(t)
+	video := filterCodec(in, CodecH264)
+	sink := &BufferSink{}
+	seg, err := NewSegmenter(sink, SegmenterOptions{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	sizes := []int{}
+	for _, p := range video[:5] {
+		require.NoError(t, seg.WritePacket(ctx, p))
+		segs := sink.Segments()
+		require.Len(t, segs, 1)
+		sizes = append(sizes, len(segs[0]))
+	}
+	require.Zero(t, sink.Closed(), "segment still open")
+	for i := 1; i < len(sizes); i++ {
+		require.Greater(t, sizes[i], sizes[i-1], "each access unit reaches the sink at once")
+	}
+	require.Equal(t, int64(sizes[4]), seg.Stats().Bytes)
+	require.NoError(t, seg.Close())
+}
+
+func TestSegmenterMinWallClock(t *testing.T) {
+	in, _ := testdataPackets(t)
+	video := filterCodec(in, CodecH264)
+	sink := &BufferSink{}
+	// Media minimum off; a wall-clock minimum no burst can reach.
+	seg, err := NewSegmenter(sink, SegmenterOptions{MinSegmentDuration: -1, MinSegmentWallClock: time.Hour})
+	require.NoError(t, err)
+	for _, p := range video {
+		require.NoError(t, seg.WritePacket(context.Background(), p))
+	}
+	require.NoError(t, seg.Close())
+	require.Len(t, sink.Segments(), 1, "a burst of 3 GOPs stays in one segment")
+}
+
+func TestSegmenterAudioOnly(t *testing.T) {
+	in, audio := testdataPackets(t)
+	aac := filterCodec(in, CodecAAC)
+	sink := &BufferSink{}
+	seg, err := NewSegmenter(sink, SegmenterOptions{AudioOnly: true, Audio: audio})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.ErrorIs(t, seg.WritePacket(ctx, filterCodec(in, CodecH264)[0]), ErrUnsupportedCodec)
+	for _, p := range aac {
+		require.NoError(t, seg.WriteAAC(ctx, p.PTS, p.Data))
+	}
+	require.NoError(t, seg.Close())
+	segs := sink.Segments()
+	require.Equal(t, 4, len(segs), "cut every MinSegmentDuration (3.03 s of audio)")
+	var out []Packet
+	for _, s := range segs {
+		pk, d := readAll(t, s)
+		require.False(t, d.HasVideo())
+		require.Equal(t, *audio, *d.Audio())
+		out = append(out, pk...)
+	}
+	require.Equal(t, len(aac), len(out))
+	for i := range aac {
+		require.Equal(t, aac[i].PTS, out[i].PTS)
+		require.Equal(t, aac[i].Data, out[i].Data)
+	}
+}
+
+// Timestamps starting at zero (the common case for an encoder in a Go
+// program) give a stream ffprobe reads cleanly.
+func TestSegmenterZeroBasedTimestampsProbeClean(t *testing.T) {
+	needFFmpeg(t)
+	in, audio := testdataPackets(t)
+	base := in[0].DTS
+	sink := &BufferSink{}
+	seg, err := NewSegmenter(sink, SegmenterOptions{Audio: audio})
+	require.NoError(t, err)
+	for _, p := range in {
+		p.PTS -= base
+		p.DTS -= base
+		if p.PTS < 0 {
+			continue
+		}
+		require.NoError(t, seg.WritePacket(context.Background(), p))
+	}
+	require.NoError(t, seg.Close())
+	for i, s := range sink.Segments() {
+		info := probe(t, s)
+		require.Empty(t, info.Errors, "segment %d", i)
+		require.Equal(t, 30, info.Video().Frames)
+	}
+	info := probe(t, bytes.Join(sink.Segments(), nil))
+	require.Empty(t, info.Errors)
+	require.Equal(t, 90, info.Video().Frames)
+	require.InDelta(t, 0, info.Video().StartTime, 0.001)
+}
