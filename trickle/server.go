@@ -1,0 +1,268 @@
+package trickle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ServerConfig configures a Server. The zero value is usable.
+type ServerConfig struct {
+	// BasePath prefixes every route; it must start and end with "/"
+	// (default "/"). go-livepeer's orchestrator uses "/ai/trickle/".
+	BasePath string
+	// Autocreate lets a POST to an unknown channel create it (POST B{name}
+	// or POST B{name}/{seq}). Off by default, as on an orchestrator, where
+	// channels are created with CreateChannel.
+	Autocreate bool
+	// IdleTimeout closes and removes channels with no new segment for this
+	// long (default 5 min). Channels whose name starts with "_" are never
+	// swept.
+	IdleTimeout time.Duration
+	// SweepInterval is how often idle channels are looked for (default
+	// 1 min, or IdleTimeout/2 when that is shorter).
+	SweepInterval time.Duration
+	// KeepaliveInterval is how often an idle preconnected POST gets a
+	// "100 Continue" informational response (default 10 s, as go-livepeer).
+	KeepaliveInterval time.Duration
+	// Logger receives debug logs; default discards.
+	Logger *slog.Logger
+}
+
+// Server is an http.Handler serving trickle channels with go-livepeer's
+// semantics (see the package documentation of go-livepeer trickle/):
+//
+//	POST   B{name}        create (only with Autocreate; mime from Expect-Content)
+//	GET    B{name}/next   next write seq in Lp-Trickle-Latest and the body
+//	GET    B{name}/{seq}  subscribe (-1 next write, -2 current write)
+//	POST   B{name}/{seq}  publish (-1 next write)
+//	DELETE B{name}/{seq}  close one segment
+//	DELETE B{name}        close and remove the channel
+//
+// Divergences from go-livepeer: sequence numbers below -2 (or -1 on DELETE
+// and -2 on POST) get 400 instead of crashing the handler; waiting GETs end
+// when the client goes away or the Server closes; there is no changefeed.
+// All methods are safe for concurrent use.
+type Server struct {
+	cfg    ServerConfig
+	log    *slog.Logger
+	mux    *http.ServeMux
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	channels map[string]*srvChannel
+
+	closeOnce sync.Once
+	sweepDone chan struct{}
+}
+
+// NewServer returns a Server and starts its idle-channel sweeper; call Close
+// to stop it. It panics on nothing: an invalid BasePath is normalised.
+func NewServer(cfg ServerConfig) *Server {
+	if cfg.BasePath == "" {
+		cfg.BasePath = "/"
+	}
+	if !strings.HasPrefix(cfg.BasePath, "/") {
+		cfg.BasePath = "/" + cfg.BasePath
+	}
+	if !strings.HasSuffix(cfg.BasePath, "/") {
+		cfg.BasePath += "/"
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 5 * time.Minute
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = min(time.Minute, max(cfg.IdleTimeout/2, time.Millisecond))
+	}
+	if cfg.KeepaliveInterval <= 0 {
+		cfg.KeepaliveInterval = 10 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), channels: map[string]*srvChannel{}, sweepDone: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	b := cfg.BasePath
+	s.mux.HandleFunc("POST "+b+"{name}", s.handleCreate)
+	s.mux.HandleFunc("GET "+b+"{name}/next", s.handleNext)
+	s.mux.HandleFunc("GET "+b+"{name}/{seq}", s.handleGet)
+	s.mux.HandleFunc("POST "+b+"{name}/{seq}", s.handlePost)
+	s.mux.HandleFunc("DELETE "+b+"{name}/{seq}", s.handleDeleteSeq)
+	s.mux.HandleFunc("DELETE "+b+"{name}", s.handleDelete)
+	go s.sweep()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// BasePath returns the normalised base path routes live under.
+func (s *Server) BasePath() string { return s.cfg.BasePath }
+
+// CreateChannel creates a channel (a no-op if it already exists). It fails
+// with ErrClosed after Close, or an error for an invalid name.
+func (s *Server) CreateChannel(name, mime string) error {
+	if name == "" || strings.Contains(name, "/") {
+		return fmt.Errorf("trickle: invalid channel name %q", name)
+	}
+	if s.getOrCreate(name, mime, true) == nil {
+		return ErrClosed
+	}
+	return nil
+}
+
+// CloseChannel closes a channel, ending its subscribers and preconnected
+// publishers, and removes it. It returns ErrStreamNotFound for an unknown
+// channel.
+func (s *Server) CloseChannel(name string) error {
+	s.mu.Lock()
+	c := s.channels[name]
+	delete(s.channels, name)
+	s.mu.Unlock()
+	if c == nil {
+		return ErrStreamNotFound
+	}
+	c.close()
+	s.log.Debug("trickle: channel closed", "channel", name)
+	return nil
+}
+
+// Channels returns the names of the open channels, in no particular order.
+func (s *Server) Channels() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.channels))
+	for n := range s.channels {
+		out = append(out, n)
+	}
+	return out
+}
+
+// Close stops the sweeper, closes every channel and ends every waiting
+// request (they return at once). It is idempotent and waits for the sweeper.
+// Connections belong to the http.Server serving this handler.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		<-s.sweepDone
+		s.mu.Lock()
+		chs := s.channels
+		s.channels = map[string]*srvChannel{}
+		s.mu.Unlock()
+		for _, c := range chs {
+			c.close()
+		}
+	})
+	return nil
+}
+
+func (s *Server) sweep() {
+	defer close(s.sweepDone)
+	t := time.NewTicker(s.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		var idle []string
+		now := time.Now()
+		for name, c := range s.channels {
+			if strings.HasPrefix(name, "_") {
+				continue
+			}
+			c.mu.Lock()
+			if now.Sub(c.writeTime) > s.cfg.IdleTimeout {
+				idle = append(idle, name)
+			}
+			c.mu.Unlock()
+		}
+		s.mu.Unlock()
+		for _, n := range idle {
+			if s.CloseChannel(n) == nil {
+				s.log.Debug("trickle: idle channel swept", "channel", n)
+			}
+		}
+	}
+}
+
+func (s *Server) getChannel(name string) *srvChannel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.channels[name]
+}
+
+func (s *Server) getOrCreate(name, mime string, force bool) *srvChannel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return nil
+	}
+	c := s.channels[name]
+	if c == nil && (force || s.cfg.Autocreate) {
+		c = &srvChannel{name: name, mime: mime, writeTime: time.Now()}
+		s.channels[name] = c
+		s.log.Debug("trickle: channel created", "channel", name)
+	}
+	return c
+}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
+	if s.getOrCreate(r.PathValue("name"), r.Header.Get(HeaderExpect), false) == nil {
+		http.Error(w, "Stream not found", http.StatusNotFound)
+	}
+}
+
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
+	if err := s.CloseChannel(r.PathValue("name")); err != nil {
+		http.Error(w, "Invalid stream", http.StatusBadRequest)
+	}
+}
+
+func (s *Server) handleDeleteSeq(w http.ResponseWriter, r *http.Request) {
+	c := s.getChannel(r.PathValue("name"))
+	if c == nil {
+		http.Error(w, "Stream not found", http.StatusNotFound)
+		return
+	}
+	seq, ok := ParseSeq(r.PathValue("seq"))
+	if !ok || seq < 0 {
+		http.Error(w, "Invalid idx", http.StatusBadRequest)
+		return
+	}
+	seg := c.lookup(seq)
+	if seg == nil {
+		http.Error(w, "Nonexistent segment", http.StatusBadRequest)
+		return
+	}
+	seg.close()
+}
+
+func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
+	c := s.getChannel(r.PathValue("name"))
+	if c == nil {
+		http.Error(w, "Stream not found", http.StatusNotFound)
+		return
+	}
+	next, closed := c.state()
+	v := strconv.Itoa(next)
+	w.Header().Set(HeaderLatest, v)
+	if closed {
+		w.Header().Set(HeaderClosed, ClosedValue)
+	}
+	_, _ = w.Write([]byte(v))
+}
+
+// errEarlyEnd tells handlePost that the wait for the first byte ended
+// because the segment, the channel or the server closed.
+var errEarlyEnd = errors.New("segment closed before first byte")

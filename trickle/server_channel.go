@@ -1,0 +1,112 @@
+package trickle
+
+import (
+	"sync"
+	"time"
+)
+
+// maxSegmentsPerChannel is the ring size, as in go-livepeer.
+const maxSegmentsPerChannel = 5
+
+// srvChannel is one channel of the Server.
+type srvChannel struct {
+	name      string
+	mime      string
+	mu        sync.Mutex
+	segments  [maxSegmentsPerChannel]*srvSegment
+	nextWrite int
+	writeTime time.Time
+	closed    bool
+}
+
+func (c *srvChannel) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, s := range c.segments {
+		s.close()
+		c.segments[i] = nil
+	}
+	c.closed = true
+}
+
+// getForWrite returns the segment to publish seq into (seq=-1 is the next
+// write), creating it and overwriting an older one in its ring slot.
+func (c *srvChannel) getForWrite(seq int) *srvSegment {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if seq == SeqLive {
+		seq = c.nextWrite
+	}
+	pos := seq % maxSegmentsPerChannel
+	if s := c.segments[pos]; s != nil {
+		if s.seq == seq {
+			return s
+		}
+		s.close()
+	}
+	s := newSrvSegment(seq)
+	c.segments[pos] = s
+	return s
+}
+
+// resetBefore closes every segment older than seq (Lp-Trickle-Reset).
+func (c *srvChannel) resetBefore(seq int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.segments {
+		if s != nil && s.seq < seq {
+			s.close()
+		}
+	}
+}
+
+// started records that seq received its first byte (or ended empty).
+func (c *srvChannel) started(seq int) (closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nextWrite = seq + 1
+	c.writeTime = time.Now()
+	return c.closed
+}
+
+// getForRead resolves seq (-1 next write, -2 current write) and returns the
+// segment if it exists, pre-creating it when the reader is just ahead of the
+// write head, as go-livepeer does.
+func (c *srvChannel) getForRead(seq int) (seg *srvSegment, resolved, latest int, closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch seq {
+	case SeqLive:
+		seq = c.nextWrite
+	case SeqCurrent:
+		seq = max(c.nextWrite-1, 0)
+	}
+	pos := seq % maxSegmentsPerChannel
+	s := c.segments[pos]
+	exists := s != nil && s.seq == seq
+	if !exists && !c.closed && (seq == c.nextWrite || (c.nextWrite == 0 && seq == 1)) {
+		s = newSrvSegment(seq)
+		c.segments[pos] = s
+		exists = true
+	}
+	if !exists {
+		s = nil
+	}
+	return s, seq, c.nextWrite, c.closed
+}
+
+func (c *srvChannel) state() (next int, closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nextWrite, c.closed
+}
+
+func (c *srvChannel) lookup(seq int) *srvSegment {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.segments[seq%maxSegmentsPerChannel]
+	if s == nil || s.seq != seq {
+		return nil
+	}
+	return s
+}
