@@ -1,9 +1,11 @@
 package livepeertest
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"google.golang.org/protobuf/proto"
 	"io"
 	"net/http"
 	"runtime"
@@ -76,4 +78,57 @@ func readAll(t *testing.T, r io.Reader) []byte {
 	b, err := io.ReadAll(r)
 	require.NoError(t, err)
 	return b
+}
+
+// payReq is the JSON a gateway sends to /generate-live-payment.
+type payReq struct {
+	Orchestrator []byte          `json:"orchestrator"`
+	State        json.RawMessage `json:"state,omitempty"`
+	ManifestID   string          `json:"ManifestID,omitempty"`
+	Type         string          `json:"type"`
+	InPixels     int64           `json:"inPixels,omitempty"`
+}
+
+type payResp struct {
+	Payment  string          `json:"payment"`
+	SegCreds string          `json:"segCreds"`
+	State    json.RawMessage `json:"state"`
+}
+
+// generatePayment posts to the signer; it returns the status, the decoded answer
+// on 200 and the raw body otherwise.
+func (c *rawClient) generatePayment(signerURL string, info *lpnet.OrchestratorInfo, state json.RawMessage, manifestID, typ string) (int, payResp, *http.Response, []byte) {
+	ob, err := proto.Marshal(info)
+	require.NoError(c.t, err)
+	body, err := json.Marshal(payReq{Orchestrator: ob, State: state, ManifestID: manifestID, Type: typ})
+	require.NoError(c.t, err)
+	resp, err := c.http.Post(signerURL+"/generate-live-payment", "application/json", bytes.NewReader(body))
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	raw := readAll(c.t, resp.Body)
+	var out payResp
+	if resp.StatusCode == http.StatusOK {
+		require.NoError(c.t, json.Unmarshal(raw, &out))
+	} else {
+		require.Equal(c.t, "application/json", resp.Header.Get("Content-Type"))
+	}
+	return resp.StatusCode, out, resp, raw
+}
+
+// postPayment sends POST {orch}/payment with the two headers; on 200 it decodes PaymentResult.
+func (c *rawClient) postPayment(orchURL, payment, seg string) (int, *lpnet.PaymentResult, string) {
+	req, err := http.NewRequest(http.MethodPost, orchURL+"/payment", nil)
+	require.NoError(c.t, err)
+	req.Header.Set("Livepeer-Payment", payment)
+	req.Header.Set("Livepeer-Segment", seg)
+	resp, err := c.http.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	raw := readAll(c.t, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, nil, string(raw)
+	}
+	var res lpnet.PaymentResult
+	require.NoError(c.t, proto.Unmarshal(raw, &res))
+	return resp.StatusCode, &res, ""
 }
