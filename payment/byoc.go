@@ -12,10 +12,12 @@ import (
 )
 
 // NextBYOC buys seconds of compute for the session's BYOC capability. The
-// signer gets the orchestrator info with price_info replaced by the
-// capability's price (wei per second, capabilities_prices entry
+// signer gets the orchestrator info priced for the capability (wei per
+// second): as it is when built with BYOCInfo (the job token's price and
+// ticket parameters, which go-livepeer orchestrators require), otherwise
+// with price_info replaced by the advertised capabilities_prices entry
 // {capability 37, constraint name}, or price_info itself when the info was
-// requested for that capability), type "" and inPixels = seconds, and
+// requested for that capability. It is sent with type "" and inPixels = seconds, and
 // manifest id = the capability name (BYOC balances are per sender and
 // capability). go-livepeer's orchestrator requires a balance of at least
 // 60 s × price before it runs a job, and its gateway pays up to 120 s ahead.
@@ -46,11 +48,52 @@ func (s *Session) BYOCPrice() (*discovery.Price, bool) {
 	return s.info.PriceFor(discovery.Capability{ID: discovery.CapBYOC, Model: s.byocCap})
 }
 
-// byocInfoLocked returns the info to send for a BYOC payment.
+// BYOCInfo returns a copy of info whose price_info and ticket_params are a
+// BYOC job token's (GET {orchestrator}/process/token: JobToken.price and
+// JobToken.ticket_params). go-livepeer binds ticket parameters to the price
+// they were issued for (recipientRandHash covers it), so tickets for a BYOC
+// capability are only accepted when made with the job token's parameters,
+// not with GetOrchestrator's. A BYOC Session whose info (and Refresh
+// results) come from BYOCInfo pays with exactly these terms. A nil price
+// counts as 0 (free); nil ticket params mark the orchestrator off-chain.
+func BYOCInfo(info *discovery.Info, capability string, price *lpnet.PriceInfo, ticketParams *lpnet.TicketParams) *discovery.Info {
+	var pb *lpnet.OrchestratorInfo
+	if info != nil && info.Proto() != nil {
+		pb = proto.Clone(info.Proto()).(*lpnet.OrchestratorInfo)
+	} else {
+		pb = &lpnet.OrchestratorInfo{}
+	}
+	pi := &lpnet.PriceInfo{PixelsPerUnit: 1, Capability: uint32(discovery.CapBYOC), Constraint: capability}
+	if price != nil {
+		pi.PricePerUnit = price.GetPricePerUnit()
+		if price.GetPixelsPerUnit() > 0 {
+			pi.PixelsPerUnit = price.GetPixelsPerUnit()
+		}
+	}
+	pb.PriceInfo = pi
+	pb.TicketParams = nil
+	if ticketParams != nil {
+		pb.TicketParams = proto.Clone(ticketParams).(*lpnet.TicketParams)
+	}
+	addr := ""
+	if info != nil {
+		addr = info.Addr
+	}
+	out := discovery.NewInfo(addr, pb)
+	out.Requested = &discovery.Capability{ID: discovery.CapBYOC, Model: capability}
+	return out
+}
+
+// byocInfoLocked returns the info to send for a BYOC payment: the info as
+// it is when its price_info is already the capability's (BYOCInfo), else the
+// info with price_info replaced by the advertised capability price.
 func (s *Session) byocInfoLocked() (pb *lpnet.OrchestratorInfo, free bool, err error) {
 	info := s.info
 	if !info.Onchain() {
 		return nil, true, nil
+	}
+	if pi := info.Proto().GetPriceInfo(); pi.GetCapability() == uint32(discovery.CapBYOC) && pi.GetConstraint() == s.byocCap {
+		return info.Proto(), pi.GetPricePerUnit() <= 0, nil
 	}
 	price, ok := info.PriceFor(discovery.Capability{ID: discovery.CapBYOC, Model: s.byocCap})
 	if !ok {
