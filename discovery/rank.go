@@ -13,7 +13,10 @@ import (
 // An answer is rejected when it has no transcoder URI
 // (ErrOrchestratorUnavailable), does not advertise want
 // (ErrCapabilityNotOffered; see Info.HasCapability) or prices want above
-// maxPrice (ErrPriceExceeded). The rest are ordered cheapest first (price of
+// maxPrice (ErrPriceExceeded). One exception: for a BYOC capability, an
+// off-chain orchestrator that sends no capabilities_prices at all cannot
+// say what it serves, so it is kept (last among equals by price); the BYOC
+// job token request (/process/token) decides. The rest are ordered cheapest first (price of
 // want as Info.PriceFor gives it, or the base price without want; an unknown
 // price, as off-chain orchestrators send, counts as zero and is never above
 // the ceiling), then fastest GetOrchestrator answer first, then input order.
@@ -34,7 +37,8 @@ func Rank(infos []*Info, want *Capability, maxPrice *big.Rat) (ranked []*Info, r
 				Err: fmt.Errorf("%w: no transcoder URI in its answer", ErrOrchestratorUnavailable)})
 			continue
 		}
-		if want != nil && !in.HasCapability(*want) {
+		unknownBYOC := want != nil && want.IsBYOC() && len(in.CapabilityPrices) == 0 && !in.Onchain()
+		if want != nil && !unknownBYOC && !in.HasCapability(*want) {
 			rejections = append(rejections, Rejection{Orchestrator: in.Addr,
 				Err: fmt.Errorf("%w: %s", ErrCapabilityNotOffered, want)})
 			continue

@@ -59,9 +59,11 @@ func TestRank(t *testing.T) {
 	b1 := infoAt("h:1", &lpnet.OrchestratorInfo{CapabilitiesPrices: []*lpnet.PriceInfo{{Capability: 37, Constraint: "echo", PricePerUnit: 9, PixelsPerUnit: 1}}}, 0, byoc)
 	b2 := infoAt("i:1", &lpnet.OrchestratorInfo{CapabilitiesPrices: []*lpnet.PriceInfo{{Capability: 37, Constraint: "echo", PricePerUnit: 3, PixelsPerUnit: 1}}}, 0, byoc)
 	b3 := infoAt("j:1", &lpnet.OrchestratorInfo{CapabilitiesPrices: []*lpnet.PriceInfo{{Capability: 37, Constraint: "other", PricePerUnit: 1, PixelsPerUnit: 1}}}, 0, byoc)
-	ranked, rej = Rank([]*Info{b1, b2, b3}, byoc, big.NewRat(5, 1))
-	require.Equal(t, []*Info{b2}, ranked)
-	require.Len(t, rej, 2)
+	b4 := infoAt("k:1", &lpnet.OrchestratorInfo{}, 0, byoc) // off-chain, no prices: cannot tell
+	b5 := infoAt("l:1", &lpnet.OrchestratorInfo{TicketParams: &lpnet.TicketParams{}}, 0, byoc)
+	ranked, rej = Rank([]*Info{b1, b2, b3, b4, b5}, byoc, big.NewRat(5, 1))
+	require.Equal(t, []*Info{b4, b2}, ranked)
+	require.Len(t, rej, 3)
 }
 
 func TestSelector(t *testing.T) {

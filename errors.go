@@ -1,0 +1,79 @@
+package livepeer
+
+import (
+	"github.com/livepeer/livepeer-go/discovery"
+	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go/signer"
+)
+
+// Sentinel errors. Compare with errors.Is: every error this package returns
+// wraps its cause with %w, so errors.Is(err, ErrNoOrchestrator) and also
+// errors.Is(err, context.Canceled) / context.DeadlineExceeded (the caller's
+// own cancellation) work on any returned error. The same values are used by
+// the sub-packages (discovery, signer, payment), so their errors match too.
+var (
+	// ErrInvalidConfig: a Config field is invalid (a *ConfigError names it).
+	ErrInvalidConfig = lperr.ErrInvalidConfig
+	// ErrInvalidToken: the gateway token is malformed (a *TokenError says why).
+	ErrInvalidToken = lperr.ErrInvalidToken
+	// ErrNoOrchestrator: no orchestrator can serve the request; the
+	// *NoOrchestratorError lists every rejection.
+	ErrNoOrchestrator = lperr.ErrNoOrchestrator
+	// ErrOrchestratorUnavailable: an orchestrator could not be reached, timed out or failed.
+	ErrOrchestratorUnavailable = lperr.ErrOrchestratorUnavailable
+	// ErrSignerUnavailable: no remote signer could be reached, or all answered 5xx.
+	ErrSignerUnavailable = lperr.ErrSignerUnavailable
+	// ErrInsufficientBalance: the payer is out of credit; retrying will not help.
+	ErrInsufficientBalance = lperr.ErrInsufficientBalance
+	// ErrPaymentRequired is the same error as ErrInsufficientBalance.
+	ErrPaymentRequired = lperr.ErrPaymentRequired
+	// ErrPriceExceeded: the orchestrator's price is above the ceiling (Config.MaxPrice or the signer's).
+	ErrPriceExceeded = lperr.ErrPriceExceeded
+	// ErrRefreshSession: the signer asked for fresh orchestrator info and refreshing failed.
+	ErrRefreshSession = lperr.ErrRefreshSession
+	// ErrNoTicketsNeeded: the balance already covers this payment cycle (not a failure).
+	ErrNoTicketsNeeded = lperr.ErrNoTicketsNeeded
+	// ErrPaymentFailed: a payment was refused or could not be made.
+	ErrPaymentFailed = lperr.ErrPaymentFailed
+	// ErrUnauthorized: a signer or discovery endpoint refused the credentials (401/403).
+	ErrUnauthorized = lperr.ErrUnauthorized
+	// ErrClosed: the Gateway (or session) was closed.
+	ErrClosed = lperr.ErrClosed
+	// ErrStreamIdle: a stream produced nothing for longer than its idle timeout.
+	ErrStreamIdle = lperr.ErrStreamIdle
+	// ErrJobFailed: the job reached the worker and the worker reported a failure.
+	ErrJobFailed = lperr.ErrJobFailed
+
+	// ErrInvalidCapability: a capability string could not be parsed.
+	ErrInvalidCapability = discovery.ErrInvalidCapability
+	// ErrInvalidAddress: an orchestrator address is not host:port or https://host:port.
+	ErrInvalidAddress = discovery.ErrInvalidAddress
+	// ErrCapabilityNotOffered: an orchestrator does not advertise the capability or model.
+	ErrCapabilityNotOffered = discovery.ErrCapabilityNotOffered
+	// ErrDiscoveryUnavailable: the discovery endpoint could not be reached or answered 5xx.
+	ErrDiscoveryUnavailable = discovery.ErrDiscoveryUnavailable
+)
+
+// Error types. Use errors.As to read their fields.
+type (
+	// APIError is an HTTP error answer (status, message, bounded body).
+	APIError = lperr.APIError
+	// ConfigError names an invalid Config field. errors.Is(err, ErrInvalidConfig) holds.
+	ConfigError = lperr.ConfigError
+	// TokenError names the malformed token field. errors.Is(err, ErrInvalidToken) holds.
+	TokenError = lperr.TokenError
+	// NoOrchestratorError lists every orchestrator tried and why it was not
+	// used. errors.Is(err, ErrNoOrchestrator) holds, and errors.Is / As
+	// also reach the rejection causes.
+	NoOrchestratorError = lperr.NoOrchestratorError
+	// Rejection records why one orchestrator was not used.
+	Rejection = lperr.Rejection
+	// CapabilityError says why a capability string is invalid.
+	CapabilityError = discovery.CapabilityError
+	// AddressError says why an orchestrator address is invalid.
+	AddressError = discovery.AddressError
+	// RPCError is a failed GetOrchestrator call (gRPC code and message).
+	RPCError = discovery.RPCError
+	// SignerError is a failed remote-signer call (which signer, what to do).
+	SignerError = signer.Error
+)

@@ -1,0 +1,163 @@
+package livepeer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/livepeer/livepeer-go/discovery"
+	"github.com/livepeer/livepeer-go/payment"
+	"github.com/livepeer/livepeer-go/signer"
+)
+
+// Gateway is a configured connection to the Livepeer network: where to find
+// orchestrators, which remote signer pays them, and how to talk to both.
+// Build it once with NewGateway and share it: it is immutable and safe for
+// concurrent use. Close releases its connections.
+type Gateway struct {
+	set    *settings
+	signer *signer.Client
+	disc   *discovery.Client
+	source discovery.Source
+
+	closeOnce sync.Once
+	closed    atomic.Bool
+}
+
+// NewGateway validates cfg, applies its token and defaults, and returns a
+// Gateway. Nothing is contacted yet. An invalid field gives a *ConfigError
+// naming it (errors.Is(err, ErrInvalidConfig)); a malformed token gives a
+// *TokenError (errors.Is(err, ErrInvalidToken)).
+func NewGateway(cfg Config) (*Gateway, error) {
+	s, err := resolve(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{set: s}
+	retries := s.maxRetries
+	if retries < 0 {
+		retries = 0
+	}
+	sopts := []signer.Option{
+		signer.WithHeaderMap(s.signerHeaders),
+		signer.WithLogger(s.log),
+		signer.WithTimeout(s.requestTimeout),
+		signer.WithRetry(retries, signer.DefaultRetryWaitMin, signer.DefaultRetryWaitMax),
+	}
+	if s.httpClient != nil {
+		sopts = append(sopts, signer.WithHTTPClient(s.httpClient))
+	}
+	if g.signer, err = signer.New(s.signerURLs, sopts...); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(s.orchestrators) > 0:
+		g.source = discovery.List(s.orchestrators)
+	case s.discoveryURL != "":
+		g.source, err = discovery.NewEndpoint(s.discoveryField, s.discoveryURL, discovery.EndpointOptions{
+			Headers:    s.discoveryHeaders,
+			HTTPClient: s.httpClient,
+			Timeout:    s.requestTimeout,
+			MaxRetries: s.maxRetries,
+			Logger:     s.log,
+		})
+		if err != nil {
+			return nil, err
+		}
+	default:
+		g.source = discovery.FromSigner(g.signer)
+	}
+	g.disc, err = discovery.NewClient(discovery.ClientOptions{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Signer returns the remote-signer client (an off-chain client when no
+// signer is configured). It is safe for concurrent use.
+func (g *Gateway) Signer() *signer.Client { return g.signer }
+
+// Discovery returns the GetOrchestrator client the Gateway uses (its
+// connections are the Gateway's: do not Close it, Close the Gateway).
+func (g *Gateway) Discovery() *discovery.Client { return g.disc }
+
+// Source returns where the Gateway finds orchestrators.
+func (g *Gateway) Source() discovery.Source { return g.source }
+
+// Logger returns the Gateway's logger (silent by default).
+func (g *Gateway) Logger() *slog.Logger { return g.set.log }
+
+// HTTPClient returns the caller's Config.HTTPClient, or nil when none was
+// set. Callers must not change it.
+func (g *Gateway) HTTPClient() *http.Client { return g.set.httpClient }
+
+// RequestTimeout returns the per-attempt timeout of control-plane calls.
+func (g *Gateway) RequestTimeout() time.Duration { return g.set.requestTimeout }
+
+// Close releases the Gateway's gRPC connections and idle HTTP connections.
+// Calls in flight fail, later calls return ErrClosed. It is idempotent and
+// returns nil.
+func (g *Gateway) Close() error {
+	g.closeOnce.Do(func() {
+		g.closed.Store(true)
+		_ = g.disc.Close()
+		g.signer.CloseIdleConnections()
+	})
+	return nil
+}
+
+// Refresh asks info's orchestrator again for its OrchestratorInfo (same
+// address, same requested capability), for example when the remote signer
+// asks for a fresh one (its auth token nears expiry). Errors are those of
+// discovery.Client.GetOrchestrator.
+func (g *Gateway) Refresh(ctx context.Context, info *discovery.Info) (*discovery.Info, error) {
+	if info == nil {
+		return nil, fmt.Errorf("livepeer: refresh: nil orchestrator info")
+	}
+	if g.closed.Load() {
+		return nil, ErrClosed
+	}
+	return g.disc.GetOrchestrator(ctx, info.Addr, info.Requested)
+}
+
+// NewPaymentSession starts a payment session with info's orchestrator (one
+// from Orchestrators or Select). cfg.Info is set to info; the fields cfg
+// leaves zero are filled from the Gateway: Signer (the Gateway's), Refresh
+// (GetOrchestrator again against info.Addr with the same capability, see
+// Refresh), Logger, and, from info.Requested, Capabilities (non-BYOC) or
+// BYOCCapability (BYOC). No I/O happens here. Errors are payment.NewSession's
+// (*ConfigError), or ErrClosed after Close. The Session must be closed.
+func (g *Gateway) NewPaymentSession(info *discovery.Info, cfg payment.Config) (*payment.Session, error) {
+	if info == nil {
+		return nil, &ConfigError{Field: "Info", Reason: "orchestrator info is required"}
+	}
+	if g.closed.Load() {
+		return nil, fmt.Errorf("livepeer: payment session: %w", ErrClosed)
+	}
+	cfg.Info = info
+	if cfg.Signer == nil {
+		cfg.Signer = g.signer
+	}
+	if cfg.Refresh == nil {
+		cfg.Refresh = func(ctx context.Context) (*discovery.Info, error) { return g.Refresh(ctx, info) }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = g.set.log
+	}
+	if req := info.Requested; req != nil {
+		switch {
+		case req.IsBYOC():
+			if cfg.BYOCCapability == "" {
+				cfg.BYOCCapability = req.Model
+			}
+		case cfg.Capabilities == nil:
+			cfg.Capabilities = req.Proto()
+		}
+	}
+	return payment.NewSession(cfg)
+}
