@@ -21,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"os/signal"
@@ -33,14 +34,14 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "payments:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	fs := flag.NewFlagSet("payments", flag.ExitOnError)
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("payments", flag.ContinueOnError)
 	token := fs.String("token", "", "gateway token (base64 JSON with signer/discovery/orchestrators)")
 	signerURL := fs.String("signer", "", "remote signer URL")
 	discoveryURL := fs.String("discovery", "", "discovery endpoint URL")
@@ -55,12 +56,17 @@ func run() error {
 			"in-process Livepeer network (livepeertest) and pays it.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	_ = fs.Parse(os.Args[1:])
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
 	if *count < 1 {
 		return errors.New("-n must be at least 1")
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 
 	cfg := livepeer.Config{
@@ -73,7 +79,7 @@ func run() error {
 			return fmt.Errorf("start the in-process network: %w", err)
 		}
 		defer net.Close()
-		fmt.Printf("in-process network: signer %s, %d orchestrators\n", net.SignerURL(), len(net.OrchestratorAddrs()))
+		fmt.Fprintf(out, "in-process network: signer %s, %d orchestrators\n", net.SignerURL(), len(net.OrchestratorAddrs()))
 		cfg.Token = net.Token()
 	}
 
@@ -92,7 +98,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("orchestrator %s (%s), price %s\n", info.Addr, info.Address.Hex(), priceString(info.Price))
+	fmt.Fprintf(out, "orchestrator %s (%s), price %s\n", info.Addr, info.Address.Hex(), priceString(info.Price))
 
 	sess, err := gw.NewPaymentSession(info, payment.Config{})
 	if err != nil {
@@ -115,7 +121,7 @@ func run() error {
 		err := sess.SendLV2V(ctx)
 		switch {
 		case errors.Is(err, livepeer.ErrNoTicketsNeeded):
-			fmt.Printf("payment %d: skipped, the orchestrator still holds enough credit\n", i)
+			fmt.Fprintf(out, "payment %d: skipped, the orchestrator still holds enough credit\n", i)
 			continue
 		case err != nil:
 			return fmt.Errorf("payment %d: %w", i, err)
@@ -125,10 +131,10 @@ func run() error {
 			return fmt.Errorf("payment %d: %w", i, err)
 		}
 		if tk.Count == 0 {
-			fmt.Printf("payment %d: off-chain, seg creds only\n", i)
+			fmt.Fprintf(out, "payment %d: off-chain, seg creds only\n", i)
 			continue
 		}
-		fmt.Printf("payment %d: %d tickets, face value %s wei, win prob %.3g, EV %s wei, sender %s\n",
+		fmt.Fprintf(out, "payment %d: %d tickets, face value %s wei, win prob %.3g, EV %s wei, sender %s\n",
 			i, tk.Count, tk.FaceValue, winProb(tk), tk.EV.FloatString(0), tk.Sender.Hex())
 	}
 	return nil
