@@ -3,6 +3,7 @@ package media
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -100,4 +101,27 @@ func TestSegmenterZeroBasedTimestampsProbeClean(t *testing.T) {
 	require.Empty(t, info.Errors)
 	require.Equal(t, 90, info.Video().Frames)
 	require.InDelta(t, 0, info.Video().StartTime, 0.001)
+}
+
+type typedWriter struct{ bytes.Buffer }
+
+func (*typedWriter) Close() error { return nil }
+
+func TestSinkOf(t *testing.T) {
+	boom := errors.New("boom")
+	sink := SinkOf(func(context.Context) (*typedWriter, error) { return nil, boom })
+	w, err := sink.NextSegment(context.Background())
+	require.ErrorIs(t, err, boom)
+	require.True(t, w == nil, "a nil interface, not a typed nil")
+
+	var got *typedWriter
+	sink = SinkOf(func(context.Context) (*typedWriter, error) { got = &typedWriter{}; return got, nil })
+	in, _ := testdataPackets(t)
+	_, err = Resegment(context.Background(), bytes.NewReader(nil), sink, ResegmentOptions{})
+	require.ErrorIs(t, err, ErrInvalidStream)
+	seg, err := NewSegmenter(sink, SegmenterOptions{})
+	require.NoError(t, err)
+	require.NoError(t, seg.WritePacket(context.Background(), filterCodec(in, CodecH264)[0]))
+	require.NoError(t, seg.Close())
+	require.Positive(t, got.Len())
 }
