@@ -96,7 +96,7 @@ type Segmenter struct {
 	segStart int64
 	segWall  time.Time
 	closed   bool
-	lastErr  error // last segment write error, see takeWriteErr
+	lastErr  error  // last segment write error, see takeWriteErr
 	sps, pps []byte // last parameter sets seen, re-inserted before IDRs that lack them
 	stats    SegmenterStats
 }
