@@ -17,8 +17,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
@@ -47,36 +49,43 @@ func (c *capsFlag) Set(v string) error {
 }
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "get-orchestrator-info:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("get-orchestrator-info", flag.ContinueOnError)
+	fs.SetOutput(out)
 	var caps capsFlag
-	signerURL := flag.String("signer", "", "remote signer URL (signs the requests; also discovers orchestrators when no other source is given)")
-	token := flag.String("token", "", "gateway token (base64 JSON with signer, discovery, orchestrators)")
-	disc := flag.String("discovery", "", "discovery endpoint URL (GET, returns [{\"address\": ...}])")
-	timeout := flag.Duration("timeout", 3*time.Second, "per-orchestrator GetOrchestrator timeout")
-	flag.Var(&caps, "caps", "only orchestrators serving this capability (pipeline/model; repeat or comma-separate)")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "Usage: %s [flags] [orchestrator-address ...]\n\n"+
+	signerURL := fs.String("signer", "", "remote signer URL (signs the requests; also discovers orchestrators when no other source is given)")
+	token := fs.String("token", "", "gateway token (base64 JSON with signer, discovery, orchestrators)")
+	disc := fs.String("discovery", "", "discovery endpoint URL (GET, returns [{\"address\": ...}])")
+	timeout := fs.Duration("timeout", 3*time.Second, "per-orchestrator GetOrchestrator timeout")
+	fs.Var(&caps, "caps", "only orchestrators serving this capability (pipeline/model; repeat or comma-separate)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s [flags] [orchestrator-address ...]\n\n"+
 			"Prints one line per orchestrator: address, capabilities, prices.\n"+
 			"With no address and no -token, -signer or -discovery, it starts an in-process\n"+
-			"Livepeer network (livepeertest: 3 orchestrators and a remote signer) and queries it.\n\n", os.Args[0])
-		flag.PrintDefaults()
+			"Livepeer network (livepeertest: 3 orchestrators and a remote signer) and queries it.\n\n", fs.Name())
+		fs.PrintDefaults()
 	}
-	flag.Parse()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
 
-	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *disc, Orchestrators: flag.Args(), OrchestratorTimeout: *timeout}
-	if *token == "" && *signerURL == "" && *disc == "" && flag.NArg() == 0 {
+	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *disc, Orchestrators: fs.Args(), OrchestratorTimeout: *timeout}
+	if *token == "" && *signerURL == "" && *disc == "" && fs.NArg() == 0 {
 		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{})
 		if err != nil {
 			return err
 		}
 		defer net.Close()
-		fmt.Println("# no orchestrator source given: querying an in-process network (livepeertest)")
+		fmt.Fprintln(out, "# no orchestrator source given: querying an in-process network (livepeertest)")
 		cfg = livepeer.Config{Token: net.Token(), OrchestratorTimeout: *timeout}
 	}
 	gw, err := livepeer.NewGateway(cfg)
@@ -84,7 +93,7 @@ func run() error {
 		return err
 	}
 	defer gw.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 
 	wants := []string(caps)
@@ -100,13 +109,13 @@ func run() error {
 			for _, in := range sel.Candidates() {
 				if !seen[in.Addr] {
 					seen[in.Addr] = true
-					fmt.Println(describe(in))
+					fmt.Fprintln(out, describe(in))
 				}
 			}
-			printRejections(sel.Rejections(), seen)
+			printRejections(out, sel.Rejections(), seen)
 		case asNoOrch(err, &noe):
-			fmt.Printf("# %s: %s\n", want, noe.Reason)
-			printRejections(noe.Rejections, seen)
+			fmt.Fprintf(out, "# %s: %s\n", want, noe.Reason)
+			printRejections(out, noe.Rejections, seen)
 		default:
 			return err
 		}
@@ -122,11 +131,11 @@ func asNoOrch(err error, target **livepeer.NoOrchestratorError) bool {
 	return ok
 }
 
-func printRejections(rs []livepeer.Rejection, seen map[string]bool) {
+func printRejections(out io.Writer, rs []livepeer.Rejection, seen map[string]bool) {
 	for _, r := range rs {
 		if !seen[r.Orchestrator] {
 			seen[r.Orchestrator] = true
-			fmt.Printf("%s  unavailable: %v\n", r.Orchestrator, r.Err)
+			fmt.Fprintf(out, "%s  unavailable: %v\n", r.Orchestrator, r.Err)
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"os/signal"
@@ -32,29 +33,36 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "select-orchestrator:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	capability := flag.String("capability", "live-video-to-video/streamdiffusion", "capability: pipeline/model, byoc/<name> or a bare pipeline")
-	signerURL := flag.String("signer", "", "remote signer URL")
-	token := flag.String("token", "", "gateway token")
-	disc := flag.String("discovery", "", "discovery endpoint URL")
-	timeout := flag.Duration("timeout", time.Second, "per-orchestrator GetOrchestrator timeout")
-	maxPrice := flag.String("max-price", "", "price ceiling in wei per unit (e.g. 3/2); empty: none")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "Usage: %s [flags] [orchestrator-address ...]\n\n"+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("select-orchestrator", flag.ContinueOnError)
+	fs.SetOutput(out)
+	capability := fs.String("capability", "live-video-to-video/streamdiffusion", "capability: pipeline/model, byoc/<name> or a bare pipeline")
+	signerURL := fs.String("signer", "", "remote signer URL")
+	token := fs.String("token", "", "gateway token")
+	disc := fs.String("discovery", "", "discovery endpoint URL")
+	timeout := fs.Duration("timeout", time.Second, "per-orchestrator GetOrchestrator timeout")
+	maxPrice := fs.String("max-price", "", "price ceiling in wei per unit (e.g. 3/2); empty: none")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s [flags] [orchestrator-address ...]\n\n"+
 			"Selects an orchestrator for -capability and prints the ranking and the rejections.\n"+
 			"With no address and no -token, -signer or -discovery, it starts an in-process network\n"+
-			"(livepeertest: 4 orchestrators, one black-holed, one failing) and selects from it.\n\n", os.Args[0])
-		flag.PrintDefaults()
+			"(livepeertest: 4 orchestrators, one black-holed, one failing) and selects from it.\n\n", fs.Name())
+		fs.PrintDefaults()
 	}
-	flag.Parse()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
 
-	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *disc, Orchestrators: flag.Args(), OrchestratorTimeout: *timeout}
+	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *disc, Orchestrators: fs.Args(), OrchestratorTimeout: *timeout}
 	if *maxPrice != "" {
 		r, ok := new(big.Rat).SetString(*maxPrice)
 		if !ok {
@@ -62,7 +70,7 @@ func run() error {
 		}
 		cfg.MaxPrice = r
 	}
-	if *token == "" && *signerURL == "" && *disc == "" && flag.NArg() == 0 {
+	if *token == "" && *signerURL == "" && *disc == "" && fs.NArg() == 0 {
 		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: 4})
 		if err != nil {
 			return err
@@ -72,7 +80,7 @@ func run() error {
 		orchs[0].SetBlackhole(true)
 		defer orchs[0].SetBlackhole(false)
 		orchs[1].FailGetOrchestrator(1 << 20)
-		fmt.Printf("# in-process network: %s black-holed, %s failing GetOrchestrator\n", orchs[0].Addr(), orchs[1].Addr())
+		fmt.Fprintf(out, "# in-process network: %s black-holed, %s failing GetOrchestrator\n", orchs[0].Addr(), orchs[1].Addr())
 		cfg.SignerURL, cfg.Orchestrators = net.SignerURL(), net.OrchestratorAddrs()
 	}
 	gw, err := livepeer.NewGateway(cfg)
@@ -80,7 +88,7 @@ func run() error {
 		return err
 	}
 	defer gw.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 
 	start := time.Now()
@@ -88,7 +96,7 @@ func run() error {
 	took := time.Since(start).Round(time.Millisecond)
 	var noe *livepeer.NoOrchestratorError
 	if errors.As(err, &noe) {
-		printRejections(noe.Rejections)
+		printRejections(out, noe.Rejections)
 		return fmt.Errorf("%s: %s (%d rejected, %v)", *capability, noe.Reason, len(noe.Rejections), took)
 	}
 	if err != nil {
@@ -98,11 +106,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("selected %s for %s in %v\n", line(chosen), *capability, took)
+	fmt.Fprintf(out, "selected %s for %s in %v\n", line(chosen), *capability, took)
 	for i, in := range sel.Candidates()[1:] {
-		fmt.Printf("  next %d: %s\n", i+1, line(in))
+		fmt.Fprintf(out, "  next %d: %s\n", i+1, line(in))
 	}
-	printRejections(sel.Rejections())
+	printRejections(out, sel.Rejections())
 	return nil
 }
 
@@ -116,8 +124,8 @@ func line(in *discovery.Info) string {
 	return fmt.Sprintf("%s  transcoder=%s  price=%s  latency=%v", in.Addr, in.Transcoder, price, in.Latency.Round(time.Millisecond/10))
 }
 
-func printRejections(rs []livepeer.Rejection) {
+func printRejections(out io.Writer, rs []livepeer.Rejection) {
 	for _, r := range rs {
-		fmt.Printf("  rejected %s: %v\n", r.Orchestrator, r.Err)
+		fmt.Fprintf(out, "  rejected %s: %v\n", r.Orchestrator, r.Err)
 	}
 }
