@@ -64,7 +64,12 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != io.EOF {
 		s.log.Debug("trickle: POST body failed", "channel", c.name, "seq", seg.seq, "bytes", total, "err", err)
-		seg.close()
+		if total > 0 {
+			// Readers get a truncated segment rather than waiting. With
+			// nothing received the segment stays open, so the publisher
+			// can retry the same seq (as in go-livepeer).
+			seg.abort()
+		}
 		if s.ctx.Err() == nil {
 			http.Error(w, "Server error", http.StatusInternalServerError)
 		}
@@ -148,7 +153,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	var cur segCursor
 	total, dirty := 0, false
 	for {
-		data, segClosed, wait := seg.read(&cur)
+		data, segClosed, aborted, wait := seg.read(&cur)
 		if len(data) > 0 {
 			if total == 0 {
 				if seg.seq != latest {
@@ -171,6 +176,10 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 			}
 			dirty = false
 		}
+		if aborted && total > 0 {
+			// Do not end the chunked body cleanly: the segment is truncated.
+			panic(http.ErrAbortHandler)
+		}
 		if segClosed {
 			if total == 0 {
 				next, chClosed := c.state()
@@ -187,6 +196,9 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-s.ctx.Done():
+			if total > 0 {
+				panic(http.ErrAbortHandler) // truncated: no clean end
+			}
 			return
 		}
 	}
