@@ -105,6 +105,11 @@ func (a *attemptBody) Read(b []byte) (int, error) {
 	for {
 		select {
 		case src := <-a.p.wrCh:
+			if tick != nil && !a.alive() {
+				// Hand the first bytes back: a new attempt will take them.
+				a.p.rdCh <- 0
+				return 0, errConnGone
+			}
 			n := copy(b, src)
 			a.p.consumed.Add(int64(n))
 			a.p.rdCh <- n

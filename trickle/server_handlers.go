@@ -37,7 +37,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		closed := c.started(seg.seq)
 		h := w.Header()
 		h.Set(HeaderSeq, strconv.Itoa(seg.seq))
-		if closed {
+		if closed || s.ctx.Err() != nil {
 			h.Set(HeaderClosed, ClosedValue)
 		}
 		h.Set("Connection", "close")
@@ -83,6 +83,9 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 // every KeepaliveInterval, and gives up (errEarlyEnd) when the segment, the
 // request or the server ends first. The helper goroutine never outlives it.
 func (s *Server) firstRead(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, seg *srvSegment, buf []byte) (int, error) {
+	if isDone(seg.closeCh) {
+		return 0, errEarlyEnd // repeated POST of a completed segment
+	}
 	type res struct {
 		n   int
 		err error
@@ -199,6 +202,8 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 			if total > 0 {
 				panic(http.ErrAbortHandler) // truncated: no clean end
 			}
+			h.Set(HeaderSeq, strconv.Itoa(seg.seq))
+			h.Set(HeaderClosed, ClosedValue)
 			return
 		}
 	}

@@ -29,6 +29,9 @@ func newSrvSegment(seq int) *srvSegment {
 // write appends data (copied).
 func (s *srvSegment) write(data []byte) {
 	s.mu.Lock()
+	if s.closed { // a repeated or late POST: the data is dropped
+		data = nil
+	}
 	for len(data) > 0 {
 		var tail []byte
 		if n := len(s.pages); n > 0 && len(s.pages[n-1]) < cap(s.pages[n-1]) {
