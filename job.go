@@ -15,10 +15,8 @@ import (
 	"net/http/httptrace"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/livepeer/livepeer-go/discovery"
 	"github.com/livepeer/livepeer-go/internal/byoc"
@@ -92,70 +90,22 @@ func orchestratorTransport() *http.Transport {
 	return tr
 }
 
-// signJob builds the Livepeer and Livepeer-Eth-Address headers: with
-// opts.key when given; else with the remote signer (its /sign-byoc-job and
-// /sign-orchestrator-info); else (off-chain) with a fresh key.
+// signJob builds the Livepeer and Livepeer-Eth-Address headers of a batch
+// job (request {"request_id": id}, parameters {}): see signJobRequest.
 func (g *Gateway) signJob(ctx context.Context, capability, id string, o *jobOptions) (*jobCreds, error) {
-	secs := int((o.timeout + time.Second - 1) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
 	reqJSON, _ := json.Marshal(map[string]string{"request_id": id})
-	job := &byoc.JobRequest{ID: id, Request: string(reqJSON), Parameters: "{}", Capability: capability, TimeoutSeconds: secs}
-	c := &jobCreds{onchain: !g.signer.Offchain()}
-	key := o.key
-	switch {
-	case key == nil && c.onchain:
-		sig, err := g.signer.SignBYOCJob(ctx, &signer.BYOCJob{ID: id, Capability: capability, Request: job.Request, Parameters: job.Parameters, TimeoutSeconds: secs})
-		if err != nil {
-			if errors.Is(err, signer.ErrBYOCSigningUnsupported) {
-				return nil, fmt.Errorf("livepeer: sign BYOC job: the remote signer has no /sign-byoc-job (go-livepeer master has none); give the job a key with WithSigningKey: %w", err)
-			}
-			return nil, fmt.Errorf("livepeer: sign BYOC job: %w", err)
-		}
-		job.Sender, job.Sig = sig.Sender, sig.Signature
-		oi, err := g.signer.SignOrchestratorInfo(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("livepeer: sign BYOC sender address: %w", err)
-		}
-		c.payer = oi.Address
-		c.sender = common.HexToAddress(sig.Sender)
-		if c.sender != oi.Address {
-			return nil, fmt.Errorf("livepeer: sign BYOC job: the signer signed as %s but pays as %s: %w", sig.Sender, oi.Address.Hex(), ErrPaymentFailed)
-		}
-		eth := &byoc.JobSender{Addr: oi.Address.Hex(), Sig: byoc.EncodeSig(oi.Signature)}
-		if c.eth, err = eth.Encode(); err != nil {
-			return nil, err
-		}
-	default:
-		if key == nil {
-			var err error
-			if key, err = crypto.GenerateKey(); err != nil {
-				return nil, err
-			}
-		}
-		if err := job.SignV0(key); err != nil {
-			return nil, err
-		}
-		c.sender = crypto.PubkeyToAddress(key.PublicKey)
-		eth, err := byoc.NewJobSender(key)
-		if err != nil {
-			return nil, err
-		}
-		if c.eth, err = eth.Encode(); err != nil {
-			return nil, err
-		}
-		if c.onchain {
-			oi, err := g.signer.SignOrchestratorInfo(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("livepeer: sign BYOC sender address: %w", err)
-			}
-			c.payer = oi.Address
-		}
+	job := &byoc.JobRequest{ID: id, Request: string(reqJSON), Parameters: "{}", Capability: capability}
+	c, err := g.signJobRequest(ctx, job, o)
+	if errors.Is(err, signer.ErrBYOCSigningUnsupported) {
+		return nil, fmt.Errorf("livepeer: run %s: sign the job with WithSigningKey instead (priced capabilities need the payer's key): %w", capability, err)
 	}
-	var err error
-	c.header, err = job.Encode()
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	if c.onchain && o.key == nil && c.sender != c.payer {
+		return nil, fmt.Errorf("livepeer: sign BYOC job: the signer signed as %s but pays as %s: %w", c.sender.Hex(), c.payer.Hex(), ErrPaymentFailed)
+	}
+	return c, nil
 }
 
 // jobToken asks info's orchestrator for its BYOC terms (GET /process/token).
