@@ -277,7 +277,9 @@ func (s *Stream) read() (sse.Event, error) {
 		return ev, nil
 	}
 	s.done = true
-	if errors.Is(err, io.EOF) {
+	// A read cut short by Close, ctx or the idle timer may end in a plain
+	// EOF (HTTP/1.1 bodies): that is not the job's end.
+	if errors.Is(err, io.EOF) && !s.closed.Load() && !s.idleFired.Load() && s.ctx.Err() == nil {
 		s.Close()
 		return sse.Event{}, io.EOF
 	}
