@@ -182,11 +182,14 @@ func (s *LiveSession) end(cause error) {
 }
 
 func (s *LiveSession) teardown() {
-	if s.stopAF != nil {
-		s.stopAF()
+	s.mu.Lock() // start may still be assigning these
+	stopAF, sender := s.stopAF, s.sender
+	s.mu.Unlock()
+	if stopAF != nil {
+		stopAF()
 	}
-	if s.sender != nil {
-		_ = s.sender.Close()
+	if sender != nil {
+		_ = sender.Close()
 	}
 	s.wg.Wait()
 	// Tell the orchestrator: deleting the input ends an LV2V stream.
@@ -563,6 +566,8 @@ func (s *LiveSession) start(ctx context.Context, o *LiveOptions, send func(conte
 		}
 		s.wg.Go(func() { s.keepalive(iv) })
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if send != nil {
 		iv := o.PaymentInterval
 		if iv <= 0 {
