@@ -148,9 +148,12 @@ func (s *Streamer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.disconnected.Add(1)
 		return
 	}
-	if _, err := io.WriteString(w, "data: [DONE]\n\n"); err != nil || !flush() {
+	if _, err := io.WriteString(w, "data: [DONE]\n\n"); err != nil {
 		s.disconnected.Add(1)
 		return
 	}
+	// [DONE] is handed over: the stream is complete even if the relay hangs
+	// up as soon as it reads it (go-livepeer's orchestrator does).
+	flush()
 	s.completed.Add(1)
 }
