@@ -1,12 +1,15 @@
 package livepeer
 
 import (
+	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
 	"math/big"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/livepeer/livepeer-go/discovery"
 )
@@ -81,6 +84,13 @@ type Config struct {
 	// second for BYOC). Orchestrators that send no price (off-chain) are
 	// kept. The remote signer may enforce its own ceiling as well.
 	MaxPrice *big.Rat
+	// SigningKey is the Gateway-wide secp256k1 key that signs BYOC job
+	// headers (Run, Stream, and Live on byoc/<name>) when a call gives none
+	// (WithSigningKey, LiveOptions.SigningKey). When nil, jobs are signed by
+	// the remote signer's /sign-byoc-job if it has one, and off-chain by a
+	// fresh key per job. With a priced capability the key must be the
+	// payer's (the signer's address), since orchestrators credit the sender.
+	SigningKey *ecdsa.PrivateKey
 }
 
 // settings is a validated Config with the token applied.
@@ -98,6 +108,7 @@ type settings struct {
 	requestTimeout   time.Duration
 	maxRetries       int // -1: none
 	maxPrice         *big.Rat
+	signingKey       *ecdsa.PrivateKey
 }
 
 // resolve validates cfg, applies the token and defaults.
@@ -205,6 +216,12 @@ func resolve(cfg Config) (*settings, error) {
 			return nil, &ConfigError{Field: "MaxPrice", Reason: "must not be negative"}
 		}
 		s.maxPrice = new(big.Rat).Set(cfg.MaxPrice)
+	}
+	if k := cfg.SigningKey; k != nil {
+		if k.D == nil || k.Curve != crypto.S256() {
+			return nil, &ConfigError{Field: "SigningKey", Reason: "must be a secp256k1 private key (go-ethereum crypto.GenerateKey / crypto.HexToECDSA)"}
+		}
+		s.signingKey = k
 	}
 	return s, nil
 }

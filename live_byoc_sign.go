@@ -15,12 +15,15 @@ import (
 
 // signJobRequest signs a prepared BYOC job header (id, request, parameters
 // and capability set) the way signJob does for batch jobs: with o.key when
-// given, else with the remote signer (/sign-byoc-job), else (off-chain) with
+// given, else Config.SigningKey, else with the remote signer (/sign-byoc-job), else (off-chain) with
 // a fresh key. It sets timeout_seconds from o.timeout.
 func (g *Gateway) signJobRequest(ctx context.Context, job *byoc.JobRequest, o *jobOptions) (*jobCreds, error) {
 	secs := max(int((o.timeout+time.Second-1)/time.Second), 1)
 	job.TimeoutSeconds = secs
 	c := &jobCreds{onchain: !g.signer.Offchain()}
+	if o.key == nil {
+		o.key = g.set.signingKey // the Gateway-wide default (Config.SigningKey)
+	}
 	key := o.key
 	if key == nil && c.onchain {
 		sig, err := g.signer.SignBYOCJob(ctx, &signer.BYOCJob{ID: job.ID, Capability: job.Capability, Request: job.Request, Parameters: job.Parameters, TimeoutSeconds: secs})

@@ -2,6 +2,9 @@ package livepeer
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"math/big"
 	"net/http"
@@ -145,4 +148,37 @@ func TestRunBadInput(t *testing.T) {
 	require.NoError(t, e.gw.Close())
 	_, err = e.gw.Run(testCtx(t), "text-reversal", nil)
 	require.ErrorIs(t, err, ErrClosed)
+}
+
+// Config.SigningKey is the Gateway-wide default: no per-call option, no
+// /sign-byoc-job round trip, and the orchestrator verifies that key's V0
+// signature. A per-call key still overrides it.
+func TestRunSignsWithConfigSigningKey(t *testing.T) {
+	checkNoLeak(t)
+	e := newBYOCEnv(t, byocEnvConfig{price: 0, workers: map[string]http.Handler{"text-reversal": worker.TextReversal()}})
+	key, err := crypto.GenerateKey()
+	require.NoError(t, err)
+	gw, err := NewGateway(Config{Token: e.net.Token(), SigningKey: key})
+	require.NoError(t, err)
+	defer gw.Close()
+	res, err := gw.Run(testCtx(t), "text-reversal", map[string]string{"text": "abc"})
+	require.NoError(t, err)
+	require.Contains(t, string(res.Body), `"reversed":"cba"`)
+	require.Equal(t, 0, e.net.Signer().Calls("/sign-byoc-job"), "the Gateway key signed, not the remote signer")
+
+	other, err := crypto.GenerateKey()
+	require.NoError(t, err)
+	_, err = gw.Run(testCtx(t), "text-reversal", map[string]string{"text": "x"}, WithSigningKey(other))
+	require.NoError(t, err)
+	require.Equal(t, 0, e.net.Signer().Calls("/sign-byoc-job"))
+}
+
+func TestConfigSigningKeyMustBeSecp256k1(t *testing.T) {
+	p256, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	_, err = NewGateway(Config{Orchestrators: []string{"127.0.0.1:8935"}, SigningKey: p256})
+	var ce *ConfigError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, "SigningKey", ce.Field)
+	require.ErrorIs(t, err, ErrInvalidConfig)
 }
