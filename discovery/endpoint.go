@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/livepeer/livepeer-go/internal/httpx"
 	"github.com/livepeer/livepeer-go/internal/lperr"
 )
 
@@ -55,25 +56,10 @@ type Endpoint struct {
 // and query are kept. A bad URL or option gives a *ConfigError naming field
 // (errors.Is(err, ErrInvalidConfig)).
 func NewEndpoint(field, rawURL string, opts EndpointOptions) (*Endpoint, error) {
-	s := strings.TrimSpace(rawURL)
-	if s == "" {
-		return nil, &ConfigError{Field: field, Reason: "empty URL"}
-	}
-	if !strings.Contains(s, "://") {
-		s = "https://" + s
-	}
-	u, err := url.Parse(s)
+	u, err := httpx.ParseURL(field, rawURL)
 	if err != nil {
-		return nil, &ConfigError{Field: field, Reason: "not a URL", Err: err}
+		return nil, err
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, &ConfigError{Field: field, Reason: "scheme must be http or https, got " + u.Scheme}
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return nil, &ConfigError{Field: field, Reason: "missing host"}
-	}
-	u.Fragment = ""
 	if opts.Timeout < 0 {
 		return nil, &ConfigError{Field: field + "Timeout", Reason: "must not be negative"}
 	}
@@ -84,9 +70,7 @@ func NewEndpoint(field, rawURL string, opts EndpointOptions) (*Endpoint, error) 
 	for k, v := range opts.Headers {
 		e.headers.Set(k, v)
 	}
-	red := *u
-	red.User, red.RawQuery = nil, ""
-	e.name = red.String()
+	e.name = httpx.Redacted(u)
 
 	timeout := opts.Timeout
 	if timeout == 0 {
@@ -110,38 +94,7 @@ func NewEndpoint(field, rawURL string, opts EndpointOptions) (*Endpoint, error) 
 	case -1:
 		retries = 0
 	}
-	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &hc
-	rc.Logger = log
-	rc.RetryMax = retries
-	rc.RetryWaitMin = 100 * time.Millisecond
-	rc.RetryWaitMax = time.Second
-	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		if err != nil {
-			return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-		}
-		switch resp.StatusCode {
-		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			return true, nil
-		}
-		return false, nil
-	}
-	rc.Backoff = func(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
-		return min(retryablehttp.DefaultBackoff(lo, hi, attempt, resp), hi) // Retry-After capped
-	}
-	// Keep the last answer so its status and body become an *APIError.
-	rc.ErrorHandler = func(resp *http.Response, err error, _ int) (*http.Response, error) {
-		if err != nil {
-			if resp != nil {
-				resp.Body.Close()
-			}
-			return nil, err
-		}
-		return resp, nil
-	}
+	rc := httpx.NewRetryClient(&hc, log, retries, 100*time.Millisecond, time.Second)
 	e.rc = rc
 	return e, nil
 }

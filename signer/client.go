@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/livepeer/livepeer-go/internal/httpx"
 	"github.com/livepeer/livepeer-go/internal/lperr"
 )
 
@@ -139,7 +140,7 @@ func New(urls []string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 		c.bases = append(c.bases, u)
-		c.names = append(c.names, redacted(u))
+		c.names = append(c.names, httpx.Redacted(u))
 	}
 	if len(c.bases) == 0 {
 		return c, nil
@@ -153,7 +154,7 @@ func New(urls []string, opts ...Option) (*Client, error) {
 		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	c.hc.Timeout = cfg.timeout
-	c.rc = newRetryClient(c.hc, c.log, cfg)
+	c.rc = httpx.NewRetryClient(c.hc, c.log, cfg.retries, cfg.waitMin, cfg.waitMax)
 	return c, nil
 }
 

@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/livepeer/livepeer-go/internal/httpx"
 	"github.com/livepeer/livepeer-go/internal/lperr"
 )
 
@@ -25,52 +25,6 @@ const (
 
 // HeaderOrchestratorURL is set on 480 answers: the orchestrator to refresh.
 const HeaderOrchestratorURL = "Livepeer-Orchestrator-URL"
-
-func newRetryClient(hc *http.Client, log *slog.Logger, cfg config) *retryablehttp.Client {
-	rc := retryablehttp.NewClient()
-	rc.HTTPClient = hc
-	rc.Logger = log
-	rc.RetryMax = cfg.retries
-	rc.RetryWaitMin = cfg.waitMin
-	rc.RetryWaitMax = cfg.waitMax
-	rc.CheckRetry = retryPolicy
-	rc.Backoff = func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-		d := retryablehttp.DefaultBackoff(min, max, attempt, resp)
-		if d > max {
-			d = max // Retry-After is honoured only up to max
-		}
-		return d
-	}
-	// Keep the last response (status, body) instead of retryablehttp's
-	// "giving up after N attempts" error, so we can build an *APIError.
-	rc.ErrorHandler = func(resp *http.Response, err error, _ int) (*http.Response, error) {
-		if err != nil {
-			if resp != nil {
-				resp.Body.Close()
-			}
-			return nil, err
-		}
-		return resp, nil
-	}
-	return rc
-}
-
-// retryPolicy retries connection errors and 429/502/503/504 only. These
-// signer calls have no on-chain effect until tickets reach an orchestrator,
-// so repeating them is safe; other statuses are answers, not outages.
-func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	if err != nil {
-		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true, nil
-	}
-	return false, nil
-}
 
 // answer is a non-5xx HTTP answer from one signer.
 type answer struct {
@@ -153,7 +107,7 @@ func (c *Client) callOne(ctx context.Context, op, method string, base *url.URL, 
 	if resp.StatusCode >= 500 {
 		resp.Body = io.NopCloser(bytes.NewReader(data))
 		apiErr := lperr.ReadAPIError(op, resp, lperr.ErrSignerUnavailable)
-		apiErr.Signer = redacted(base)
+		apiErr.Signer = httpx.Redacted(base)
 		return nil, apiErr
 	}
 	if len(data) > maxResponseBody {

@@ -1,10 +1,10 @@
 package signer
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 
+	"github.com/livepeer/livepeer-go/internal/httpx"
 	"github.com/livepeer/livepeer-go/internal/lperr"
 )
 
@@ -18,29 +18,16 @@ const (
 
 var knownEndpoints = []string{pathSignOrchInfo, pathLivePayment, pathSignBYOC, pathDiscover}
 
-// parseBase validates one signer URL and returns its base (path kept, any
-// trailing endpoint name and slash removed). A missing scheme means https.
+// parseBase validates one signer URL (internal/httpx.ParseURL: a missing
+// scheme means https) and returns its base: path kept, a trailing endpoint
+// name and slash removed, so ".../generate-live-payment" also works.
 func parseBase(field, raw string) (*url.URL, error) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
-		return nil, &lperr.ConfigError{Field: field, Reason: "empty signer URL"}
-	}
-	if !strings.Contains(s, "://") {
-		s = "https://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, &lperr.ConfigError{Field: field, Reason: "not a URL", Err: err}
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, &lperr.ConfigError{Field: field, Reason: fmt.Sprintf("scheme %q not supported (use http or https)", u.Scheme)}
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return nil, &lperr.ConfigError{Field: field, Reason: "missing host"}
-	}
-	if u.Fragment != "" {
+	if strings.Contains(raw, "#") {
 		return nil, &lperr.ConfigError{Field: field, Reason: "a signer URL cannot have a #fragment"}
+	}
+	u, err := httpx.ParseURL(field, raw)
+	if err != nil {
+		return nil, err
 	}
 	p := strings.TrimRight(u.Path, "/")
 	for _, ep := range knownEndpoints {
@@ -59,11 +46,4 @@ func endpoint(base *url.URL, name string) *url.URL {
 	u.Path = strings.TrimRight(base.Path, "/") + "/" + name
 	u.RawPath = ""
 	return &u
-}
-
-// redacted is the URL as shown in errors, results and logs.
-func redacted(u *url.URL) string {
-	v := *u
-	v.RawQuery = ""
-	return v.Redacted()
 }
