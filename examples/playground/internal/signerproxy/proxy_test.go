@@ -150,7 +150,7 @@ func eachBackendPriced(t *testing.T, price int64, fn func(t *testing.T, f *fixtu
 }
 
 func TestPaymentIsMeteredAtTicketEV(t *testing.T) {
-	eachBackendPriced(t, 50000, func(t *testing.T, f *fixture) {
+	eachBackendPriced(t, 5000, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		u, key := f.user(t, "a@example.com", 1_000_000_000_000_000)
 		c := f.client(t, key, map[string]string{"Signer-Auth-Id": "someone-else", "Signer-Anything": "x"})
