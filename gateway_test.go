@@ -250,3 +250,14 @@ func TestGatewayPaymentSessionRefresh(t *testing.T) {
 	_, err = gw.Refresh(ctx, info)
 	require.ErrorIs(t, err, ErrClosed)
 }
+
+func TestGatewaySignerFallback(t *testing.T) {
+	checkNoLeak(t)
+	n := newNetwork(t, livepeertest.NetworkConfig{Orchestrators: 1})
+	gw := newGateway(t, Config{SignerURL: "http://127.0.0.1:1", SignerFallbackURLs: []string{n.SignerURL()},
+		Orchestrators: n.OrchestratorAddrs(), MaxRetries: -1})
+	infos, err := gw.Orchestrators(context.Background(), "live-video-to-video/noop")
+	require.NoError(t, err)
+	require.Len(t, infos, 1)
+	require.True(t, infos[0].Onchain())
+}

@@ -2,6 +2,7 @@ package livepeer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -86,8 +87,14 @@ func (g *Gateway) discover(ctx context.Context, capability string) (ranked []*di
 }
 
 func noneQualified(label string, rejections []Rejection) error {
-	reason := "no orchestrator answered"
-	if label != "" {
+	notOffered := 0
+	for _, r := range rejections {
+		if errors.Is(r.Err, ErrCapabilityNotOffered) {
+			notOffered++
+		}
+	}
+	reason := fmt.Sprintf("none of %d orchestrators qualified", len(rejections))
+	if notOffered == len(rejections) {
 		reason = "no orchestrator offers it"
 	}
 	return &NoOrchestratorError{Capability: label, Reason: reason, Rejections: rejections}

@@ -226,7 +226,10 @@ func (c Capability) Proto() *lpnet.Capabilities {
 // filters on (the repeated caps= query parameter of go-livepeer's
 // /discover-orchestrators), sorted by id then model, as the Python SDK sends
 // them. A Capability without a model gives no key (the endpoints index by
-// pipeline and model).
+// pipeline and model), and neither does a BYOC capability: go-livepeer's
+// remote discovery builds its keys from the orchestrators' model
+// constraints, where BYOC capabilities never appear, so a byoc/<name> filter
+// would hide every orchestrator (the Python BYOC branch sends it anyway).
 func DiscoveryKeys(caps ...Capability) []string {
 	sorted := append([]Capability(nil), caps...)
 	sort.Slice(sorted, func(i, j int) bool {
@@ -237,7 +240,7 @@ func DiscoveryKeys(caps ...Capability) []string {
 	})
 	var keys []string
 	for _, c := range sorted {
-		if c.Model == "" {
+		if c.Model == "" || c.ID == CapBYOC {
 			continue
 		}
 		keys = append(keys, c.ID.Name()+"/"+c.Model)

@@ -94,6 +94,7 @@ func TestDiscoveryKeys(t *testing.T) {
 		Capability{CapTextToImage, "z"},
 		Capability{CapLiveVideoToVideo, "a"},
 		Capability{ID: CapLLM},
+		Capability{CapBYOC, "echo"},
 	)
 	require.Equal(t, []string{"text-to-image/z", "live-video-to-video/a", "live-video-to-video/b"}, keys)
 	require.Empty(t, DiscoveryKeys())

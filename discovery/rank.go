@@ -55,7 +55,7 @@ func Rank(infos []*Info, want *Capability, maxPrice *big.Rat) (ranked []*Info, r
 		}
 		if p != nil && maxPrice != nil && price.Cmp(maxPrice) > 0 {
 			rejections = append(rejections, Rejection{Orchestrator: in.Addr,
-				Err: fmt.Errorf("%w: %s per unit, ceiling %s", ErrPriceExceeded, price.FloatString(6), maxPrice.FloatString(6))})
+				Err: fmt.Errorf("%w: %s wei per unit, ceiling %s", ErrPriceExceeded, price.RatString(), maxPrice.RatString())})
 			continue
 		}
 		cands = append(cands, cand{in, price, idx})

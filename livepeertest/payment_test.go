@@ -264,3 +264,26 @@ func TestOffchainPayment(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, code)
 	require.Contains(t, msg, "missing auth token")
 }
+
+// ProcessTickets credits a payment without seg creds, as BYOC routes need.
+func TestProcessTickets(t *testing.T) {
+	checkNoLeak(t)
+	n, err := NewNetwork(NetworkConfig{Orchestrators: 1})
+	require.NoError(t, err)
+	defer n.Close()
+	c := newRawClient(t)
+	o := n.Orchestrators()[0]
+	code, p, _, body := c.generatePayment(n.SignerURL(), orchInfo(t, n, o, c, "noop"), nil, "m", "fixed")
+	require.Equal(t, http.StatusOK, code, string(body))
+	sender, err := o.ProcessTickets(p.Payment, "text-reversal")
+	require.NoError(t, err)
+	require.Equal(t, n.Signer().Address(), sender)
+	require.Equal(t, ratFloor(o.TicketEV()), o.Balance(sender, "text-reversal"))
+	_, err = o.ProcessTickets(p.Payment, "text-reversal")
+	var pe *PaymentError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, http.StatusBadRequest, pe.StatusCode)
+	_, err = o.ProcessTickets("%%%", "x")
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, http.StatusPaymentRequired, pe.StatusCode)
+}

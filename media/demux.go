@@ -36,6 +36,11 @@ type DemuxerStats struct {
 // with timestamps unwrapped past the 33-bit MPEG-TS limit. Other tracks are
 // ignored. Corrupt data is skipped and counted, never a panic.
 //
+// Demux each trickle segment with its own Demuxer (or join segments with a
+// [ContinuousWriter]): in a byte concatenation of segments from different
+// muxers, the continuity-counter break at the join makes the underlying TS
+// parser discard the last video access unit of the earlier segment.
+//
 // A Demuxer is not safe for concurrent use. It blocks in the underlying
 // reader's Read; close that reader to abandon a blocked ReadPacket.
 type Demuxer struct {

@@ -88,16 +88,11 @@ func (p *fakePublisher) Next(ctx context.Context) (*fakeSegment, error) {
 	return &fakeSegment{seq: p.n}, ctx.Err()
 }
 
-// Adapt a publisher whose Next returns a concrete writer type to a SegmentSink.
-func ExampleSinkFunc() {
+// Adapt a publisher whose Next returns a concrete writer type (as the trickle
+// publisher does) to a SegmentSink.
+func ExampleSinkOf() {
 	pub := &fakePublisher{}
-	sink := media.SinkFunc(func(ctx context.Context) (io.WriteCloser, error) {
-		w, err := pub.Next(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return w, nil
-	})
+	sink := media.SinkOf(pub.Next)
 	f, _ := os.Open("testdata/av.ts")
 	defer f.Close()
 	// Keyframes come every second; ask for segments of at least 1.5 s.

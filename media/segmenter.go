@@ -2,6 +2,7 @@ package media
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,8 +68,9 @@ type SegmenterStats struct {
 
 // Segmenter muxes H.264 and AAC access units into MPEG-TS segments, one per
 // GOP (or several GOPs when keyframes come faster than MinSegmentDuration).
-// Each segment starts with PAT/PMT and an IDR frame so it decodes on its own;
-// its bytes are flushed into the sink after every access unit. Continuity
+// Each segment starts with PAT/PMT and an IDR frame so it decodes on its own
+// (the last SPS/PPS are re-inserted before an IDR that lacks them); its bytes
+// are flushed into the sink after every access unit. Continuity
 // counters continue across segments, so the segments concatenated are one
 // valid stream.
 //
@@ -94,7 +96,8 @@ type Segmenter struct {
 	segStart int64
 	segWall  time.Time
 	closed   bool
-	lastErr  error // last segment write error, see takeWriteErr
+	lastErr  error  // last segment write error, see takeWriteErr
+	sps, pps []byte // last parameter sets seen, re-inserted before IDRs that lack them
 	stats    SegmenterStats
 }
 
@@ -282,6 +285,11 @@ func (s *Segmenter) countInvalid() {
 
 func (s *Segmenter) writeVideoLocked(ctx context.Context, pts, dts int64, nalus [][]byte) error {
 	key := isIDR(nalus)
+	if key {
+		nalus = s.withParamSetsLocked(nalus)
+	} else {
+		s.rememberParamSetsLocked(nalus)
+	}
 	if !s.started && !key {
 		s.stats.DroppedBeforeKeyframe++
 		return nil
@@ -336,6 +344,37 @@ func (s *Segmenter) writeAudioLocked(ctx context.Context, pts int64, frame []byt
 		s.stats.AudioFrames++
 	}
 	return nil
+}
+
+// rememberParamSetsLocked keeps the last SPS and PPS of the stream.
+func (s *Segmenter) rememberParamSetsLocked(nalus [][]byte) (hasSPS, hasPPS bool) {
+	for _, n := range nalus {
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeSPS:
+			s.sps, hasSPS = bytes.Clone(n), true
+		case h264.NALUTypePPS:
+			s.pps, hasPPS = bytes.Clone(n), true
+		}
+	}
+	return hasSPS, hasPPS
+}
+
+// withParamSetsLocked prepends the last SPS/PPS to an IDR access unit that
+// lacks them (encoders that send parameter sets only once), so that every
+// segment decodes on its own.
+func (s *Segmenter) withParamSetsLocked(nalus [][]byte) [][]byte {
+	hasSPS, hasPPS := s.rememberParamSetsLocked(nalus)
+	if (hasSPS || s.sps == nil) && (hasPPS || s.pps == nil) {
+		return nalus
+	}
+	out := make([][]byte, 0, len(nalus)+2)
+	if !hasSPS && s.sps != nil {
+		out = append(out, s.sps)
+	}
+	if !hasPPS && s.pps != nil {
+		out = append(out, s.pps)
+	}
+	return append(out, nalus...)
 }
 
 // cutLocked decides whether a leading-track frame at dts starts a new segment

@@ -3,6 +3,7 @@ package media
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -100,4 +101,61 @@ func TestSegmenterZeroBasedTimestampsProbeClean(t *testing.T) {
 	require.Empty(t, info.Errors)
 	require.Equal(t, 90, info.Video().Frames)
 	require.InDelta(t, 0, info.Video().StartTime, 0.001)
+}
+
+type typedWriter struct{ bytes.Buffer }
+
+func (*typedWriter) Close() error { return nil }
+
+func TestSinkOf(t *testing.T) {
+	boom := errors.New("boom")
+	sink := SinkOf(func(context.Context) (*typedWriter, error) { return nil, boom })
+	w, err := sink.NextSegment(context.Background())
+	require.ErrorIs(t, err, boom)
+	require.True(t, w == nil, "a nil interface, not a typed nil")
+
+	var got *typedWriter
+	sink = SinkOf(func(context.Context) (*typedWriter, error) { got = &typedWriter{}; return got, nil })
+	in, _ := testdataPackets(t)
+	_, err = Resegment(context.Background(), bytes.NewReader(nil), sink, ResegmentOptions{})
+	require.ErrorIs(t, err, ErrInvalidStream)
+	seg, err := NewSegmenter(sink, SegmenterOptions{})
+	require.NoError(t, err)
+	require.NoError(t, seg.WritePacket(context.Background(), filterCodec(in, CodecH264)[0]))
+	require.NoError(t, seg.Close())
+	require.Positive(t, got.Len())
+}
+
+// An encoder that sends SPS/PPS only with the first IDR: the Segmenter
+// re-inserts them so every segment decodes on its own.
+func TestSegmenterReinsertsParameterSets(t *testing.T) {
+	needFFmpeg(t)
+	in, _ := testdataPackets(t)
+	video := filterCodec(in, CodecH264)
+	sink := &BufferSink{}
+	seg, err := NewSegmenter(sink, SegmenterOptions{})
+	require.NoError(t, err)
+	for i, p := range video {
+		if p.Keyframe && i > 0 {
+			nalus, err := splitAnnexB(p.Data)
+			require.NoError(t, err)
+			var kept [][]byte
+			for _, n := range nalus {
+				if typ := n[0] & 0x1f; typ != 7 && typ != 8 {
+					kept = append(kept, n)
+				}
+			}
+			require.Less(t, len(kept), len(nalus), "test data has SPS/PPS in every IDR")
+			p.Data = joinAnnexB(kept)
+		}
+		require.NoError(t, seg.WritePacket(context.Background(), p))
+	}
+	require.NoError(t, seg.Close())
+	segs := sink.Segments()
+	require.Equal(t, 3, len(segs))
+	for i, s := range segs {
+		info := probe(t, s)
+		require.Empty(t, info.Errors, "segment %d", i)
+		require.Equal(t, 30, info.Video().Frames, "segment %d", i)
+	}
 }

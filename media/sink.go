@@ -11,9 +11,10 @@ import (
 // segment starts, streams the segment's bytes into the returned writer while
 // the GOP is in progress, and closes it when the segment ends.
 //
-// A trickle publisher fits through [SinkFunc]:
+// A trickle publisher (Next(ctx) (*trickle.SegmentWriter, error)) fits
+// through [SinkOf]:
 //
-//	sink := media.SinkFunc(func(ctx context.Context) (io.WriteCloser, error) { return pub.Next(ctx) })
+//	sink := media.SinkOf(pub.Next)
 type SegmentSink interface {
 	NextSegment(ctx context.Context) (io.WriteCloser, error)
 }
@@ -23,6 +24,19 @@ type SinkFunc func(ctx context.Context) (io.WriteCloser, error)
 
 // NextSegment calls f(ctx).
 func (f SinkFunc) NextSegment(ctx context.Context) (io.WriteCloser, error) { return f(ctx) }
+
+// SinkOf adapts a method such as a trickle publisher's Next, whose writer is a
+// concrete type, to a [SegmentSink]. On error it returns a nil interface (not
+// a typed nil). next must not return a nil writer with a nil error.
+func SinkOf[W io.WriteCloser](next func(context.Context) (W, error)) SinkFunc {
+	return func(ctx context.Context) (io.WriteCloser, error) {
+		w, err := next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return w, nil
+	}
+}
 
 // BufferSink is a [SegmentSink] that keeps every segment in memory, for tests
 // and examples. It is safe for concurrent use.

@@ -101,6 +101,7 @@ func (s *Session) nextLocked(ctx context.Context, inPixels int64) (*Payment, err
 			if s.byocCap != "" {
 				p.SegCreds = "" // BYOC orchestrators take only Livepeer-Payment
 			}
+			s.last = p
 			return p, nil
 		}
 		if !errors.Is(err, lperr.ErrRefreshSession) {

@@ -90,6 +90,17 @@ type Session struct {
 	closed      bool
 	refreshes   int // total refreshes done, for tests and logs
 	lastPayment time.Time
+	last        *Payment // the last payment the signer made
+}
+
+// LastPayment returns the last payment this session obtained from the
+// signer (sent to the orchestrator by SendLV2V, or handed to the caller by
+// Next/NextBYOC), or nil before the first. Use Payment.Tickets to see what it
+// committed.
+func (s *Session) LastPayment() *Payment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
 }
 
 // NewSession validates cfg and returns a Session. A missing Info, an

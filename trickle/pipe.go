@@ -2,9 +2,11 @@ package trickle
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // segPipe is a synchronous in-memory pipe (like io.Pipe) between a
@@ -78,7 +80,15 @@ type attemptBody struct {
 	p       *segPipe
 	stop    chan struct{}
 	stopped sync.Once
+	// alive reports whether the attempt's connection is still open; nil
+	// until known. Polled while the body is idle before its first byte:
+	// net/http does not end a request whose connection died while it waits
+	// for body bytes, so without this a dead preconnect would eat the
+	// segment's first write.
+	alive func() bool
 }
+
+const idleConnCheck = 100 * time.Millisecond
 
 func (a *attemptBody) Read(b []byte) (int, error) {
 	select {
@@ -86,21 +96,40 @@ func (a *attemptBody) Read(b []byte) (int, error) {
 		return 0, io.ErrClosedPipe
 	default:
 	}
-	select {
-	case src := <-a.p.wrCh:
-		n := copy(b, src)
-		a.p.consumed.Add(int64(n))
-		a.p.rdCh <- n
-		return n, nil
-	case <-a.p.done:
-		if a.p.err == io.EOF {
-			return 0, io.EOF
+	var tick <-chan time.Time
+	if a.alive != nil && a.p.consumed.Load() == 0 {
+		t := time.NewTicker(idleConnCheck)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case src := <-a.p.wrCh:
+			if tick != nil && !a.alive() {
+				// Hand the first bytes back: a new attempt will take them.
+				a.p.rdCh <- 0
+				return 0, errConnGone
+			}
+			n := copy(b, src)
+			a.p.consumed.Add(int64(n))
+			a.p.rdCh <- n
+			return n, nil
+		case <-a.p.done:
+			if a.p.err == io.EOF {
+				return 0, io.EOF
+			}
+			return 0, io.ErrClosedPipe
+		case <-a.stop:
+			return 0, io.ErrClosedPipe
+		case <-tick:
+			if !a.alive() {
+				return 0, errConnGone
+			}
 		}
-		return 0, io.ErrClosedPipe
-	case <-a.stop:
-		return 0, io.ErrClosedPipe
 	}
 }
+
+var errConnGone = errors.New("trickle: connection closed while idle")
 
 func (a *attemptBody) Close() error {
 	a.stopped.Do(func() { close(a.stop) })

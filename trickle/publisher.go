@@ -215,12 +215,14 @@ func (p *Publisher) resolve(ctx context.Context) error {
 	}
 	seq, err := p.fetchNext(ctx)
 	if err != nil {
-		if errors.Is(err, ErrStreamNotFound) || ctx.Err() != nil || p.ctx.Err() != nil {
-			if p.ctx.Err() != nil {
-				return ErrClosed
-			}
+		if p.ctx.Err() != nil {
+			return ErrClosed
+		}
+		if ctx.Err() != nil || errors.Is(err, ErrEndOfStream) {
 			return err
 		}
+		// 404 included: a server with Autocreate creates the channel on
+		// the first POST; without it the POST's 404 is terminal.
 		p.log.Debug("trickle: GET /next failed; starting at 0", "url", p.url, "err", err)
 		seq = 0
 	}
@@ -304,13 +306,17 @@ func (p *Publisher) Close() error {
 	p.closeOnce.Do(func() {
 		p.mu.Lock()
 		p.closing = true
+		p.mu.Unlock()
+		// DELETE first: the server then ends the preconnected POST and the
+		// subscribers with Lp-Trickle-Closed.
+		p.closeErr = p.deleteChannel()
+		p.mu.Lock()
 		pending := p.pending
 		p.pending = nil
 		p.mu.Unlock()
 		if pending != nil {
 			pending.pipe.closeWith(ErrClosed)
 		}
-		p.closeErr = p.deleteChannel()
 		p.cancel()
 		p.mu.Lock()
 		for w := range p.live {

@@ -42,6 +42,8 @@ func TestRoundTrip(t *testing.T) {
 		assert.ErrorIs(t, err, ErrEndOfStream)
 	}()
 	for i := range n {
+		// Stay within the ring of 5 so the subscriber sees every segment.
+		require.Eventually(t, func() bool { return s.Seq() >= i-3 }, 5*time.Second, time.Millisecond)
 		require.Equal(t, i, publish(t, p, ctx, fmt.Sprintf("segment-%d", i)))
 	}
 	// Let the subscriber catch up before ending the channel.
@@ -125,7 +127,13 @@ func TestMissingChannel404(t *testing.T) {
 	ts := newTestServer(t, ServerConfig{})
 	ctx := ctxT(t, 10*time.Second)
 	p := newPub(t, ts.url+"nope", PublisherConfig{})
-	_, err := p.Next(ctx)
+	// /next says 404; the publisher still tries the POST (a server with
+	// Autocreate would accept it), whose 404 is terminal.
+	w, err := p.Next(ctx)
+	if err == nil {
+		require.ErrorIs(t, w.Close(), ErrStreamNotFound)
+		_, err = p.Next(ctx)
+	}
 	require.ErrorIs(t, err, ErrStreamNotFound)
 	s := newSub(t, ts.url+"nope", SubscriberConfig{})
 	_, err = s.Next(ctx)
@@ -134,7 +142,7 @@ func TestMissingChannel404(t *testing.T) {
 
 	// Publisher with an explicit seq skips /next and sees the 404 on POST.
 	p2 := newPub(t, ts.url+"nope", PublisherConfig{FirstSeq: 3})
-	w, err := p2.Next(ctx)
+	w, err = p2.Next(ctx)
 	require.NoError(t, err)
 	_, _ = w.Write([]byte("x"))
 	require.ErrorIs(t, w.Close(), ErrStreamNotFound)

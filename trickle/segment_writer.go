@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -143,7 +146,18 @@ func (w *SegmentWriter) run() {
 func (w *SegmentWriter) attempt(url string) (err error, retry, terminal bool) {
 	p := w.p
 	body := &attemptBody{p: w.pipe, stop: make(chan struct{})}
-	req, err := http.NewRequestWithContext(p.ctx, http.MethodPost, url, body)
+	var conn atomic.Pointer[net.Conn]
+	body.alive = func() bool {
+		c := conn.Load()
+		// SetWriteDeadline fails once the transport closed the connection.
+		return c == nil || (*c).SetWriteDeadline(time.Time{}) == nil
+	}
+	ctx := httptrace.WithClientTrace(p.ctx, &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+		if i.Conn != nil {
+			conn.Store(&i.Conn)
+		}
+	}})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
 	if err != nil {
 		return err, false, true
 	}

@@ -22,11 +22,11 @@ type srvChannel struct {
 func (c *srvChannel) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	for i, s := range c.segments {
 		s.close()
 		c.segments[i] = nil
 	}
-	c.closed = true
 }
 
 // getForWrite returns the segment to publish seq into (seq=-1 is the next

@@ -37,7 +37,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		closed := c.started(seg.seq)
 		h := w.Header()
 		h.Set(HeaderSeq, strconv.Itoa(seg.seq))
-		if closed {
+		if closed || s.ctx.Err() != nil {
 			h.Set(HeaderClosed, ClosedValue)
 		}
 		h.Set("Connection", "close")
@@ -64,7 +64,12 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != io.EOF {
 		s.log.Debug("trickle: POST body failed", "channel", c.name, "seq", seg.seq, "bytes", total, "err", err)
-		seg.close()
+		if total > 0 {
+			// Readers get a truncated segment rather than waiting. With
+			// nothing received the segment stays open, so the publisher
+			// can retry the same seq (as in go-livepeer).
+			seg.abort()
+		}
 		if s.ctx.Err() == nil {
 			http.Error(w, "Server error", http.StatusInternalServerError)
 		}
@@ -78,6 +83,9 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 // every KeepaliveInterval, and gives up (errEarlyEnd) when the segment, the
 // request or the server ends first. The helper goroutine never outlives it.
 func (s *Server) firstRead(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, seg *srvSegment, buf []byte) (int, error) {
+	if isDone(seg.closeCh) {
+		return 0, errEarlyEnd // repeated POST of a completed segment
+	}
 	type res struct {
 		n   int
 		err error
@@ -148,7 +156,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	var cur segCursor
 	total, dirty := 0, false
 	for {
-		data, segClosed, wait := seg.read(&cur)
+		data, segClosed, aborted, wait := seg.read(&cur)
 		if len(data) > 0 {
 			if total == 0 {
 				if seg.seq != latest {
@@ -171,6 +179,10 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 			}
 			dirty = false
 		}
+		if aborted && total > 0 {
+			// Do not end the chunked body cleanly: the segment is truncated.
+			panic(http.ErrAbortHandler)
+		}
 		if segClosed {
 			if total == 0 {
 				next, chClosed := c.state()
@@ -187,6 +199,11 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-s.ctx.Done():
+			if total > 0 {
+				panic(http.ErrAbortHandler) // truncated: no clean end
+			}
+			h.Set(HeaderSeq, strconv.Itoa(seg.seq))
+			h.Set(HeaderClosed, ClosedValue)
 			return
 		}
 	}

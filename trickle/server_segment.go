@@ -17,6 +17,7 @@ type srvSegment struct {
 	pages   [][]byte // each page: len = published bytes, cap = page size
 	size    int
 	closed  bool
+	aborted bool          // closed because the publisher failed mid-segment
 	closeCh chan struct{} // closed by close(): wakes preconnected publishers
 	notify  chan struct{} // closed and replaced on every write and on close
 }
@@ -28,6 +29,9 @@ func newSrvSegment(seq int) *srvSegment {
 // write appends data (copied).
 func (s *srvSegment) write(data []byte) {
 	s.mu.Lock()
+	if s.closed { // a repeated or late POST: the data is dropped
+		data = nil
+	}
 	for len(data) > 0 {
 		var tail []byte
 		if n := len(s.pages); n > 0 && len(s.pages[n-1]) < cap(s.pages[n-1]) {
@@ -53,12 +57,19 @@ func (s *srvSegment) write(data []byte) {
 }
 
 // close marks the segment complete and wakes everyone waiting on it.
-func (s *srvSegment) close() {
+func (s *srvSegment) close() { s.end(false) }
+
+// abort ends a segment whose publisher failed: readers see a truncated
+// response rather than a clean end.
+func (s *srvSegment) abort() { s.end(true) }
+
+func (s *srvSegment) end(aborted bool) {
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
 	if !s.closed {
+		s.aborted = aborted
 		s.closed = true
 		close(s.closeCh)
 		close(s.notify)
@@ -79,7 +90,7 @@ type segCursor struct{ page, off int }
 // read returns the published bytes at the cursor (possibly spanning one
 // page), and advances it. With no data it reports whether the segment is
 // closed, and a channel that is closed on the next change.
-func (s *srvSegment) read(c *segCursor) (data []byte, closed bool, wait <-chan struct{}) {
+func (s *srvSegment) read(c *segCursor) (data []byte, closed, aborted bool, wait <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c.page < len(s.pages) {
@@ -87,7 +98,7 @@ func (s *srvSegment) read(c *segCursor) (data []byte, closed bool, wait <-chan s
 		if c.off < len(p) {
 			data = p[c.off:len(p):len(p)]
 			c.off = len(p)
-			return data, false, nil
+			return data, false, false, nil
 		}
 		if len(p) < cap(p) { // tail page, nothing more yet
 			break
@@ -95,5 +106,5 @@ func (s *srvSegment) read(c *segCursor) (data []byte, closed bool, wait <-chan s
 		c.page++
 		c.off = 0
 	}
-	return nil, s.closed, s.notify
+	return nil, s.closed, s.aborted, s.notify
 }

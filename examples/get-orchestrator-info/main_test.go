@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/livepeer/livepeer-go"
+)
+
+// With no source it queries the in-process network: one line per
+// orchestrator with address, capabilities and prices.
+func TestInProcessNetworkOneLinePerOrchestrator(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), nil, &out))
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	require.Len(t, lines, 3, out.String())
+	for _, l := range lines {
+		assert.Regexp(t, `^https://127\.0\.0\.1:\d+ `, l)
+		assert.Contains(t, l, "live-video-to-video/streamdiffusion")
+		assert.Contains(t, l, "prices=")
+	}
+}
+
+func TestCapsFilterAndBadCaps(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"--caps", "live-video-to-video/noop,byoc/text-reversal"}, &out))
+	assert.Contains(t, out.String(), "live-video-to-video/noop")
+	require.Error(t, run(context.Background(), []string{"--caps", "no-such-pipeline/x"}, &out))
+}
+
+func TestUnreachableSignerIsOneLineError(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"--signer", "http://127.0.0.1:1"}, &out)
+	require.ErrorIs(t, err, livepeer.ErrSignerUnavailable)
+	assert.NotContains(t, err.Error(), "\n")
+}

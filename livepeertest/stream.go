@@ -1,0 +1,271 @@
+package livepeertest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// BYOC stream headers (go-livepeer byoc/types.go).
+const (
+	streamJobHeader     = "Livepeer"
+	streamBalanceHeader = "Livepeer-Balance"
+)
+
+// byocMinBalanceSeconds is how many seconds of compute a BYOC payer must
+// hold to start or keep a stream (go-livepeer confirmPayment).
+const byocMinBalanceSeconds = 60
+
+// streamJob is the BYOC job header (go-livepeer byoc.JobRequest).
+type streamJob struct {
+	ID         string `json:"id"`
+	Request    string `json:"request"`
+	Parameters string `json:"parameters"`
+	Capability string `json:"capability"`
+	Sender     string `json:"sender"`
+	Sig        string `json:"sig"`
+	Timeout    int    `json:"timeout_seconds"`
+}
+
+// streamJobParams is the "parameters" JSON of a stream start
+// (go-livepeer byoc.JobParameters).
+type streamJobParams struct {
+	EnableVideoIngress bool `json:"enable_video_ingress"`
+	EnableVideoEgress  bool `json:"enable_video_egress"`
+	EnableDataOutput   bool `json:"enable_data_output"`
+}
+
+// streamJobError is a rejected BYOC stream request and its status.
+type streamJobError struct {
+	status int
+	msg    string
+}
+
+func (e *streamJobError) Error() string { return e.msg }
+
+func (ls *LiveServer) registerStreamRoutes() {
+	ls.o.Handle("POST /ai/stream/start", http.HandlerFunc(ls.handleStreamStart))
+	ls.o.Handle("POST /ai/stream/update", http.HandlerFunc(ls.handleStreamUpdate))
+	ls.o.Handle("POST /ai/stream/stop", http.HandlerFunc(ls.handleStreamStop))
+	ls.o.Handle("POST /ai/stream/payment", http.HandlerFunc(ls.handleStreamPayment))
+}
+
+// verifyStreamJob decodes and checks the Livepeer header as go-livepeer's
+// setupOrchJob does: timeout set, signature over request+parameters by
+// sender (skipped off-chain, but the hex must decode), capability known,
+// payment credited to (sender, capability) and at least 60 s of balance when
+// the capability is priced (402), request JSON with a stream_id. It returns
+// the job, its payer, the stream id and the capability.
+func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, common.Address, string, *capability, error) {
+	bad := func(msg string) (*streamJob, common.Address, string, *capability, error) {
+		return nil, common.Address{}, "", nil, &streamJobError{http.StatusBadRequest, msg}
+	}
+	raw, err := base64.StdEncoding.DecodeString(r.Header.Get(streamJobHeader))
+	if err != nil {
+		return bad("Could not verify job creds")
+	}
+	var job streamJob
+	if err := json.Unmarshal(raw, &job); err != nil {
+		return bad("Could not verify job creds")
+	}
+	if job.Timeout == 0 {
+		return bad("no timeout_seconds set with request")
+	}
+	sigHex := job.Sig
+	if len(sigHex) > 130 {
+		sigHex = strings.TrimPrefix(sigHex, "0x")
+	}
+	sig, err := hex.DecodeString(sigHex)
+	if err != nil {
+		return bad("Could not verify job creds")
+	}
+	sender := common.HexToAddress(job.Sender)
+	if !ls.o.Offchain() && !verifySig(sender, crypto.Keccak256([]byte(job.Request+job.Parameters)), sig) {
+		return bad("Could not verify job creds")
+	}
+	c := ls.capability(capBYOC, job.Capability)
+	if c == nil {
+		return nil, sender, "", nil, &streamJobError{http.StatusBadRequest, "No capacity available for capability"}
+	}
+	if price := ls.chargedPrice(c); price != nil {
+		if h := r.Header.Get(PaymentHeader); h != "" {
+			if _, err := ls.o.ProcessTickets(h, job.Capability); err != nil {
+				ls.log.Debug("livepeertest: BYOC stream payment error", "err", err)
+			}
+		}
+		min := new(big.Rat).Mul(price, big.NewRat(byocMinBalanceSeconds, 1))
+		if new(big.Rat).SetInt(ls.o.Balance(sender, job.Capability)).Cmp(min) < 0 {
+			return nil, sender, "", c, &streamJobError{http.StatusPaymentRequired, "insufficient balance"}
+		}
+	}
+	var details struct {
+		StreamID string `json:"stream_id"`
+	}
+	if err := json.Unmarshal([]byte(job.Request), &details); err != nil {
+		return bad(fmt.Sprintf("Unable to unmarshal job request details err=%v", err))
+	}
+	return &job, sender, details.StreamID, c, nil
+}
+
+func writeStreamJobError(w http.ResponseWriter, err error) {
+	var je *streamJobError
+	if errors.As(err, &je) {
+		http.Error(w, je.msg, je.status)
+		return
+	}
+	http.Error(w, err.Error(), http.StatusInternalServerError)
+}
+
+// handleStreamStart serves POST /ai/stream/start (go-livepeer
+// byoc/stream_orchestrator.go StartStream): the stream is named by the job
+// header's id; the channel URLs are answered in X-*-Url headers with an
+// empty body. Unlike go-livepeer, starting an id that is already running is
+// refused (500) without touching the running stream.
+func (ls *LiveServer) handleStreamStart(w http.ResponseWriter, r *http.Request) {
+	job, sender, _, c, err := ls.verifyStreamJob(r)
+	if err != nil {
+		writeStreamJobError(w, err)
+		return
+	}
+	id := job.ID
+	if id == "" || strings.ContainsAny(id, "/?#") {
+		http.Error(w, "invalid stream id", http.StatusBadRequest)
+		return
+	}
+	var jp streamJobParams
+	if err := json.Unmarshal([]byte(job.Parameters), &jp); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var body map[string]any
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || body == nil {
+		http.Error(w, "Invalid JSON body", http.StatusBadRequest)
+		return
+	}
+	if ls.running(id) {
+		http.Error(w, "Error adding stream to external capabilities", http.StatusInternalServerError)
+		return
+	}
+	if !ls.reserve(c.model, c.capacity) {
+		http.Error(w, "No capacity available for capability", http.StatusBadRequest)
+		return
+	}
+	base := ls.o.URL() + TricklePath + id
+	chans := streamChannels{Control: base + "-control", Events: base + "-events"}
+	names := []string{"", "", id + "-control", id + "-events", ""}
+	mimes := []string{"video/MP2T", "video/MP2T", "application/json", "application/json", "application/jsonl"}
+	if jp.EnableVideoIngress {
+		chans.In, names[0] = base, id
+		w.Header().Set("X-Publish-Url", base)
+	}
+	if jp.EnableVideoEgress {
+		chans.Out, names[1] = base+"-out", id+"-out"
+		w.Header().Set("X-Subscribe-Url", base+"-out")
+	}
+	if jp.EnableDataOutput {
+		names[4] = id + "-data"
+		w.Header().Set("X-Data-Url", base+"-data")
+	}
+	w.Header().Set("X-Control-Url", chans.Control)
+	w.Header().Set("X-Events-Url", chans.Events)
+	s := &liveStream{
+		kind: "byoc", id: id, model: c.model, payer: sender, price: ls.chargedPrice(c),
+		units: big.NewRat(1, 1), names: names, params: body,
+	}
+	if err := ls.startStream(s, chans, mimes); err != nil {
+		for _, h := range []string{"X-Publish-Url", "X-Subscribe-Url", "X-Data-Url", "X-Control-Url", "X-Events-Url"} {
+			w.Header().Del(h)
+		}
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set(streamBalanceHeader, ls.o.Balance(sender, c.model).String())
+	w.WriteHeader(http.StatusOK)
+}
+
+// running reports whether a stream with this id is running.
+func (ls *LiveServer) running(id string) bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	s, ok := ls.streams[id]
+	return ok && s.ended.IsZero()
+}
+
+// streamByID returns a running stream.
+func (ls *LiveServer) streamByID(id string) *liveStream {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if s, ok := ls.streams[id]; ok && s.ended.IsZero() {
+		return s
+	}
+	return nil
+}
+
+// handleStreamUpdate serves POST /ai/stream/update: the body (new
+// parameters) reaches the pipeline like a control message, as go-livepeer
+// forwards it to the worker's /stream/params.
+func (ls *LiveServer) handleStreamUpdate(w http.ResponseWriter, r *http.Request) {
+	_, _, id, _, err := ls.verifyStreamJob(r)
+	if err != nil {
+		writeStreamJobError(w, err)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxControlMessage))
+	if err != nil {
+		http.Error(w, "Error reading request body", http.StatusBadRequest)
+		return
+	}
+	s := ls.streamByID(id)
+	if s == nil {
+		http.Error(w, "stream not found", http.StatusNotFound)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	s.ps.deliverControl(ctx, body)
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleStreamStop serves POST /ai/stream/stop: the stream named by the
+// request's stream_id is ended and its channels closed. Stopping a stream
+// that is not running answers 200 too.
+func (ls *LiveServer) handleStreamStop(w http.ResponseWriter, r *http.Request) {
+	_, _, id, _, err := ls.verifyStreamJob(r)
+	if err != nil {
+		writeStreamJobError(w, err)
+		return
+	}
+	if s := ls.streamByID(id); s != nil {
+		ls.endStream(s, EndStopped)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleStreamPayment serves POST /ai/stream/payment: the tickets in
+// Livepeer-Payment are credited to (sender, capability) and the balance is
+// answered in Livepeer-Balance. Less than 60 s of balance is refused (400),
+// as go-livepeer's setupOrchJob does.
+func (ls *LiveServer) handleStreamPayment(w http.ResponseWriter, r *http.Request) {
+	job, sender, _, _, err := ls.verifyStreamJob(r)
+	if err != nil {
+		var je *streamJobError
+		if errors.As(err, &je) && je.status == http.StatusPaymentRequired {
+			je.status = http.StatusBadRequest
+		}
+		writeStreamJobError(w, err)
+		return
+	}
+	w.Header().Set(streamBalanceHeader, ls.o.Balance(sender, job.Capability).String())
+	w.WriteHeader(http.StatusOK)
+}
