@@ -47,10 +47,12 @@ type session struct {
 	gw *livepeer.Gateway
 }
 
-func (s *session) NextSegment(ctx context.Context) (io.WriteCloser, error) { return s.s.NextSegment(ctx) }
-func (s *session) Control(ctx context.Context, msg any) error            { return s.s.Control(ctx, msg) }
-func (s *session) Done() <-chan struct{}                                 { return s.s.Done() }
-func (s *session) Err() error                                            { return s.s.Err() }
+func (s *session) NextSegment(ctx context.Context) (io.WriteCloser, error) {
+	return s.s.NextSegment(ctx)
+}
+func (s *session) Control(ctx context.Context, msg any) error { return s.s.Control(ctx, msg) }
+func (s *session) Done() <-chan struct{}                      { return s.s.Done() }
+func (s *session) Err() error                                 { return s.s.Err() }
 
 func (s *session) Subscribe(ctx context.Context) iter.Seq2[io.ReadCloser, error] {
 	return func(yield func(io.ReadCloser, error) bool) {

@@ -18,11 +18,11 @@ type ParamType string
 
 // Parameter types.
 const (
-	Text    ParamType = "text"    // single-line string
+	Text     ParamType = "text"     // single-line string
 	Textarea ParamType = "textarea" // multi-line string
-	Float   ParamType = "float"
-	Int     ParamType = "int"
-	IntList ParamType = "intlist" // list of integers
+	Float    ParamType = "float"
+	Int      ParamType = "int"
+	IntList  ParamType = "intlist" // list of integers
 )
 
 // Param is one parameter of a workflow, named as the worker names it.
