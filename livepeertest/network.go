@@ -30,6 +30,9 @@ type NetworkConfig struct {
 	SignerMaxPricePerUnit *big.Rat
 	// Logger receives debug logs from every component; nil discards them.
 	Logger *slog.Logger
+	// Live configures the live routes (live-video-to-video, BYOC streams,
+	// trickle) every orchestrator serves; see EnableLive.
+	Live LiveConfig
 }
 
 // Network is an in-process Livepeer network: orchestrators, a remote signer
@@ -38,6 +41,7 @@ type NetworkConfig struct {
 type Network struct {
 	clock  *BlockClock
 	orchs  []*Orchestrator
+	live   []*LiveServer
 	signer *Signer
 
 	discLn    net.Listener
@@ -77,6 +81,7 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 			return nil, err
 		}
 		n.orchs = append(n.orchs, o)
+		n.live = append(n.live, EnableLive(o, cfg.Live))
 	}
 	if !cfg.Offchain {
 		n.signer, err = NewSigner(SignerConfig{
@@ -167,8 +172,15 @@ func (n *Network) Close() {
 		if n.signer != nil {
 			n.signer.Close()
 		}
+		for _, l := range n.live {
+			_ = l.Close()
+		}
 		for _, o := range n.orchs {
 			o.Close()
 		}
 	})
 }
+
+// Live returns each orchestrator's live server (streams, trickle channels),
+// in orchestrator order.
+func (n *Network) Live() []*LiveServer { return append([]*LiveServer(nil), n.live...) }

@@ -125,6 +125,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sign-orchestrator-info", s.handleSignOrchInfo)
 	mux.HandleFunc("POST /generate-live-payment", s.handleGenerateLivePayment)
+	mux.HandleFunc("POST /sign-byoc-job", s.handleSignBYOCJob) // byoc_signer.go
 	mux.Handle("GET /discover-orchestrators", discoveryHandler(list))
 	s.ln, err = net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -127,10 +128,12 @@ func TestSubscriberCloseStates(t *testing.T) {
 		_, err := s.Next(ctx)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		p := newPub(t, url, PublisherConfig{})
-		go publish(t, p, ctxT(t, 3*time.Second), "later")
+		pubErr := make(chan error, 1)
+		go func() { pubErr <- p.Write(ctxT(t, 3*time.Second), strings.NewReader("later")) }()
 		seq, body := readSeg(t, s, ctxT(t, 3*time.Second))
 		require.Equal(t, 0, seq)
 		require.Equal(t, "later", body)
+		require.NoError(t, <-pubErr)
 	})
 }
 

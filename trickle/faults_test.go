@@ -288,6 +288,14 @@ func TestServerRestartMidSegment(t *testing.T) {
 	require.NoError(t, err)
 	_, err = w.Write([]byte("part"))
 	require.NoError(t, err)
+	require.Eventually(t, func() bool { // the server got the first bytes
+		c := srv1.getChannel("ch")
+		if c == nil {
+			return false
+		}
+		next, _ := c.state()
+		return next == 1
+	}, 3*time.Second, time.Millisecond)
 	seg, err := s.Next(ctx)
 	require.NoError(t, err)
 	buf := make([]byte, 4)
@@ -316,10 +324,20 @@ func TestServerRestartMidSegment(t *testing.T) {
 	srv2, hs2 := start(ln2)
 	t.Cleanup(func() { srv2.Close(); hs2.Close() })
 
-	// The old subscriber sees the channel gone (the new server lost it):
-	// a clean end or an error, never a hang.
-	_, err = s.Next(ctx)
-	require.Error(t, err)
+	// The old subscriber keeps following the channel on the new server: it
+	// either gets the next segment, or a clean end, never a hang.
+	old := make(chan error, 1)
+	go func() {
+		for {
+			seg, err := s.Next(ctx)
+			if err != nil {
+				old <- err
+				return
+			}
+			_, _ = io.ReadAll(seg)
+			seg.Close()
+		}
+	}()
 
 	// The publisher recovers once the new server is up (autocreate).
 	require.Eventually(t, func() bool {
@@ -332,6 +350,8 @@ func TestServerRestartMidSegment(t *testing.T) {
 	s2 := newSub(t, url, SubscriberConfig{Start: SeqCurrent})
 	_, body := readSeg(t, s2, ctx)
 	require.Equal(t, "after restart", body)
+	require.NoError(t, p.Close())
+	require.ErrorIs(t, <-old, ErrEndOfStream)
 }
 
 func TestPublisherFasterThanSubscriber(t *testing.T) {

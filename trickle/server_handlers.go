@@ -28,8 +28,16 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	stop := contextAfter(s.ctx, func() { _ = rc.SetReadDeadline(time.Now()) })
 	defer stop()
 
-	buf := make([]byte, 32<<10)
-	n, err := s.firstRead(w, r, rc, seg, buf)
+	if !seg.writing.CompareAndSwap(false, true) {
+		// Another POST is writing this seq: this one's data is dropped,
+		// as for a repeated POST of a completed segment.
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set(HeaderSeq, strconv.Itoa(seg.seq))
+		return
+	}
+	defer seg.writing.Store(false)
+	first := make([]byte, 32<<10)
+	n, err := s.firstRead(w, r, rc, seg, first)
 	if n == 0 && (errors.Is(err, errEarlyEnd) || err == io.EOF) {
 		// Preconnected POST whose segment or channel closed, or an empty
 		// body: answer 200 and advance the write head (go-livepeer does the
@@ -46,21 +54,17 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	total := 0
-	for {
-		if n > 0 {
-			if total == 0 {
-				c.started(seg.seq)
-			}
-			seg.write(buf[:n])
-			total += n
-			if n == len(buf) && len(buf) < srvPageMax {
-				buf = make([]byte, 2*len(buf))
-			}
-		}
-		if err != nil {
-			break
-		}
+	if n > 0 {
+		c.started(seg.seq)
+		seg.write(first[:n])
+		total += n
+	}
+	// Read the rest straight into the segment's pages (no extra copy).
+	for err == nil {
+		buf := seg.tail(4 << 10)
 		n, err = r.Body.Read(buf)
+		seg.commit(n)
+		total += n
 	}
 	if err != io.EOF {
 		s.log.Debug("trickle: POST body failed", "channel", c.name, "seq", seg.seq, "bytes", total, "err", err)

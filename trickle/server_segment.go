@@ -1,10 +1,13 @@
 package trickle
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 const (
 	srvPageMin = 32 << 10
-	srvPageMax = 1 << 20
+	srvPageMax = 256 << 10
 )
 
 // srvSegment is one segment held by the Server: an append-only list of pages
@@ -18,6 +21,7 @@ type srvSegment struct {
 	size    int
 	closed  bool
 	aborted bool          // closed because the publisher failed mid-segment
+	writing atomic.Bool   // a publisher owns the tail (one writer at a time)
 	closeCh chan struct{} // closed by close(): wakes preconnected publishers
 	notify  chan struct{} // closed and replaced on every write and on close
 }
@@ -53,6 +57,41 @@ func (s *srvSegment) write(data []byte) {
 	}
 	close(s.notify)
 	s.notify = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// tail returns free space at the end of the segment for the writer to read
+// into directly (no copy); commit(n) then publishes n bytes of it. Only the
+// goroutine holding s.writing may call them. Readers never look past a
+// page's published length, so filling the free space needs no lock.
+func (s *srvSegment) tail(minSize int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := len(s.pages); n > 0 {
+		p := s.pages[n-1]
+		if len(p) < cap(p) {
+			return p[len(p):cap(p)]
+		}
+	}
+	size := srvPageMin
+	if n := len(s.pages); n > 0 {
+		size = min(2*cap(s.pages[n-1]), srvPageMax)
+	}
+	p := make([]byte, 0, max(size, minSize))
+	s.pages = append(s.pages, p)
+	return p[:cap(p)]
+}
+
+// commit publishes n bytes written into the slice returned by tail.
+func (s *srvSegment) commit(n int) {
+	s.mu.Lock()
+	if !s.closed && n > 0 {
+		i := len(s.pages) - 1
+		s.pages[i] = s.pages[i][:len(s.pages[i])+n]
+		s.size += n
+		close(s.notify)
+		s.notify = make(chan struct{})
+	}
 	s.mu.Unlock()
 }
 
