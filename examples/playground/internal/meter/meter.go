@@ -1,0 +1,223 @@
+// Package meter computes what a remote-signer payment really commits: the
+// expected value of its probabilistic-micropayment tickets (face value ×
+// win probability / (2^256 − 1) per ticket, as go-livepeer's pm package
+// computes it), and an upper bound of that value before the signer is asked,
+// from the request alone. Pure functions; safe for concurrent use.
+package meter
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/livepeer/livepeer-go/internal/lpnet"
+)
+
+// MaxTicketsPerPayment is the most tickets go-livepeer's remote signer puts in
+// one payment (it answers 400 above it).
+const MaxTicketsPerPayment = 100
+
+// LV2VPixelsPerSecond is go-livepeer's billing rate for lv2v payments
+// (defaultSegInfo: 1280×720 at 30 fps, whatever the real resolution).
+const LV2VPixelsPerSecond = 1280 * 720 * 30
+
+// lv2vFirstSeconds is what the signer pre-loads on a session's first lv2v
+// payment; liveFirstSeconds the same for "live".
+const (
+	lv2vFirstSeconds = 60
+	liveFirstSeconds = 10
+)
+
+// maxWinProb is 2^256 − 1, go-livepeer's win probability of a sure ticket.
+var maxWinProb = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
+
+// ErrBadPayment: the payment or request could not be decoded.
+var ErrBadPayment = errors.New("meter: undecodable payment")
+
+// TicketEV returns face × win / (2^256 − 1), exact.
+func TicketEV(face, win *big.Int) *big.Rat {
+	return new(big.Rat).Mul(new(big.Rat).SetInt(face), new(big.Rat).SetFrac(win, maxWinProb))
+}
+
+// Ceil rounds a non-negative rational up to an integer.
+func Ceil(r *big.Rat) *big.Int {
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	if m.Sign() > 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	return q
+}
+
+// Cost is what one payment commits.
+type Cost struct {
+	Tickets int
+	EV      *big.Rat // exact Σ EV in wei
+	Face    *big.Int // Σ face value in wei (display only: not a cost)
+	WinProb *big.Int
+}
+
+// EVWei is the billed amount: Σ EV rounded up to a whole wei.
+func (c Cost) EVWei() *big.Int { return Ceil(c.EV) }
+
+// PaymentCost decodes a base64 net.Payment (the "payment" field of a
+// /generate-live-payment answer, the Livepeer-Payment header) and returns
+// its committed value. An empty payment (off-chain) costs nothing.
+func PaymentCost(b64 string) (Cost, error) {
+	if b64 == "" {
+		return Cost{EV: new(big.Rat), Face: new(big.Int), WinProb: new(big.Int)}, nil
+	}
+	raw, err := decodeB64(b64)
+	if err != nil {
+		return Cost{}, fmt.Errorf("%w: %v", ErrBadPayment, err)
+	}
+	var p lpnet.Payment
+	if err := proto.Unmarshal(raw, &p); err != nil {
+		return Cost{}, fmt.Errorf("%w: %v", ErrBadPayment, err)
+	}
+	n := len(p.TicketSenderParams)
+	tp := p.GetTicketParams()
+	if tp == nil {
+		if n == 0 {
+			return Cost{EV: new(big.Rat), Face: new(big.Int), WinProb: new(big.Int)}, nil
+		}
+		return Cost{}, fmt.Errorf("%w: %d tickets without ticket params", ErrBadPayment, n)
+	}
+	face := new(big.Int).SetBytes(tp.FaceValue)
+	win := new(big.Int).SetBytes(tp.WinProb)
+	ev := TicketEV(face, win)
+	return Cost{
+		Tickets: n,
+		EV:      ev.Mul(ev, new(big.Rat).SetInt64(int64(n))),
+		Face:    new(big.Int).Mul(face, big.NewInt(int64(n))),
+		WinProb: win,
+	}, nil
+}
+
+// Request is the part of a go-livepeer RemotePaymentRequest the bound needs.
+type Request struct {
+	Orchestrator []byte          `json:"orchestrator"`
+	State        json.RawMessage `json:"state"`
+	Type         string          `json:"type"`
+	InPixels     int64           `json:"inPixels"`
+}
+
+// signerState is the part of go-livepeer's RemotePaymentState the bound reads
+// (the JSON inside the signed state; its keys are the Go field names).
+type signerState struct {
+	LastUpdate           time.Time
+	InitialPricePerUnit  int64
+	InitialPixelsPerUnit int64
+	StateID              string
+}
+
+// Bound is the most a payment can commit, computed before signing.
+type Bound struct {
+	Tickets  int      // upper bound on the ticket count (≤ MaxTicketsPerPayment)
+	TicketEV *big.Rat // EV of one ticket at the orchestrator's ticket params
+	Wei      *big.Int // ⌈Tickets × TicketEV⌉
+	StateID  string   // the signer's state id, if the request carries a state
+}
+
+// UpperBound bounds what the signer can commit for req at time now, given
+// innerState (the decoded signer state JSON, nil on a first payment). The
+// signer pays max(fee, ticket EV) − balance in whole tickets; the bound drops
+// the balance (it only lowers the count) and over-estimates the fee: lv2v
+// bills LV2VPixelsPerSecond × (seconds since the state's LastUpdate, plus
+// slack) at the higher of the current and initial price, 60 s on a first
+// payment. Types it cannot bound get MaxTicketsPerPayment.
+func UpperBound(req *Request, innerState []byte, now time.Time, slack time.Duration) (Bound, error) {
+	var info lpnet.OrchestratorInfo
+	if err := proto.Unmarshal(req.Orchestrator, &info); err != nil {
+		return Bound{}, fmt.Errorf("%w: orchestrator info: %v", ErrBadPayment, err)
+	}
+	tp := info.GetTicketParams()
+	if tp == nil {
+		return Bound{TicketEV: new(big.Rat), Wei: new(big.Int)}, nil
+	}
+	ev := TicketEV(new(big.Int).SetBytes(tp.FaceValue), new(big.Int).SetBytes(tp.WinProb))
+	b := Bound{Tickets: MaxTicketsPerPayment, TicketEV: ev}
+	var st *signerState
+	if len(innerState) > 0 {
+		st = &signerState{}
+		if err := json.Unmarshal(innerState, st); err != nil {
+			st = nil // the signer will refuse it; bound by the maximum
+		} else {
+			b.StateID = st.StateID
+		}
+	}
+	if ev.Sign() > 0 {
+		if n, ok := feeTickets(req, st, info.GetPriceInfo(), ev, now, slack); ok && n < b.Tickets {
+			b.Tickets = n
+		}
+	}
+	b.Wei = Ceil(new(big.Rat).Mul(ev, new(big.Rat).SetInt64(int64(b.Tickets))))
+	return b, nil
+}
+
+// feeTickets estimates ⌈max(fee, ev)/ev⌉ + 1 with an over-estimated fee.
+func feeTickets(req *Request, st *signerState, pi *lpnet.PriceInfo, ev *big.Rat, now time.Time, slack time.Duration) (int, bool) {
+	price := new(big.Rat)
+	if pi != nil && pi.PixelsPerUnit > 0 {
+		price.SetFrac64(pi.PricePerUnit, pi.PixelsPerUnit)
+	}
+	secs := 0.0
+	if st != nil {
+		if st.InitialPixelsPerUnit > 0 {
+			if ip := big.NewRat(st.InitialPricePerUnit, st.InitialPixelsPerUnit); ip.Cmp(price) > 0 {
+				price = ip
+			}
+		}
+		if !st.LastUpdate.IsZero() {
+			secs = now.Sub(st.LastUpdate).Seconds()
+		}
+	}
+	var units *big.Rat
+	switch req.Type {
+	case "lv2v":
+		if secs <= 0 {
+			secs = lv2vFirstSeconds
+		}
+		secs += slack.Seconds()
+		units = new(big.Rat).SetFloat64(secs * LV2VPixelsPerSecond)
+	case "live":
+		if secs <= 0 {
+			secs = liveFirstSeconds
+		}
+		units = new(big.Rat).SetFloat64(secs + slack.Seconds() + 1)
+	case "fixed":
+		units = big.NewRat(1, 1)
+	case "":
+		if req.InPixels <= 0 {
+			return 0, false
+		}
+		units = new(big.Rat).SetInt64(req.InPixels)
+	default:
+		return 0, false
+	}
+	if units == nil {
+		return 0, false
+	}
+	fee := new(big.Rat).Mul(price, units)
+	if fee.Cmp(ev) < 0 {
+		fee = ev
+	}
+	n := Ceil(new(big.Rat).Quo(fee, ev))
+	n.Add(n, big.NewInt(1))
+	if !n.IsInt64() || n.Int64() > MaxTicketsPerPayment {
+		return MaxTicketsPerPayment, true
+	}
+	return int(n.Int64()), true
+}
+
+// decodeB64 accepts standard base64 with or without padding.
+func decodeB64(s string) ([]byte, error) {
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return base64.RawStdEncoding.DecodeString(s)
+}

@@ -1,0 +1,104 @@
+// Package rtc is the playground's browser media path over WebRTC (pion):
+// WHIP-style ingest of the camera (H.264 only, depacketized to Annex-B
+// access units with their 90 kHz timestamps, never re-encoded) and
+// WHEP-style egress of H.264 access units to the page. Signalling is one SDP
+// offer/answer over HTTP with full ICE gathering (no trickle ICE).
+package rtc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/intervalpli"
+	"github.com/pion/webrtc/v4"
+)
+
+// ErrNoH264 is returned when the offer has no H.264 video.
+var ErrNoH264 = errors.New("rtc: the offer has no H.264 video (camera codec unsupported)")
+
+// h264Fmtps are the H.264 variants accepted (Chromium and Safari offer
+// these); packetization-mode=1 only, as browsers send.
+var h264Fmtps = []string{
+	"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+	"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f",
+	"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f",
+	"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640032",
+	"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640034",
+}
+
+// gatherTimeout bounds ICE gathering before the answer is sent.
+const gatherTimeout = 5 * time.Second
+
+// newAPI builds a pion API with only H.264 video, the default interceptors
+// (NACK, RTCP reports, TWCC) and, for ingest, a PLI every 2 s so a keyframe
+// arrives soon after any loss. Loopback candidates are included so a browser
+// on the same machine (and tests) can connect; IPv4 UDP only.
+func newAPI(pli bool) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	for i, f := range h264Fmtps {
+		err := m.RegisterCodec(webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: f,
+				RTCPFeedback: []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}, {Type: "goog-remb"}}},
+			PayloadType: webrtc.PayloadType(102 + 2*i),
+		}, webrtc.RTPCodecTypeVideo)
+		if err != nil {
+			return nil, err
+		}
+	}
+	ir := &interceptor.Registry{}
+	if pli {
+		f, err := intervalpli.NewReceiverInterceptor(intervalpli.GeneratorInterval(2 * time.Second))
+		if err != nil {
+			return nil, err
+		}
+		ir.Add(f)
+	}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, err
+	}
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	// No mDNS: the browser reaches our host candidates and we learn its
+	// address from its checks (peer-reflexive), so its .local names are not needed.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// answer applies offer to pc and returns the complete local answer.
+func answer(ctx context.Context, pc *webrtc.PeerConnection, offer string) (string, error) {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", err
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return "", err
+	}
+	t := time.NewTimer(gatherTimeout)
+	defer t.Stop()
+	select {
+	case <-gathered:
+	case <-t.C:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return pc.LocalDescription().SDP, nil
+}
+
+func hasH264(sdp string) bool { return strings.Contains(strings.ToUpper(sdp), "H264/90000") }
+
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}

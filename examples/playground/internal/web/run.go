@@ -1,0 +1,534 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"iter"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/livepeer/livepeer-go/examples/playground/internal/rtc"
+	"github.com/livepeer/livepeer-go/examples/playground/internal/workflow"
+	"github.com/livepeer/livepeer-go/media"
+)
+
+// Runner starts live sessions for the page's runs.
+type Runner interface {
+	// Start opens a live session; cancelling ctx or closing the LiveRun
+	// ends it.
+	Start(ctx context.Context, spec RunSpec) (LiveRun, error)
+}
+
+// RunSpec is everything a run needs: what to run and how to pay. The
+// signer and discovery URLs are the playground's own hosted signer, with a
+// run token that bills the signed-in account.
+type RunSpec struct {
+	Capability       string
+	Model            string
+	Params           map[string]any
+	SignerURL        string
+	SignerHeaders    map[string]string
+	DiscoveryURL     string
+	DiscoveryHeaders map[string]string
+}
+
+// LiveRun is a running live session (implemented over livepeer.LiveSession).
+type LiveRun interface {
+	NextSegment(ctx context.Context) (io.WriteCloser, error)
+	Subscribe(ctx context.Context) iter.Seq2[io.ReadCloser, error]
+	Control(ctx context.Context, msg any) error
+	Done() <-chan struct{}
+	Err() error
+	Close() error
+}
+
+// maxRunsPerUser bounds concurrent runs of one account.
+const maxRunsPerUser = 2
+
+// run is one browser run: WHIP in, Live session, WHEP out, params.
+type run struct {
+	id       string
+	userID   int64
+	token    string
+	wf       *workflow.Workflow
+	model    string
+	s        *Server
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+
+	mu       sync.Mutex
+	params   map[string]any
+	state    string // "waiting-media", "starting", "running", "ended"
+	errState *ErrorState
+	live     LiveRun
+	liveUp   chan struct{} // closed when live is set (or the run failed)
+	ingest   *rtc.Ingest
+	egress   *rtc.Egress
+	debounce *time.Timer
+	pending  bool
+
+	inSegs, outSegs, controls atomic.Int64
+}
+
+func (s *Server) userRunCount(userID int64) int {
+	n := 0
+	for _, r := range s.runs {
+		if r.userID == userID {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request) *run {
+	u := s.currentUser(r)
+	if u == nil {
+		writeErrorState(w, http.StatusUnauthorized, NewErrorState(SignedOut, ""))
+		return nil
+	}
+	s.mu.Lock()
+	rn := s.runs[r.PathValue("id")]
+	s.mu.Unlock()
+	if rn == nil || rn.userID != u.ID {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{"message": "no such run"}})
+		return nil
+	}
+	return rn
+}
+
+type startRunRequest struct {
+	Workflow string         `json:"workflow"`
+	Model    string         `json:"model"`
+	Params   map[string]any `json:"params"`
+}
+
+func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
+	u := s.currentUser(r)
+	if u == nil {
+		writeErrorState(w, http.StatusUnauthorized, NewErrorState(SignedOut, "Sign in to run."))
+		return
+	}
+	var req startRunRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
+		writeErrorState(w, http.StatusBadRequest, NewErrorState(InvalidParams, "The request is not valid JSON."))
+		return
+	}
+	wf, ok := s.cfg.Workflows.Get(req.Workflow)
+	if !ok {
+		writeErrorState(w, http.StatusNotFound, NewErrorState(NoOrchestrator, "Unknown workflow "+req.Workflow+"."))
+		return
+	}
+	m, ok := wf.Model(req.Model)
+	if !ok {
+		writeErrorState(w, http.StatusBadRequest, NewErrorState(InvalidParams, "model: must be one of the listed models."))
+		return
+	}
+	params, err := wf.Apply(m.Copy(), req.Params)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": NewErrorState(InvalidParams, err.Error()), "field": fieldOf(err)})
+		return
+	}
+	if s.cfg.Runner == nil {
+		writeErrorState(w, http.StatusServiceUnavailable, NewErrorState(NoOrchestrator, "This playground has no network configured."))
+		return
+	}
+	// Refuse up front when the budget is gone: the same out-of-credit state
+	// the signer would give a moment later.
+	if fresh, err := s.store.UserByID(r.Context(), u.ID); err == nil && fresh.RemainingWei() <= 0 {
+		writeErrorState(w, 483, NewErrorState(OutOfCredit, "Your trial budget is used up (cap "+templateFuncs["eth"].(func(int64) string)(fresh.CapWei)+")."))
+		return
+	}
+	sid := cookieValue(r, sessionCookie)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		writeErrorState(w, http.StatusServiceUnavailable, NewErrorState(SignerDown, "The server is shutting down."))
+		return
+	}
+	if s.userRunCount(u.ID) >= maxRunsPerUser {
+		s.mu.Unlock()
+		writeErrorState(w, http.StatusTooManyRequests, NewErrorState(PaymentFailed, "You already have the maximum number of runs; stop one first."))
+		return
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	rn := &run{id: randomString(12), userID: u.ID, token: runTokenPfx + randomString(32), wf: wf, model: m.ID, s: s,
+		ctx: ctx, cancel: cancel, params: params, state: "waiting-media", liveUp: make(chan struct{})}
+	s.runs[rn.id] = rn
+	s.runTokens[rn.token] = runToken{userID: u.ID, sessionID: sid}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"id": rn.id, "whip": "/api/runs/" + rn.id + "/whip", "whep": "/api/runs/" + rn.id + "/whep",
+		"params": params, "model": m.ID, "capability": wf.CapabilityName(m.ID),
+	})
+}
+
+func fieldOf(err error) string {
+	var fe *workflow.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field
+	}
+	return ""
+}
+
+func (s *Server) dropRunTokensOf(sessionID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.runTokens {
+		if v.sessionID == sessionID {
+			delete(s.runTokens, k)
+		}
+	}
+}
+
+// fail records the run's error state (the first one wins) and ends it.
+func (rn *run) fail(e ErrorState) {
+	rn.mu.Lock()
+	if rn.errState == nil {
+		rn.errState = &e
+	}
+	rn.mu.Unlock()
+	go rn.stop()
+}
+
+// stop ends the run and waits for its goroutines; idempotent.
+func (rn *run) stop() {
+	rn.stopOnce.Do(func() {
+		rn.cancel()
+		rn.mu.Lock()
+		if rn.debounce != nil {
+			rn.debounce.Stop()
+		}
+		live, in, out := rn.live, rn.ingest, rn.egress
+		rn.mu.Unlock()
+		if in != nil {
+			_ = in.Close()
+		}
+		if out != nil {
+			_ = out.Close()
+		}
+		if live != nil {
+			_ = live.Close()
+		}
+		rn.wg.Wait()
+		rn.mu.Lock()
+		rn.state = "ended"
+		rn.mu.Unlock()
+		rn.s.mu.Lock()
+		delete(rn.s.runTokens, rn.token)
+		rn.s.mu.Unlock()
+		// The run stays listed a minute so the page can read its end state.
+		time.AfterFunc(time.Minute, func() {
+			rn.s.mu.Lock()
+			delete(rn.s.runs, rn.id)
+			rn.s.mu.Unlock()
+		})
+	})
+}
+
+func readSDP(w http.ResponseWriter, r *http.Request) (string, bool) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil || len(b) == 0 {
+		http.Error(w, "expected an SDP offer (application/sdp)", http.StatusBadRequest)
+		return "", false
+	}
+	return string(b), true
+}
+
+// handleWHIP takes the camera: an SDP offer in, the answer out (201), then
+// the Live session starts and the camera's H.264 goes into it unchanged.
+func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
+	rn := s.getRun(w, r)
+	if rn == nil {
+		return
+	}
+	offer, ok := readSDP(w, r)
+	if !ok {
+		return
+	}
+	seg, segErr := rn.newSegmenter()
+	if segErr != nil {
+		http.Error(w, segErr.Error(), http.StatusInternalServerError)
+		return
+	}
+	in, answer, err := rtc.NewIngest(rn.ctx, offer, rtc.IngestOptions{
+		OnAccessUnit: func(pts int64, au []byte) {
+			if err := seg.WriteH264(rn.ctx, pts, au); err != nil && rn.ctx.Err() == nil {
+				rn.s.log.Debug("web: segmenter", "err", err)
+			}
+		},
+		Logger: s.log,
+	})
+	if errors.Is(err, rtc.ErrNoH264) {
+		_ = seg.Close()
+		writeErrorState(w, http.StatusUnsupportedMediaType, NewErrorState(CodecUnsupported, ""))
+		return
+	}
+	if err != nil {
+		_ = seg.Close()
+		http.Error(w, "WHIP: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	rn.mu.Lock()
+	if rn.ingest != nil || rn.ctx.Err() != nil {
+		rn.mu.Unlock()
+		_ = in.Close()
+		_ = seg.Close()
+		http.Error(w, "this run already has a camera, or it ended", http.StatusConflict)
+		return
+	}
+	rn.ingest = in
+	rn.state = "starting"
+	rn.mu.Unlock()
+	rn.wg.Add(1)
+	go func() {
+		defer rn.wg.Done()
+		defer seg.Close()
+		<-rn.ctx.Done()
+	}()
+	rn.wg.Add(1)
+	go rn.startLive()
+	w.Header().Set("Content-Type", "application/sdp")
+	w.Header().Set("Location", "/api/runs/"+rn.id+"/whip")
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+// newSegmenter cuts the camera's access units into MPEG-TS segments, each
+// written into the session's next input segment once the session is up.
+func (rn *run) newSegmenter() (*media.Segmenter, error) {
+	sink := media.SinkFunc(func(ctx context.Context) (io.WriteCloser, error) {
+		select {
+		case <-rn.liveUp:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		rn.mu.Lock()
+		live := rn.live
+		rn.mu.Unlock()
+		if live == nil {
+			return nil, errors.New("run ended")
+		}
+		rn.inSegs.Add(1)
+		return live.NextSegment(ctx)
+	})
+	return media.NewSegmenter(sink, media.SegmenterOptions{Logger: rn.s.log})
+}
+
+// startLive opens the session through the hosted signer with the run token.
+func (rn *run) startLive() {
+	defer rn.wg.Done()
+	base := rn.s.cfg.BaseURL
+	auth := map[string]string{"Authorization": "Bearer " + rn.token}
+	rn.mu.Lock()
+	params := copyParams(rn.params)
+	rn.mu.Unlock()
+	live, err := rn.s.cfg.Runner.Start(rn.ctx, RunSpec{
+		Capability: rn.wf.Capability, Model: rn.model, Params: params,
+		SignerURL: base, SignerHeaders: auth, DiscoveryURL: base + "/discover-orchestrators", DiscoveryHeaders: auth,
+	})
+	if err != nil {
+		close(rn.liveUp)
+		if rn.ctx.Err() == nil {
+			rn.s.log.Info("web: run failed to start", "run", rn.id, "err", err)
+			rn.fail(ErrorStateFor(err))
+		}
+		return
+	}
+	rn.mu.Lock()
+	rn.live = live
+	rn.state = "running"
+	rn.mu.Unlock()
+	close(rn.liveUp)
+	if rn.ctx.Err() != nil {
+		_ = live.Close()
+		return
+	}
+	rn.wg.Add(1)
+	go rn.watch(live)
+}
+
+// watch turns the session's end into the run's end state.
+func (rn *run) watch(live LiveRun) {
+	defer rn.wg.Done()
+	select {
+	case <-live.Done():
+		if err := live.Err(); err != nil {
+			rn.s.log.Info("web: run ended", "run", rn.id, "err", err)
+			rn.fail(ErrorStateFor(err))
+			return
+		}
+		rn.fail(NewErrorState(PipelineError, "The stream ended."))
+	case <-rn.ctx.Done():
+	}
+}
+
+// handleWHEP plays the output: an SDP offer (recvonly) in, the answer out;
+// the session's output segments are demuxed and their H.264 access units
+// written to the track without re-encoding.
+func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
+	rn := s.getRun(w, r)
+	if rn == nil {
+		return
+	}
+	offer, ok := readSDP(w, r)
+	if !ok {
+		return
+	}
+	out, answer, err := rtc.NewEgress(rn.ctx, offer, rtc.EgressOptions{Logger: s.log})
+	if err != nil {
+		http.Error(w, "WHEP: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	rn.mu.Lock()
+	if rn.egress != nil || rn.ctx.Err() != nil {
+		rn.mu.Unlock()
+		_ = out.Close()
+		http.Error(w, "this run already has a player, or it ended", http.StatusConflict)
+		return
+	}
+	rn.egress = out
+	rn.mu.Unlock()
+	rn.wg.Add(1)
+	go rn.pumpOutput(out)
+	w.Header().Set("Content-Type", "application/sdp")
+	w.Header().Set("Location", "/api/runs/"+rn.id+"/whep")
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+func (rn *run) pumpOutput(out *rtc.Egress) {
+	defer rn.wg.Done()
+	select {
+	case <-rn.liveUp:
+	case <-rn.ctx.Done():
+		return
+	}
+	rn.mu.Lock()
+	live := rn.live
+	rn.mu.Unlock()
+	if live == nil {
+		return
+	}
+	var lastPTS int64 = -1
+	for seg, err := range live.Subscribe(rn.ctx) {
+		if err != nil {
+			return
+		}
+		rn.outSegs.Add(1)
+		d := media.NewDemuxer(seg, media.DemuxerOptions{})
+		for {
+			p, err := d.ReadPacket()
+			if err != nil {
+				break
+			}
+			if p.Codec != media.CodecH264 {
+				continue
+			}
+			dur := time.Second / 30
+			if lastPTS >= 0 && p.PTS > lastPTS && p.PTS-lastPTS < media.ClockRate {
+				dur = media.TicksToDuration(p.PTS - lastPTS)
+			}
+			lastPTS = p.PTS
+			if err := out.WriteAccessUnit(p.Data, dur); err != nil {
+				break
+			}
+		}
+		_ = seg.Close()
+	}
+}
+
+func copyParams(p map[string]any) map[string]any {
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
+}
+
+// handleParams applies a patch, validates the full set, and schedules the
+// debounced control message carrying all of it.
+func (s *Server) handleParams(w http.ResponseWriter, r *http.Request) {
+	rn := s.getRun(w, r)
+	if rn == nil {
+		return
+	}
+	var patch map[string]any
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&patch); err != nil {
+		writeErrorState(w, http.StatusBadRequest, NewErrorState(InvalidParams, "The request is not valid JSON."))
+		return
+	}
+	rn.mu.Lock()
+	next, err := rn.wf.Apply(rn.params, patch)
+	if err != nil {
+		rn.mu.Unlock()
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": NewErrorState(InvalidParams, err.Error()), "field": fieldOf(err)})
+		return
+	}
+	rn.params = next
+	rn.pending = true
+	delay := time.Duration(rn.wf.ControlDebounceMS) * time.Millisecond
+	if rn.debounce == nil {
+		rn.debounce = time.AfterFunc(delay, rn.flushParams)
+	} else {
+		rn.debounce.Reset(delay)
+	}
+	rn.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"params": next})
+}
+
+// flushParams sends the whole current parameter set on the control channel.
+func (rn *run) flushParams() {
+	rn.mu.Lock()
+	live := rn.live
+	if !rn.pending || rn.ctx.Err() != nil {
+		rn.mu.Unlock()
+		return
+	}
+	if live == nil { // not up yet: the start params will be re-sent once it is
+		rn.debounce.Reset(200 * time.Millisecond)
+		rn.mu.Unlock()
+		return
+	}
+	rn.pending = false
+	params := copyParams(rn.params)
+	rn.mu.Unlock()
+	ctx, cancel := context.WithTimeout(rn.ctx, 10*time.Second)
+	defer cancel()
+	if err := live.Control(ctx, params); err != nil {
+		rn.s.log.Info("web: control", "run", rn.id, "err", err)
+		return
+	}
+	rn.controls.Add(1)
+}
+
+func (s *Server) handleRunStatus(w http.ResponseWriter, r *http.Request) {
+	rn := s.getRun(w, r)
+	if rn == nil {
+		return
+	}
+	rn.mu.Lock()
+	out := map[string]any{
+		"id": rn.id, "state": rn.state, "params": rn.params, "model": rn.model,
+		"inputSegments": rn.inSegs.Load(), "outputSegments": rn.outSegs.Load(), "controls": rn.controls.Load(),
+	}
+	if rn.errState != nil {
+		out["error"] = rn.errState
+	}
+	rn.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleStopRun(w http.ResponseWriter, r *http.Request) {
+	rn := s.getRun(w, r)
+	if rn == nil {
+		return
+	}
+	rn.stop()
+	w.WriteHeader(http.StatusNoContent)
+}

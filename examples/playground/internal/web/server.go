@@ -1,0 +1,195 @@
+// Package web is the playground's HTTP server: pages (catalog, workflow
+// card, sign-in, keys), the JSON API the page uses to run a workflow, the
+// WHIP/WHEP media endpoints, and the hosted signer routes at the root.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/livepeer/livepeer-go/examples/playground/internal/signerproxy"
+	"github.com/livepeer/livepeer-go/examples/playground/internal/store"
+	"github.com/livepeer/livepeer-go/examples/playground/internal/workflow"
+)
+
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+// Config configures New.
+type Config struct {
+	// Store is the database (required).
+	Store *store.Store
+	// BaseURL is the public URL of the server ("http://127.0.0.1:8080"),
+	// the signer URL in snippets (required).
+	BaseURL string
+	// Secret keys CSRF tokens, run tokens and the signer state MAC
+	// (required, ≥ 32 bytes; keep it stable across restarts).
+	Secret []byte
+	// UpstreamSigner is the real remote signer's base URL (required);
+	// UpstreamHeaders its credentials; UpstreamDiscovery its discovery URL
+	// (default: the signer's /discover-orchestrators).
+	UpstreamSigner    string
+	UpstreamHeaders   map[string]string
+	UpstreamDiscovery string
+	// Workflows served (default workflow.Default()).
+	Workflows *workflow.Registry
+	// TrialCapWei is each new account's free-plan budget in wei.
+	TrialCapWei int64
+	// BcryptCost for passwords (default bcrypt.DefaultCost).
+	BcryptCost int
+	// SignInLimit is the number of sign-in attempts per email and per IP
+	// per minute (default 10).
+	SignInLimit int
+	// OIDC enables "Sign in with <provider>" when set.
+	OIDC *OIDCConfig
+	// Runner runs workflows (nil: runs are refused with an error state).
+	Runner Runner
+	// Logger; nil discards.
+	Logger *slog.Logger
+}
+
+// Server is the playground HTTP handler. Safe for concurrent use; Close
+// stops the runs it started.
+type Server struct {
+	cfg        Config
+	store      *store.Store
+	secret     []byte
+	secure     bool
+	bcryptCost int
+	log        *slog.Logger
+	tmpl       *template.Template
+	mux        *http.ServeMux
+	handler    http.Handler
+	proxy      *signerproxy.Proxy
+	signInIP   *limiter
+	signInMail *limiter
+	oidc       *oidcClient
+
+	mu        sync.Mutex
+	runTokens map[string]runToken
+	runs      map[string]*run
+	closed    bool
+}
+
+// New builds the server; it fails naming the missing or invalid setting.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("web: Store is required")
+	case cfg.BaseURL == "":
+		return nil, errors.New("web: BaseURL is required")
+	case len(cfg.Secret) < 32:
+		return nil, errors.New("web: Secret must be at least 32 bytes")
+	case cfg.UpstreamSigner == "":
+		return nil, errors.New("web: UpstreamSigner is required")
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Workflows == nil {
+		cfg.Workflows = workflow.Default()
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = bcrypt.DefaultCost
+	}
+	if cfg.SignInLimit <= 0 {
+		cfg.SignInLimit = 10
+	}
+	s := &Server{
+		cfg: cfg, store: cfg.Store, secret: cfg.Secret, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
+		bcryptCost: cfg.BcryptCost, log: cfg.Logger,
+		signInIP: newLimiter(cfg.SignInLimit*3, time.Minute), signInMail: newLimiter(cfg.SignInLimit, time.Minute),
+		runTokens: map[string]runToken{}, runs: map[string]*run{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	tmpl, err := template.New("").Funcs(templateFuncs).ParseFS(assets, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	s.tmpl = tmpl
+	s.proxy, err = signerproxy.New(signerproxy.Config{
+		Upstream: cfg.UpstreamSigner, UpstreamHeaders: cfg.UpstreamHeaders, DiscoveryUpstream: cfg.UpstreamDiscovery,
+		Store: cfg.Store, Secret: cfg.Secret, Auth: s.authenticate, KeysURL: cfg.BaseURL + "/keys", Logger: s.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.OIDC != nil {
+		if s.oidc, err = newOIDC(ctx, *cfg.OIDC, cfg.BaseURL); err != nil {
+			return nil, err
+		}
+	}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves the playground.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Proxy returns the hosted signer.
+func (s *Server) Proxy() *signerproxy.Proxy { return s.proxy }
+
+// Close stops every run and waits for them; idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	runs := make([]*run, 0, len(s.runs))
+	for _, r := range s.runs {
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	for _, r := range runs {
+		r.stop()
+	}
+	return nil
+}
+
+func (s *Server) routes() {
+	mux := http.NewServeMux()
+	s.proxy.Register(mux)
+	static, _ := fs.Sub(assets, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /{$}", s.handleHome)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /signin", s.handleSignInPage)
+	mux.HandleFunc("GET /signup", s.handleSignUpPage)
+	mux.HandleFunc("POST /signin", s.requireCSRF(s.handleSignIn))
+	mux.HandleFunc("POST /signup", s.requireCSRF(s.handleSignUp))
+	mux.HandleFunc("POST /signout", s.requireCSRF(s.handleSignOut))
+	mux.HandleFunc("GET /auth/oidc/start", s.handleOIDCStart)
+	mux.HandleFunc("GET /auth/oidc/callback", s.handleOIDCCallback)
+	mux.HandleFunc("GET /keys", s.handleKeys)
+	mux.HandleFunc("POST /keys", s.requireCSRF(s.handleCreateKey))
+	mux.HandleFunc("POST /keys/{id}/revoke", s.requireCSRF(s.handleRevokeKey))
+	mux.HandleFunc("GET /models/{owner}/{name}", s.handleCard)
+	mux.HandleFunc("GET /api/me", s.handleMe)
+	mux.HandleFunc("POST /api/runs", s.requireCSRF(s.handleStartRun))
+	mux.HandleFunc("POST /api/runs/{id}/whip", s.requireCSRF(s.handleWHIP))
+	mux.HandleFunc("POST /api/runs/{id}/whep", s.requireCSRF(s.handleWHEP))
+	mux.HandleFunc("POST /api/runs/{id}/params", s.requireCSRF(s.handleParams))
+	mux.HandleFunc("GET /api/runs/{id}", s.handleRunStatus)
+	mux.HandleFunc("DELETE /api/runs/{id}", s.requireCSRF(s.handleStopRun))
+	s.mux = mux
+	s.handler = securityHeaders(s.withUser(mux))
+}
+
+// securityHeaders sets conservative browser headers on every answer.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,293 @@
+// Package workflow describes the realtime workflows the playground can run.
+// A Workflow is data: the capability and models it runs, the parameter
+// schema (names, types and ranges as the worker defines them) and the
+// snippet templates. The page, the server-side validation and the snippets
+// are all generated from it, so adding a workflow is adding a descriptor.
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// ParamType is the kind of a parameter's value.
+type ParamType string
+
+// Parameter types.
+const (
+	Text     ParamType = "text"     // single-line string
+	Textarea ParamType = "textarea" // multi-line string
+	Float    ParamType = "float"
+	Int      ParamType = "int"
+	IntList  ParamType = "intlist" // list of integers
+)
+
+// Param is one parameter of a workflow, named as the worker names it.
+type Param struct {
+	Name  string    `json:"name"`
+	Label string    `json:"label"`
+	Help  string    `json:"help,omitempty"`
+	Type  ParamType `json:"type"`
+	// Min/Max bound numbers (and list items); HasMin/HasMax say whether they apply.
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	HasMin bool    `json:"hasMin"`
+	HasMax bool    `json:"hasMax"`
+	Step   float64 `json:"step,omitempty"`
+	// MinItems/MaxItems bound list lengths.
+	MinItems int `json:"minItems,omitempty"`
+	MaxItems int `json:"maxItems,omitempty"`
+	// NonDecreasing requires list items in non-decreasing order.
+	NonDecreasing bool `json:"nonDecreasing,omitempty"`
+	// ItemsBelow names an int parameter every list item must be below
+	// (t_index_list items < num_inference_steps).
+	ItemsBelow string `json:"itemsBelow,omitempty"`
+	// MaxLen bounds string length in characters (0: none).
+	MaxLen int `json:"maxLen,omitempty"`
+}
+
+// Model is one model a workflow can run (the capability's model id) and the
+// worker parameters that go with it.
+type Model struct {
+	ID    string `json:"id"`    // e.g. "streamdiffusion"
+	Label string `json:"label"` // e.g. "SD-Turbo"
+	// Defaults is the full parameter set sent at start, including the
+	// fields the page does not edit (model_id, width, height...).
+	Defaults map[string]any `json:"defaults"`
+}
+
+// Workflow is one realtime workflow card.
+type Workflow struct {
+	Slug       string  `json:"slug"` // URL path under /models/
+	Title      string  `json:"title"`
+	Summary    string  `json:"summary"`
+	Capability string  `json:"capability"` // pipeline, e.g. "live-video-to-video"
+	Models     []Model `json:"models"`     // the first is the default
+	Params     []Param `json:"params"`     // editable, in display order
+	// ControlDebounceMS is how long the server waits after a change before
+	// sending the full parameter set on the control channel.
+	ControlDebounceMS int `json:"controlDebounceMs"`
+}
+
+// Model returns the model with this id; "" means the default model.
+func (w *Workflow) Model(id string) (*Model, bool) {
+	if id == "" && len(w.Models) > 0 {
+		return &w.Models[0], true
+	}
+	for i := range w.Models {
+		if w.Models[i].ID == id {
+			return &w.Models[i], true
+		}
+	}
+	return nil, false
+}
+
+// CapabilityName is "pipeline/model" as discovery and pricing name it.
+func (w *Workflow) CapabilityName(modelID string) string { return w.Capability + "/" + modelID }
+
+// Param returns the parameter named name.
+func (w *Workflow) Param(name string) (*Param, bool) {
+	for i := range w.Params {
+		if w.Params[i].Name == name {
+			return &w.Params[i], true
+		}
+	}
+	return nil, false
+}
+
+// FieldError names the parameter at fault and the rule it breaks.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// Defaults returns a fresh copy of model's full parameter set.
+func (m *Model) Copy() map[string]any {
+	b, _ := json.Marshal(m.Defaults)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// Apply returns current with patch applied, validated as a whole: only
+// editable parameters may be patched, and the result must satisfy every
+// rule. current is not modified. On failure the *FieldError names the field.
+func (w *Workflow) Apply(current, patch map[string]any) (map[string]any, error) {
+	next := make(map[string]any, len(current)+len(patch))
+	for k, v := range current {
+		next[k] = v
+	}
+	keys := make([]string, 0, len(patch))
+	for k := range patch {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p, ok := w.Param(k)
+		if !ok {
+			return nil, &FieldError{Field: k, Reason: "unknown or read-only parameter (editable: " + w.editable() + ")"}
+		}
+		v, err := p.coerce(patch[k])
+		if err != nil {
+			return nil, err
+		}
+		next[k] = v
+	}
+	if err := w.Validate(next); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+func (w *Workflow) editable() string {
+	names := make([]string, len(w.Params))
+	for i, p := range w.Params {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// Validate checks every editable parameter present in params.
+func (w *Workflow) Validate(params map[string]any) error {
+	for i := range w.Params {
+		p := &w.Params[i]
+		v, ok := params[p.Name]
+		if !ok {
+			continue
+		}
+		cv, err := p.coerce(v)
+		if err != nil {
+			return err
+		}
+		if p.ItemsBelow != "" {
+			lim, ok := params[p.ItemsBelow]
+			if !ok {
+				continue
+			}
+			n, err := toFloat(lim)
+			if err != nil {
+				continue
+			}
+			for _, it := range cv.([]int64) {
+				if float64(it) >= n {
+					return &FieldError{Field: p.Name, Reason: fmt.Sprintf("every item must be below %s (%v); got %d", p.ItemsBelow, n, it)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// rangeText describes a parameter's bounds ("between 0.1 and 3").
+func (p *Param) rangeText() string {
+	switch {
+	case p.HasMin && p.HasMax:
+		return fmt.Sprintf("between %s and %s", fmtNum(p.Min), fmtNum(p.Max))
+	case p.HasMin:
+		return "at least " + fmtNum(p.Min)
+	case p.HasMax:
+		return "at most " + fmtNum(p.Max)
+	}
+	return ""
+}
+
+func fmtNum(f float64) string {
+	if f == math.Trunc(f) {
+		return fmt.Sprintf("%d", int64(f))
+	}
+	return fmt.Sprintf("%g", f)
+}
+
+func toFloat(v any) (float64, error) {
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case int:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case json.Number:
+		return x.Float64()
+	}
+	return 0, fmt.Errorf("not a number")
+}
+
+func (p *Param) checkRange(f float64) error {
+	if math.IsNaN(f) || math.IsInf(f, 0) || (p.HasMin && f < p.Min) || (p.HasMax && f > p.Max) {
+		return &FieldError{Field: p.Name, Reason: fmt.Sprintf("must be %s; got %v", p.rangeText(), f)}
+	}
+	return nil
+}
+
+// coerce converts a JSON-decoded value to the parameter's Go type
+// (string, float64, int64, []int64) and checks its own bounds.
+func (p *Param) coerce(v any) (any, error) {
+	switch p.Type {
+	case Text, Textarea:
+		s, ok := v.(string)
+		if !ok {
+			return nil, &FieldError{Field: p.Name, Reason: "must be a string"}
+		}
+		if p.MaxLen > 0 && len([]rune(s)) > p.MaxLen {
+			return nil, &FieldError{Field: p.Name, Reason: fmt.Sprintf("must be at most %d characters; got %d", p.MaxLen, len([]rune(s)))}
+		}
+		return s, nil
+	case Float:
+		f, err := toFloat(v)
+		if err != nil {
+			return nil, &FieldError{Field: p.Name, Reason: "must be a number " + p.rangeText()}
+		}
+		return f, p.checkRange(f)
+	case Int:
+		f, err := toFloat(v)
+		if err != nil || f != math.Trunc(f) {
+			return nil, &FieldError{Field: p.Name, Reason: "must be an integer " + p.rangeText()}
+		}
+		if err := p.checkRange(f); err != nil {
+			return nil, err
+		}
+		return int64(f), nil
+	case IntList:
+		var items []any
+		switch x := v.(type) {
+		case []any:
+			items = x
+		case []int64:
+			for _, it := range x {
+				items = append(items, float64(it))
+			}
+		case []int:
+			for _, it := range x {
+				items = append(items, float64(it))
+			}
+		default:
+			return nil, &FieldError{Field: p.Name, Reason: "must be a list of integers"}
+		}
+		if len(items) < p.MinItems || (p.MaxItems > 0 && len(items) > p.MaxItems) {
+			return nil, &FieldError{Field: p.Name, Reason: fmt.Sprintf("must have %d to %d items; got %d", p.MinItems, p.MaxItems, len(items))}
+		}
+		out := make([]int64, len(items))
+		for i, it := range items {
+			f, err := toFloat(it)
+			if err != nil || f != math.Trunc(f) {
+				return nil, &FieldError{Field: p.Name, Reason: fmt.Sprintf("item %d must be an integer", i)}
+			}
+			if (p.HasMin && f < p.Min) || (p.HasMax && f > p.Max) {
+				return nil, &FieldError{Field: p.Name, Reason: fmt.Sprintf("item %d must be %s; got %v", i, p.rangeText(), f)}
+			}
+			out[i] = int64(f)
+			if p.NonDecreasing && i > 0 && out[i] < out[i-1] {
+				return nil, &FieldError{Field: p.Name, Reason: "items must be in non-decreasing order"}
+			}
+		}
+		return out, nil
+	}
+	return nil, &FieldError{Field: p.Name, Reason: "unsupported parameter type " + string(p.Type)}
+}

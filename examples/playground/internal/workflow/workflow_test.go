@@ -1,0 +1,63 @@
+package workflow_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	livepeer "github.com/livepeer/livepeer-go"
+	"github.com/livepeer/livepeer-go/examples/playground/internal/workflow"
+)
+
+func TestApplyKeepsFullSetAndValidates(t *testing.T) {
+	wf := workflow.StreamDiffusion()
+	m, ok := wf.Model("streamdiffusion-sdxl")
+	require.True(t, ok)
+	cur := m.Copy()
+	next, err := wf.Apply(cur, map[string]any{"prompt": "a cat", "seed": json.Number("42")})
+	require.NoError(t, err)
+	require.Equal(t, "stabilityai/sdxl-turbo", next["model_id"], "the full set, model_id included, is kept")
+	require.Equal(t, "a cat", next["prompt"])
+	require.Equal(t, int64(42), next["seed"])
+	require.Equal(t, "flowers", cur["prompt"], "current is not modified")
+
+	for patch, want := range map[string]string{
+		`{"guidance_scale": 3.5}`:       "guidance_scale: must be between 0.1 and 3",
+		`{"delta": "x"}`:                "delta: must be a number between 0.1 and 3",
+		`{"num_inference_steps": 1.5}`:  "num_inference_steps: must be an integer between 1 and 100",
+		`{"t_index_list": []}`:          "t_index_list: must have 1 to 4 items",
+		`{"t_index_list": [1,2,3,4,5]}`: "t_index_list: must have 1 to 4 items",
+		`{"t_index_list": [30, 20]}`:    "t_index_list: items must be in non-decreasing order",
+		`{"t_index_list": [50]}`:        "t_index_list: every item must be below num_inference_steps",
+		`{"num_inference_steps": 10}`:   "t_index_list: every item must be below num_inference_steps", // sdxl [36]
+		`{"width": 1024}`:               "width: unknown or read-only parameter",
+		`{"prompt": 7}`:                 "prompt: must be a string",
+	} {
+		var p map[string]any
+		d := json.NewDecoder(strings.NewReader(patch))
+		d.UseNumber()
+		require.NoError(t, d.Decode(&p))
+		_, err := wf.Apply(cur, p)
+		var fe *workflow.FieldError
+		require.True(t, errors.As(err, &fe), patch)
+		require.Contains(t, err.Error(), want, patch)
+	}
+}
+
+func TestSnippetAndToken(t *testing.T) {
+	wf := workflow.StreamDiffusion()
+	m, _ := wf.Model("")
+	src, err := workflow.RenderGo(wf, workflow.SnippetData{BaseURL: "http://127.0.0.1:9", Key: "lpk_abc", ModelID: m.ID, Params: m.Defaults})
+	require.NoError(t, err)
+	for _, want := range []string{`SignerURL:        "http://127.0.0.1:9"`, `"Bearer lpk_abc"`, `gw.Live(ctx, "live-video-to-video"`, `Model: "streamdiffusion"`, `"model_id":            "stabilityai/sd-turbo"`, `sess.Control(ctx, params)`} {
+		require.Contains(t, src, want)
+	}
+	tok, err := livepeer.ParseToken(workflow.Token("http://127.0.0.1:9", "lpk_abc"))
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:9", tok.Signer)
+	require.Equal(t, "Bearer lpk_abc", tok.SignerHeaders["Authorization"])
+	require.Equal(t, "http://127.0.0.1:9/discover-orchestrators", tok.Discovery)
+}
