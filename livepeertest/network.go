@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -33,7 +35,21 @@ type NetworkConfig struct {
 	// Live configures the live routes (live-video-to-video, BYOC streams,
 	// trickle) every orchestrator serves; see EnableLive.
 	Live LiveConfig
+	// Workers, when set, turns on the BYOC job routes (EnableBYOC) on every
+	// orchestrator and serves each handler as the worker of the BYOC
+	// capability of that name (for example "text-reversal" →
+	// worker.TextReversal(), or your own container's handler). A name with
+	// no "byoc/<name>" entry in Capabilities is added at
+	// DefaultBYOCPricePerSecond (nil Capabilities start from
+	// DefaultCapabilities()).
+	Workers map[string]http.Handler
+	// BYOC configures the BYOC routes turned on by Workers.
+	BYOC BYOCConfig
 }
+
+// DefaultBYOCPricePerSecond is the price, in wei per second of compute, of a
+// BYOC capability that NetworkConfig.Workers adds.
+const DefaultBYOCPricePerSecond = 1000
 
 // Network is an in-process Livepeer network: orchestrators, a remote signer
 // (unless offchain) and a standalone discovery endpoint, all on 127.0.0.1
@@ -42,6 +58,7 @@ type Network struct {
 	clock  *BlockClock
 	orchs  []*Orchestrator
 	live   []*LiveServer
+	byoc   []*BYOCServer
 	signer *Signer
 
 	discLn    net.Listener
@@ -58,6 +75,9 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	}
 	if cfg.Orchestrators == 0 {
 		cfg.Orchestrators = 3
+	}
+	if len(cfg.Workers) > 0 {
+		cfg.Capabilities = withWorkerCapabilities(cfg.Capabilities, cfg.Workers)
 	}
 	if _, err := parseCapabilities(cfg.Capabilities); err != nil {
 		return nil, err
@@ -82,6 +102,15 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 		}
 		n.orchs = append(n.orchs, o)
 		n.live = append(n.live, EnableLive(o, cfg.Live))
+		if len(cfg.Workers) > 0 {
+			b := EnableBYOC(o, cfg.BYOC)
+			n.byoc = append(n.byoc, b)
+			for _, name := range slices.Sorted(maps.Keys(cfg.Workers)) {
+				if _, err := b.ServeWorker(name, 0, cfg.Workers[name]); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	if !cfg.Offchain {
 		n.signer, err = NewSigner(SignerConfig{
@@ -175,10 +204,32 @@ func (n *Network) Close() {
 		for _, l := range n.live {
 			_ = l.Close()
 		}
+		for _, b := range n.byoc {
+			_ = b.Close()
+		}
 		for _, o := range n.orchs {
 			o.Close()
 		}
 	})
+}
+
+// BYOC returns each orchestrator's BYOC job server (nil without
+// NetworkConfig.Workers), in orchestrator order.
+func (n *Network) BYOC() []*BYOCServer { return append([]*BYOCServer(nil), n.byoc...) }
+
+// withWorkerCapabilities returns caps (DefaultCapabilities when nil) plus a
+// "byoc/<name>" entry for every worker that has none.
+func withWorkerCapabilities(caps []CapabilitySpec, workers map[string]http.Handler) []CapabilitySpec {
+	if caps == nil {
+		caps = DefaultCapabilities()
+	}
+	out := slices.Clone(caps)
+	for _, name := range slices.Sorted(maps.Keys(workers)) {
+		if !slices.ContainsFunc(out, func(c CapabilitySpec) bool { return c.Name == "byoc/"+name }) {
+			out = append(out, CapabilitySpec{Name: "byoc/" + name, PricePerUnit: DefaultBYOCPricePerSecond, PixelsPerUnit: 1, Capacity: 4})
+		}
+	}
+	return out
 }
 
 // Live returns each orchestrator's live server (streams, trickle channels),
