@@ -171,13 +171,10 @@ func (t *transform) Run(ctx context.Context, s *PipelineStream) error {
 	}
 
 	filter := wanted()
-	proc, err := start(filter)
-	if err != nil {
-		close(procs)
-		<-outErr
-		return err
-	}
 	_ = s.Emit(ctx, pipeStatusEvent(s, "running", map[string]any{"filter": filter}))
+	// ffmpeg starts with the first input segment, so a change that arrives
+	// before any input never leaves an ffmpeg generation without input.
+	var proc *media.Process
 	inErr := func() error {
 		for {
 			in, err := s.NextInput(ctx)
@@ -187,9 +184,11 @@ func (t *transform) Run(ctx context.Context, s *PipelineStream) error {
 			if err != nil {
 				return err
 			}
-			if f := wanted(); f != filter {
+			if f := wanted(); proc == nil || f != filter {
 				// Each input segment starts on a keyframe: switch here.
-				_ = proc.CloseWrite()
+				if proc != nil {
+					_ = proc.CloseWrite()
+				}
 				if proc, err = start(f); err != nil {
 					in.Close()
 					return err
@@ -203,7 +202,9 @@ func (t *transform) Run(ctx context.Context, s *PipelineStream) error {
 			}
 		}
 	}()
-	_ = proc.CloseWrite()
+	if proc != nil {
+		_ = proc.CloseWrite()
+	}
 	close(procs)
 	oerr := <-outErr
 	if inErr != nil && !errors.Is(inErr, context.Canceled) {
