@@ -180,20 +180,31 @@ func TestBrowserEndToEnd(t *testing.T) {
 	t.Logf("camera mean RGB %v, output mean RGB %v", local, out)
 	require.Greater(t, colorDistance(local, out), 10.0, "the output differs from the camera (the pipeline transformed it)")
 
-	// 6. Change the prompt: the full parameter set goes out on the control channel.
+	// 6. Change the prompt: the full parameter set goes out on the control
+	// channel and the output's colour follows. The in-process pipeline picks
+	// a hue rotation from the prompt: "flowers" turns the fake camera's
+	// green red-orange, "a desert at sunset" turns it blue, so the mean
+	// colour must move far and blue must overtake red.
 	var before []float64
+	require.NoError(t, chromedp.Run(ctx, chromedp.Evaluate(`window.__probe('output')`, &before)))
+	require.Greater(t, before[0], before[2], "with the default prompt the output is red-dominant: %v", before)
 	require.NoError(t, chromedp.Run(ctx,
-		chromedp.Evaluate(`window.__probe('output')`, &before),
-		chromedp.SetValue(`#param-prompt`, "a watercolor painting of a lighthouse", chromedp.ByQuery),
+		chromedp.SetValue(`#param-prompt`, "a desert at sunset", chromedp.ByQuery),
 		chromedp.Evaluate(`document.getElementById('param-prompt').dispatchEvent(new Event('input'))`, nil),
-		evalUntil(`window.__run && window.__run.controls >= 1`, 20*time.Second),
-		chromedp.Sleep(3*time.Second),
-		evalUntil(`(window.__frames||0) > 40`, 30*time.Second),
-		shot("prompt-changed"),
+		evalUntil(`window.__run && window.__run.controls >= 1`, 15*time.Second),
 	))
 	var after []float64
-	require.NoError(t, chromedp.Run(ctx, chromedp.Evaluate(`window.__probe('output')`, &after)))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		require.NoError(t, chromedp.Run(ctx, chromedp.Evaluate(`window.__probe('output')`, &after)))
+		if colorDistance(before, after) > 40 && after[2] > after[0] {
+			break
+		}
+		require.False(t, time.Now().After(deadline), "the output did not follow the prompt change: before %v, now %v", before, after)
+		time.Sleep(250 * time.Millisecond)
+	}
 	t.Logf("output mean RGB before prompt change %v, after %v", before, after)
+	require.NoError(t, chromedp.Run(ctx, shot("prompt-changed")))
 
 	spent, err := a.Store.Usage(context.Background(), u.ID)
 	require.NoError(t, err)
