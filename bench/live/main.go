@@ -6,12 +6,13 @@
 //     start, which the passthrough pipeline returns unchanged); the output
 //     side reads the stamp and reports the time to the segment's first byte
 //     and to its last byte, p50 and p99;
+//
 //   - client heap per idle session: N sessions are started and the Go heap
 //     in use is compared before and after. The network runs in a child
 //     process (this command re-run with -serve), so only the client's memory
 //     is counted.
 //
-//	go run ./bench/live [-segments 100] [-size 64KiB] [-interval 50ms] [-sessions 50]
+//     go run ./bench/live [-segments 100] [-size 64KiB] [-interval 50ms] [-sessions 50]
 //
 // It exits 0 after printing the figures, non-zero with a one-line error.
 package main
