@@ -12,7 +12,9 @@
 //     process (this command re-run with -serve), so only the client's memory
 //     is counted.
 //
-//     go run ./bench/live [-segments 100] [-size 64KiB] [-interval 50ms] [-sessions 50]
+// Usage:
+//
+//	go run ./bench/live [-segments 100] [-size 65536] [-interval 50ms] [-sessions 50]
 //
 // It exits 0 after printing the figures, non-zero with a one-line error.
 package main
