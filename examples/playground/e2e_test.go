@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/livepeer/livepeer-go/examples/playground/internal/meter"
 	"github.com/stretchr/testify/require"
 )
 
@@ -215,16 +216,26 @@ func TestBrowserEndToEnd(t *testing.T) {
 	cur, err := a.Store.UserByID(context.Background(), u.ID)
 	require.NoError(t, err)
 	require.NoError(t, a.Store.SetCap(context.Background(), u.ID, cur.SpentWei+cur.ReservedWei))
-	var title string
+	var title, detail, action string
+	var rawCollapsed bool
 	require.NoError(t, chromedp.Run(ctx,
 		evalUntil(`!!document.querySelector('#error-box .error-state[data-kind="out-of-credit"]')`, 60*time.Second),
 		chromedp.Text(`#error-box .error-title`, &title, chromedp.ByQuery),
+		chromedp.Text(`#error-box .error-detail`, &detail, chromedp.ByQuery),
+		chromedp.Text(`#error-box .error-action a`, &action, chromedp.ByQuery),
+		chromedp.Evaluate(`(() => { const d = document.querySelector('#error-box details.error-raw'); return !!d && !d.open && d.querySelector('pre').textContent.length > 0; })()`, &rawCollapsed),
 		shot("out-of-credit"),
 	))
 	require.Equal(t, "Out of credit", title)
 	final, err := a.Store.UserByID(context.Background(), u.ID)
 	require.NoError(t, err)
 	require.LessOrEqual(t, final.SpentWei, final.CapWei)
+	// One sentence with the exact figures; the raw chain is collapsed.
+	require.Regexp(t, `^Your free trial budget is used up: cap [0-9.]+ ETH, used [0-9.]+ (ETH|gwei)\.$`, detail)
+	require.Contains(t, detail, "cap "+meter.FormatETH(big.NewInt(final.CapWei)))
+	require.NotContains(t, detail, "insufficient balance", "the raw error is not in the main text")
+	require.Equal(t, "See your usage and keys", action)
+	require.True(t, rawCollapsed, "the raw error chain is in a collapsed details element")
 }
 
 func colorDistance(a, b []float64) float64 {

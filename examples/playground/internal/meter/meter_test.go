@@ -66,4 +66,22 @@ func TestFormatETH(t *testing.T) {
 	require.Equal(t, "0.001 ETH", meter.FormatETH(big.NewInt(1_000_000_000_000_000)))
 	require.Equal(t, "0 ETH", meter.FormatETH(nil))
 	require.Equal(t, "1.5 ETH", meter.FormatETH(big.NewInt(1_500_000_000_000_000_000)))
+	for wei, want := range map[string]string{
+		"999999999999999":           "0.000999999 ETH", // truncated, never rounded up to the cap
+		"1000000000000000":          "0.001 ETH",
+		"5000000000002":             "0.000005 ETH", // 21 digits of noise are not shown
+		"123456789012345678":        "0.123456 ETH",
+		"1234567890123456789":       "1.23456 ETH",
+		"12345678901234567890":      "12.3456 ETH",
+		"9876543210000000000000000": "9876543 ETH", // whole ETH are never cut
+		"999999999999":              "999.999 gwei",
+		"1500000000":                "1.5 gwei",
+		"999999999":                 "999999999 wei",
+		"1":                         "1 wei",
+		"-2500000000000000":         "-0.0025 ETH",
+	} {
+		v, ok := new(big.Int).SetString(wei, 10)
+		require.True(t, ok)
+		require.Equal(t, want, meter.FormatETH(v), wei)
+	}
 }

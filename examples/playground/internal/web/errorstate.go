@@ -2,9 +2,12 @@ package web
 
 import (
 	"errors"
+	"fmt"
+	"math/big"
 	"net/http"
 
 	livepeer "github.com/livepeer/livepeer-go"
+	"github.com/livepeer/livepeer-go/examples/playground/internal/meter"
 )
 
 // ErrorKind names one ErrorState variant.
@@ -26,28 +29,32 @@ const (
 	InvalidParams    ErrorKind = "invalid-params"
 )
 
-// ErrorState is what the page shows when a run cannot go on: a title, the
-// detail (with figures when known) and the next step.
+// ErrorState is what the page shows when a run cannot go on: a short
+// headline (Title), one sentence of detail with the exact figures where
+// they apply, the next step (Action, a link when ActionHref is set), and
+// the raw error chain (Raw), which the page keeps in a collapsed
+// "details" element instead of the main text.
 type ErrorState struct {
 	Kind       ErrorKind `json:"kind"`
 	Title      string    `json:"title"`
 	Detail     string    `json:"detail"`
 	Action     string    `json:"action"`
 	ActionHref string    `json:"actionHref,omitempty"`
+	Raw        string    `json:"raw,omitempty"`
 }
 
 // errorCatalog is the copy of every variant; Detail is the default detail.
 var errorCatalog = map[ErrorKind]ErrorState{
 	OutOfCredit:      {Kind: OutOfCredit, Title: "Out of credit", Detail: "Your free trial budget is used up, so the signer refused to sign more tickets.", Action: "See your usage and keys", ActionHref: "/keys"},
-	PaymentFailed:    {Kind: PaymentFailed, Title: "Payment failed", Detail: "The orchestrator did not accept a payment (this is not a budget problem: your credit is untouched).", Action: "Run again", ActionHref: ""},
-	PriceTooHigh:     {Kind: PriceTooHigh, Title: "Price too high", Detail: "Every orchestrator serving this model asks more than the signer's price ceiling.", Action: "Try another model or run later", ActionHref: ""},
-	NoOrchestrator:   {Kind: NoOrchestrator, Title: "No orchestrator available", Detail: "No orchestrator is serving this model right now.", Action: "Try another model or run later", ActionHref: ""},
+	PaymentFailed:    {Kind: PaymentFailed, Title: "Payment failed", Detail: "The orchestrator did not accept a payment; your credit is untouched.", Action: "Run again"},
+	PriceTooHigh:     {Kind: PriceTooHigh, Title: "Price too high", Detail: "Every orchestrator serving this model asks more than the signer's price ceiling.", Action: "Try another model or run later"},
+	NoOrchestrator:   {Kind: NoOrchestrator, Title: "No orchestrator available", Detail: "No orchestrator is serving this model right now.", Action: "Try another model or run later"},
 	SignedOut:        {Kind: SignedOut, Title: "Signed out", Detail: "Your session ended or your key was revoked.", Action: "Sign in to run", ActionHref: "/signin"},
-	SignerDown:       {Kind: SignerDown, Title: "Signer unavailable", Detail: "The payment signer cannot be reached. Nothing was charged.", Action: "Retry in a minute", ActionHref: ""},
-	CameraDenied:     {Kind: CameraDenied, Title: "Camera access denied", Detail: "The browser did not give the page your camera.", Action: "Allow camera access in the address bar, then press Run again", ActionHref: ""},
-	CodecUnsupported: {Kind: CodecUnsupported, Title: "Camera codec unsupported", Detail: "This browser did not offer H.264 video, which the network needs.", Action: "Use a Chromium-based browser or Safari", ActionHref: ""},
-	PipelineError:    {Kind: PipelineError, Title: "The model stopped", Detail: "The stream ended on the orchestrator.", Action: "Run again", ActionHref: ""},
-	InvalidParams:    {Kind: InvalidParams, Title: "Invalid parameter", Detail: "A parameter is out of range.", Action: "Fix the highlighted field", ActionHref: ""},
+	SignerDown:       {Kind: SignerDown, Title: "Signer unavailable", Detail: "The payment signer cannot be reached and nothing was charged.", Action: "Retry in a minute"},
+	CameraDenied:     {Kind: CameraDenied, Title: "Camera access denied", Detail: "The browser did not give the page your camera.", Action: "Allow camera access in the address bar, then press Run again"},
+	CodecUnsupported: {Kind: CodecUnsupported, Title: "Camera codec unsupported", Detail: "This browser did not offer H.264 video, which the network needs.", Action: "Use a Chromium-based browser or Safari"},
+	PipelineError:    {Kind: PipelineError, Title: "The model stopped", Detail: "The stream ended on the orchestrator.", Action: "Run again"},
+	InvalidParams:    {Kind: InvalidParams, Title: "Invalid parameter", Detail: "A parameter is out of range.", Action: "Fix the highlighted field"},
 }
 
 // ErrorCatalog returns every variant's default copy.
@@ -91,8 +98,15 @@ func ErrorStateForStatus(status int) (ErrorState, bool) {
 	return NewErrorState(PaymentFailed, ""), true
 }
 
-// ErrorStateFor maps an SDK error to a variant, keeping the error's text as
-// the detail's second sentence so the figures (cap, spent) stay visible.
+// OutOfCreditState is the out-of-credit variant with the account's exact
+// figures in its one-sentence detail ("cap 0.001 ETH, used 0.000999 ETH").
+func OutOfCreditState(capWei, usedWei int64) ErrorState {
+	return NewErrorState(OutOfCredit, fmt.Sprintf("Your free trial budget is used up: cap %s, used %s.",
+		meter.FormatETH(big.NewInt(capWei)), meter.FormatETH(big.NewInt(usedWei))))
+}
+
+// ErrorStateFor maps an SDK error to a variant with the variant's default
+// one-sentence detail; the error chain goes into Raw (shown collapsed).
 func ErrorStateFor(err error) ErrorState {
 	var k ErrorKind
 	switch {
@@ -114,6 +128,6 @@ func ErrorStateFor(err error) ErrorState {
 		k = PipelineError
 	}
 	e := errorCatalog[k]
-	e.Detail += " (" + err.Error() + ")"
+	e.Raw = err.Error()
 	return e
 }

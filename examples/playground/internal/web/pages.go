@@ -258,6 +258,10 @@ func (s *Server) handleCard(w http.ResponseWriter, r *http.Request) {
 	p.TokenJSON = workflow.TokenJSON(s.cfg.BaseURL, workflow.KeyPlaceholder)
 	if p.User != nil {
 		p.Usage, _ = s.store.Usage(r.Context(), p.User.ID)
+		if us := p.Usage; us != nil && us.CapWei-us.SpentWei-us.ReservedWei <= 0 {
+			e := OutOfCreditState(us.CapWei, us.SpentWei)
+			p.ErrorBox = &e
+		}
 	}
 	s.render(w, http.StatusOK, "card.html", p)
 }

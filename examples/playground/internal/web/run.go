@@ -141,7 +141,7 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 	// Refuse up front when the budget is gone: the same out-of-credit state
 	// the signer would give a moment later.
 	if fresh, err := s.store.UserByID(r.Context(), u.ID); err == nil && fresh.RemainingWei() <= 0 {
-		writeErrorState(w, 483, NewErrorState(OutOfCredit, "Your trial budget is used up (cap "+templateFuncs["eth"].(func(int64) string)(fresh.CapWei)+")."))
+		writeErrorState(w, 483, OutOfCreditState(fresh.CapWei, fresh.SpentWei))
 		return
 	}
 	sid := cookieValue(r, sessionCookie)
@@ -186,8 +186,18 @@ func (s *Server) dropRunTokensOf(sessionID string) {
 	}
 }
 
-// fail records the run's error state (the first one wins) and ends it.
+// fail records the run's error state (the first one wins) and ends it. An
+// out-of-credit state gets the account's exact figures.
 func (rn *run) fail(e ErrorState) {
+	if e.Kind == OutOfCredit {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if u, err := rn.s.store.UserByID(ctx, rn.userID); err == nil {
+			raw := e.Raw
+			e = OutOfCreditState(u.CapWei, u.SpentWei)
+			e.Raw = raw
+		}
+		cancel()
+	}
 	rn.mu.Lock()
 	if rn.errState == nil {
 		rn.errState = &e

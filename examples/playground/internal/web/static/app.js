@@ -27,6 +27,13 @@
     if (st.actionHref) { const l = document.createElement('a'); l.href = st.actionHref; l.textContent = st.action; a.appendChild(l); }
     else a.textContent = st.action;
     box.append(h, p, a);
+    if (st.raw) { // the raw error chain, collapsed (same markup as the template)
+      const d = document.createElement('details'); d.className = 'error-raw';
+      const sum = document.createElement('summary'); sum.textContent = 'Details';
+      const pre = document.createElement('pre'); pre.textContent = st.raw;
+      d.append(sum, pre);
+      box.appendChild(d);
+    }
     container.appendChild(box);
   }
   window.playground = { renderErrorState, errorState };
