@@ -41,6 +41,8 @@ type appConfig struct {
 	NetworkPriceXL  int64
 	ReservationTTL  time.Duration
 	DisableLiveRuns bool
+	// LivePaymentInterval is how often runs pay (default the SDK's 5 s).
+	LivePaymentInterval time.Duration
 }
 
 // app is a running playground.
@@ -170,7 +172,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	}
 	var runner web.Runner
 	if !cfg.DisableLiveRuns {
-		runner = &liverun.Runner{Logger: cfg.Logger}
+		runner = &liverun.Runner{Logger: cfg.Logger, PaymentInterval: cfg.LivePaymentInterval}
 	}
 	a.Web, err = web.New(ctx, web.Config{
 		Store: a.Store, BaseURL: base, Secret: secret,

@@ -10,6 +10,7 @@ import (
 	"iter"
 	"log/slog"
 	"net/http"
+	"time"
 
 	livepeer "github.com/livepeer/livepeer-go"
 	"github.com/livepeer/livepeer-go/examples/playground/internal/web"
@@ -21,6 +22,8 @@ type Runner struct {
 	HTTPClient *http.Client
 	// Logger for the SDK (optional).
 	Logger *slog.Logger
+	// PaymentInterval is how often a session pays (0: the SDK default).
+	PaymentInterval time.Duration
 }
 
 // Start builds a Gateway for spec and opens a live session. The Gateway is
@@ -34,7 +37,7 @@ func (r *Runner) Start(ctx context.Context, spec web.RunSpec) (web.LiveRun, erro
 	if err != nil {
 		return nil, err
 	}
-	sess, err := gw.Live(ctx, spec.Capability, livepeer.LiveOptions{Model: spec.Model, Params: spec.Params})
+	sess, err := gw.Live(ctx, spec.Capability, livepeer.LiveOptions{Model: spec.Model, Params: spec.Params, PaymentInterval: r.PaymentInterval})
 	if err != nil {
 		_ = gw.Close()
 		return nil, err

@@ -24,7 +24,15 @@ type Egress struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	done      chan struct{}
+	gone      chan struct{}
+	goneOnce  sync.Once
 }
+
+// Gone is closed when the browser's side ended: the connection failed or
+// was closed (by either side).
+func (e *Egress) Gone() <-chan struct{} { return e.gone }
+
+func (e *Egress) markGone() { e.goneOnce.Do(func() { close(e.gone) }) }
 
 // NewEgress answers a browser's WHEP offer (recvonly video) with an H.264
 // track. Closing the Egress (or cancelling ctx) stops it.
@@ -40,7 +48,7 @@ func NewEgress(ctx context.Context, offer string, opts EgressOptions) (*Egress, 
 	if err != nil {
 		return nil, "", err
 	}
-	e := &Egress{pc: pc, log: logger(opts.Logger), done: make(chan struct{})}
+	e := &Egress{pc: pc, log: logger(opts.Logger), done: make(chan struct{}), gone: make(chan struct{})}
 	e.track, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: h264Fmtps[0]}, "video", "playground")
 	if err != nil {
 		_ = pc.Close()
@@ -61,10 +69,10 @@ func NewEgress(ctx context.Context, offer string, opts EgressOptions) (*Egress, 
 			}
 		}
 	}()
-	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
-		e.log.Debug("rtc: egress ICE", "state", s.String())
-		if s == webrtc.ICEConnectionStateFailed {
-			go e.Close()
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		e.log.Debug("rtc: egress connection", "state", s.String())
+		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
+			e.markGone()
 		}
 	})
 	ans, err := answer(ctx, pc, offer)

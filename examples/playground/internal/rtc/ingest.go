@@ -29,7 +29,15 @@ type Ingest struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	done      chan struct{}
+	gone      chan struct{}
+	goneOnce  sync.Once
 }
+
+// Gone is closed when the browser's side ended: its track ended, or the
+// connection failed or was closed (by either side).
+func (in *Ingest) Gone() <-chan struct{} { return in.gone }
+
+func (in *Ingest) markGone() { in.goneOnce.Do(func() { close(in.gone) }) }
 
 // NewIngest answers a browser's WHIP offer. It fails with ErrNoH264 when
 // the offer has no H.264 video, or with pion's error for a bad offer.
@@ -47,7 +55,7 @@ func NewIngest(ctx context.Context, offer string, opts IngestOptions) (*Ingest, 
 	if err != nil {
 		return nil, "", err
 	}
-	in := &Ingest{pc: pc, log: logger(opts.Logger), done: make(chan struct{})}
+	in := &Ingest{pc: pc, log: logger(opts.Logger), done: make(chan struct{}), gone: make(chan struct{})}
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		_ = pc.Close()
 		return nil, "", err
@@ -68,13 +76,14 @@ func NewIngest(ctx context.Context, offer string, opts IngestOptions) (*Ingest, 
 		}()
 		go func() {
 			defer in.wg.Done()
+			defer in.markGone()
 			in.readTrack(t, opts.OnAccessUnit)
 		}()
 	})
-	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
-		in.log.Debug("rtc: ingest ICE", "state", s.String())
-		if s == webrtc.ICEConnectionStateFailed {
-			go in.Close()
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		in.log.Debug("rtc: ingest connection", "state", s.String())
+		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
+			in.markGone()
 		}
 	})
 	ans, err := answer(ctx, pc, offer)

@@ -31,6 +31,14 @@ var h264Fmtps = []string{
 	"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640034",
 }
 
+// ICE liveness: a peer that stops answering is disconnected after
+// disconnectedTimeout and failed (the run ends) after failedTimeout.
+const (
+	disconnectedTimeout = 4 * time.Second
+	failedTimeout       = 8 * time.Second
+	keepaliveInterval   = time.Second
+)
+
 // gatherTimeout bounds ICE gathering before the answer is sent.
 const gatherTimeout = 5 * time.Second
 
@@ -67,6 +75,9 @@ func newAPI(pli bool) (*webrtc.API, error) {
 	// No mDNS: the browser reaches our host candidates and we learn its
 	// address from its checks (peer-reflexive), so its .local names are not needed.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// A closed tab is noticed within seconds (DTLS close_notify at once; a
+	// vanished one after failedTimeout without ICE answers).
+	se.SetICETimeouts(disconnectedTimeout, failedTimeout, keepaliveInterval)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 

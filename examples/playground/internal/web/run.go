@@ -299,7 +299,12 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	go func() {
 		defer rn.wg.Done()
 		defer seg.Close()
-		<-rn.ctx.Done()
+		select {
+		case <-rn.ctx.Done():
+		case <-in.Gone(): // the browser closed the tab or lost the network
+			rn.s.log.Info("web: camera gone, ending the run", "run", rn.id)
+			go rn.stop()
+		}
 	}()
 	rn.wg.Add(1)
 	go rn.startLive()
@@ -404,8 +409,17 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 	}
 	rn.egress = out
 	rn.mu.Unlock()
-	rn.wg.Add(1)
+	rn.wg.Add(2)
 	go rn.pumpOutput(out)
+	go func() {
+		defer rn.wg.Done()
+		select {
+		case <-rn.ctx.Done():
+		case <-out.Gone(): // the player went away with the page
+			rn.s.log.Info("web: player gone, ending the run", "run", rn.id)
+			go rn.stop()
+		}
+	}()
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/api/runs/"+rn.id+"/whep")
 	w.WriteHeader(http.StatusCreated)
