@@ -313,8 +313,17 @@ func (s *Stream) fail(err error) error {
 	return err
 }
 
+// setBalance records the balance in ev's data. go-livepeer's relay writes
+// its own lines between the worker's, so a balance line can land inside a
+// worker event that had not ended yet: the data then holds the worker's
+// line(s) and {"balance": x} as its last line. Every line is tried, last first.
 func (s *Stream) setBalance(ev sse.Event) {
-	if b, ok := balanceOf(ev); ok {
+	lines := strings.Split(ev.Data, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		b, ok := balanceOf(sse.Event{Data: lines[i]})
+		if !ok {
+			continue
+		}
 		s.mu.Lock()
 		s.balance = b
 		s.mu.Unlock()

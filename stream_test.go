@@ -200,3 +200,25 @@ func TestStreamCloseFromAnotherGoroutine(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// go-livepeer's relay writes its insufficient-balance lines between the
+// worker's, so they can land inside a worker event that has not ended: the
+// balance must still be read from the last line of the merged data.
+func TestStreamInsufficientBalanceInsideWorkerEvent(t *testing.T) {
+	checkNoLeak(t)
+	body := "id: 1\ndata: {\"index\":1}\n\nid: 2\ndata: {\"index\":2}\nevent: insufficient balance\ndata: {\"balance\": 0}\n\ndata: [DONE]\n\n"
+	e := newBYOCEnv(t, byocEnvConfig{orchs: 1, price: 1000, workers: map[string]http.Handler{"stream": sseHandler(body)}})
+	st, err := e.gw.Stream(testCtx(t), "stream", map[string]string{})
+	require.NoError(t, err)
+	defer st.Close()
+	require.Positive(t, st.Balance().Sign(), "the header's balance before the stop")
+	var last error
+	for _, err := range st.Events() {
+		if err != nil {
+			last = err
+			break
+		}
+	}
+	require.ErrorIs(t, last, ErrInsufficientBalance)
+	require.Equal(t, int64(0), st.Balance().Int64())
+}
