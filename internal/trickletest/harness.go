@@ -36,8 +36,9 @@ type Result struct {
 	LatP99        time.Duration
 	AllocsPerSeg  float64
 	BytesPerSeg   float64
-	IdleSubHeap   float64 // bytes of heap per idle subscriber (client and server side)
-	IdleSubClient float64 // idem, client side only (server in another process is not modelled: see doc)
+	CPUPerSeg     time.Duration // process CPU time (user+system) per segment, throughput phase
+	IdleSubHeap   float64       // bytes of heap per idle subscriber (client and server side)
+	IdleSubClient float64       // idem, client side only (server in another process is not modelled: see doc)
 }
 
 var epoch = time.Now()
@@ -137,7 +138,7 @@ func Raw(cfg Config) (Result, error) {
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
-	res.AllocsPerSeg, res.BytesPerSeg = ms.perSeg(cfg.Channels * cfg.Segments)
+	res.AllocsPerSeg, res.BytesPerSeg, res.CPUPerSeg = ms.perSeg(cfg.Channels * cfg.Segments)
 	close(errs)
 	if err := <-errs; err != nil {
 		return res, err
@@ -280,7 +281,7 @@ func Trickle(cfg Config) (Result, error) {
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
-	res.AllocsPerSeg, res.BytesPerSeg = ms.perSeg(cfg.Channels * cfg.Segments)
+	res.AllocsPerSeg, res.BytesPerSeg, res.CPUPerSeg = ms.perSeg(cfg.Channels * cfg.Segments)
 	res.Bytes = int64(cfg.Channels * cfg.Segments * cfg.SegmentSize)
 	res.MBps = float64(res.Bytes) / res.Elapsed.Seconds() / 1e6
 
@@ -369,18 +370,24 @@ func heap() uint64 {
 	return m.HeapAlloc
 }
 
-type memSnap struct{ mallocs, bytes uint64 }
+type memSnap struct {
+	mallocs, bytes uint64
+	cpu            time.Duration
+}
 
 func memStart() memSnap {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return memSnap{m.Mallocs, m.TotalAlloc}
+	return memSnap{m.Mallocs, m.TotalAlloc, cpuTime()}
 }
 
-func (s memSnap) perSeg(segs int) (allocs, bytes float64) {
+// perSeg returns the allocations, allocated bytes and process CPU time per
+// segment since the snapshot.
+func (s memSnap) perSeg(segs int) (allocs, bytes float64, cpu time.Duration) {
+	c := cpuTime()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return float64(m.Mallocs-s.mallocs) / float64(segs), float64(m.TotalAlloc-s.bytes) / float64(segs)
+	return float64(m.Mallocs-s.mallocs) / float64(segs), float64(m.TotalAlloc-s.bytes) / float64(segs), (c - s.cpu) / time.Duration(segs)
 }
 
 func pct(d []time.Duration) (p50, p99 time.Duration) {
