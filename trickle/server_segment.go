@@ -131,6 +131,9 @@ func (s *srvSegment) tail() []byte {
 			return p[len(p):cap(p)]
 		}
 	}
+	if s.pages == nil {
+		s.pages = make([]*[]byte, 0, 8) // a 400 KiB segment without regrowth
+	}
 	p := getPage(len(s.pages) == 0)
 	s.pages = append(s.pages, p)
 	return (*p)[:cap(*p)]

@@ -47,7 +47,7 @@ func main() {
 	for _, ch := range []int{1, 32} {
 		cfg := trickletest.Config{Channels: ch, Segments: 24, SegmentSize: 1 << 20, ChunkSize: 32 << 10, LatencySegs: 100}
 		if ch > 1 {
-			cfg.Segments, cfg.LatencySegs = 8, 8
+			cfg.Segments, cfg.LatencySegs = 16, 8
 		}
 		var raws, trs []trickletest.Result
 		var ratios, added, cpuRatios []float64
