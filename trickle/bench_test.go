@@ -29,6 +29,7 @@ func BenchmarkRelay(b *testing.B) {
 				b.ReportMetric(float64(r.LatP50.Microseconds()), "p50-µs")
 				b.ReportMetric(float64(r.LatP99.Microseconds()), "p99-µs")
 				b.ReportMetric(r.AllocsPerSeg, "allocs/seg")
+				b.ReportMetric(float64(r.CPUPerSeg.Microseconds()), "cpu-µs/seg")
 			})
 		}
 	}

@@ -24,13 +24,14 @@ func (c *srvChannel) close() {
 	defer c.mu.Unlock()
 	c.closed = true
 	for i, s := range c.segments {
-		s.close()
+		s.evict()
 		c.segments[i] = nil
 	}
 }
 
 // getForWrite returns the segment to publish seq into (seq=-1 is the next
-// write), creating it and overwriting an older one in its ring slot.
+// write), creating it and evicting an older one from its ring slot. The
+// caller holds a reference (release it when done).
 func (c *srvChannel) getForWrite(seq int) *srvSegment {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -40,13 +41,13 @@ func (c *srvChannel) getForWrite(seq int) *srvSegment {
 	pos := seq % maxSegmentsPerChannel
 	if s := c.segments[pos]; s != nil {
 		if s.seq == seq {
-			return s
+			return s.acquire()
 		}
-		s.close()
+		s.evict()
 	}
 	s := newSrvSegment(seq)
 	c.segments[pos] = s
-	return s
+	return s.acquire()
 }
 
 // resetBefore closes every segment older than seq (Lp-Trickle-Reset).
@@ -71,7 +72,8 @@ func (c *srvChannel) started(seq int) (closed bool) {
 
 // getForRead resolves seq (-1 next write, -2 current write) and returns the
 // segment if it exists, pre-creating it when the reader is just ahead of the
-// write head, as go-livepeer does.
+// write head, as go-livepeer does. The caller holds a reference on a
+// returned segment (release it when done).
 func (c *srvChannel) getForRead(seq int) (seg *srvSegment, resolved, latest int, closed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -85,14 +87,15 @@ func (c *srvChannel) getForRead(seq int) (seg *srvSegment, resolved, latest int,
 	s := c.segments[pos]
 	exists := s != nil && s.seq == seq
 	if !exists && !c.closed && (seq == c.nextWrite || (c.nextWrite == 0 && seq == 1)) {
+		s.evict()
 		s = newSrvSegment(seq)
 		c.segments[pos] = s
 		exists = true
 	}
 	if !exists {
-		s = nil
+		return nil, seq, c.nextWrite, c.closed
 	}
-	return s, seq, c.nextWrite, c.closed
+	return s.acquire(), seq, c.nextWrite, c.closed
 }
 
 func (c *srvChannel) state() (next int, closed bool) {

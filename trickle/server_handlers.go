@@ -21,6 +21,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seg := c.getForWrite(seq)
+	defer seg.release()
 	if r.Header.Get(HeaderReset) != "" {
 		c.resetBefore(seg.seq)
 	}
@@ -36,8 +37,8 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer seg.writing.Store(false)
-	first := make([]byte, 32<<10)
-	n, err := s.firstRead(w, r, rc, seg, first)
+	// The first bytes go straight into the segment's first page too.
+	n, err := s.firstRead(w, r, rc, seg, seg.tail())
 	if n == 0 && (errors.Is(err, errEarlyEnd) || err == io.EOF) {
 		// Preconnected POST whose segment or channel closed, or an empty
 		// body: answer 200 and advance the write head (go-livepeer does the
@@ -56,13 +57,12 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	total := 0
 	if n > 0 {
 		c.started(seg.seq)
-		seg.write(first[:n])
+		seg.commit(n)
 		total += n
 	}
 	// Read the rest straight into the segment's pages (no extra copy).
 	for err == nil {
-		buf := seg.tail(4 << 10)
-		n, err = r.Body.Read(buf)
+		n, err = r.Body.Read(seg.tail())
 		seg.commit(n)
 		total += n
 	}
@@ -156,6 +156,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("Entry not found"))
 		return
 	}
+	defer seg.release()
 	rc := http.NewResponseController(w)
 	var cur segCursor
 	total, dirty := 0, false

@@ -5,92 +5,148 @@ import (
 	"sync/atomic"
 )
 
+// Segment pages come in two sizes: a small first page, so a ring of tiny
+// segments (control messages) stays small, and large pages after it. Pages
+// are recycled through pools once their segment has left the ring and no
+// request uses it any more (see srvSegment.refs), so a busy server does not
+// allocate (and the OS does not fault in) fresh memory for every segment.
 const (
-	srvPageMin = 32 << 10
-	srvPageMax = 256 << 10
+	srvPageSmall = 16 << 10
+	srvPageLarge = 64 << 10
 )
+
+var (
+	smallPages = sync.Pool{New: func() any { b := make([]byte, 0, srvPageSmall); return &b }}
+	largePages = sync.Pool{New: func() any { b := make([]byte, 0, srvPageLarge); return &b }}
+)
+
+func getPage(first bool) *[]byte {
+	if first {
+		return smallPages.Get().(*[]byte)
+	}
+	return largePages.Get().(*[]byte)
+}
+
+func putPage(p *[]byte) {
+	*p = (*p)[:0]
+	switch cap(*p) {
+	case srvPageSmall:
+		smallPages.Put(p)
+	case srvPageLarge:
+		largePages.Put(p)
+	}
+}
 
 // srvSegment is one segment held by the Server: an append-only list of pages
 // written by one publisher and read concurrently by any number of
-// subscribers. Bytes below a page's published length are immutable, so
-// readers copy them out without holding the lock.
+// subscribers. Bytes below a page's published length are immutable while
+// the segment is referenced, so readers copy them out without holding the
+// lock.
+//
+// Lifetime: every request using the segment holds a reference (taken under
+// the channel lock when the segment is looked up, dropped when the request
+// ends); the channel drops the segment from its ring with evict. The pages
+// go back to the pools only when both happened, so a late reader of a
+// segment that already left the ring still reads its own bytes.
 type srvSegment struct {
 	seq     int
 	mu      sync.Mutex
-	pages   [][]byte // each page: len = published bytes, cap = page size
+	pages   []*[]byte // each page: len = published bytes, cap = page size
 	size    int
 	closed  bool
 	aborted bool          // closed because the publisher failed mid-segment
+	refs    int           // requests using the segment
+	evicted bool          // left the ring: recycle the pages at refs == 0
 	writing atomic.Bool   // a publisher owns the tail (one writer at a time)
 	closeCh chan struct{} // closed by close(): wakes preconnected publishers
-	notify  chan struct{} // closed and replaced on every write and on close
+	notify  chan struct{} // created by a waiting reader, closed on the next change
 }
 
 func newSrvSegment(seq int) *srvSegment {
-	return &srvSegment{seq: seq, closeCh: make(chan struct{}), notify: make(chan struct{})}
+	return &srvSegment{seq: seq, closeCh: make(chan struct{})}
 }
 
-// write appends data (copied).
-func (s *srvSegment) write(data []byte) {
+// acquire takes a reference for a request; the channel lock is held, so the
+// segment is still in the ring.
+func (s *srvSegment) acquire() *srvSegment {
 	s.mu.Lock()
-	if s.closed { // a repeated or late POST: the data is dropped
-		data = nil
-	}
-	for len(data) > 0 {
-		var tail []byte
-		if n := len(s.pages); n > 0 && len(s.pages[n-1]) < cap(s.pages[n-1]) {
-			tail = s.pages[n-1]
-		} else {
-			size := srvPageMin
-			if n := len(s.pages); n > 0 {
-				size = min(2*cap(s.pages[n-1]), srvPageMax)
-			}
-			size = max(size, min(len(data), srvPageMax))
-			tail = make([]byte, 0, size)
-			s.pages = append(s.pages, tail)
-		}
-		k := min(cap(tail)-len(tail), len(data))
-		tail = append(tail, data[:k]...)
-		s.pages[len(s.pages)-1] = tail
-		data = data[k:]
-		s.size += k
-	}
-	close(s.notify)
-	s.notify = make(chan struct{})
+	s.refs++
 	s.mu.Unlock()
+	return s
+}
+
+// release drops a request's reference.
+func (s *srvSegment) release() {
+	s.mu.Lock()
+	s.refs--
+	s.recycleLocked()
+	s.mu.Unlock()
+}
+
+// evict closes the segment and marks it out of the ring (channel lock held).
+func (s *srvSegment) evict() {
+	if s == nil {
+		return
+	}
+	s.end(false)
+	s.mu.Lock()
+	s.evicted = true
+	s.recycleLocked()
+	s.mu.Unlock()
+}
+
+func (s *srvSegment) recycleLocked() {
+	if !s.evicted || s.refs > 0 || s.pages == nil {
+		return
+	}
+	for _, p := range s.pages {
+		putPage(p)
+	}
+	s.pages = nil
+}
+
+// wakeLocked wakes the readers waiting for a change.
+func (s *srvSegment) wakeLocked() {
+	if s.notify != nil {
+		close(s.notify)
+		s.notify = nil
+	}
 }
 
 // tail returns free space at the end of the segment for the writer to read
 // into directly (no copy); commit(n) then publishes n bytes of it. Only the
-// goroutine holding s.writing may call them. Readers never look past a
-// page's published length, so filling the free space needs no lock.
-func (s *srvSegment) tail(minSize int) []byte {
+// goroutine holding s.writing, and a reference, may call them. Readers never
+// look past a page's published length, so filling the free space needs no
+// lock. It returns nil once the segment's pages were recycled (cannot
+// happen while the caller holds its reference).
+func (s *srvSegment) tail() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.evicted && s.refs == 0 {
+		return nil
+	}
 	if n := len(s.pages); n > 0 {
-		p := s.pages[n-1]
+		p := *s.pages[n-1]
 		if len(p) < cap(p) {
 			return p[len(p):cap(p)]
 		}
 	}
-	size := srvPageMin
-	if n := len(s.pages); n > 0 {
-		size = min(2*cap(s.pages[n-1]), srvPageMax)
+	if s.pages == nil {
+		s.pages = make([]*[]byte, 0, 8) // a 400 KiB segment without regrowth
 	}
-	p := make([]byte, 0, max(size, minSize))
+	p := getPage(len(s.pages) == 0)
 	s.pages = append(s.pages, p)
-	return p[:cap(p)]
+	return (*p)[:cap(*p)]
 }
 
 // commit publishes n bytes written into the slice returned by tail.
 func (s *srvSegment) commit(n int) {
 	s.mu.Lock()
-	if !s.closed && n > 0 {
-		i := len(s.pages) - 1
-		s.pages[i] = s.pages[i][:len(s.pages[i])+n]
+	if !s.closed && n > 0 && len(s.pages) > 0 {
+		p := s.pages[len(s.pages)-1]
+		*p = (*p)[:len(*p)+n]
 		s.size += n
-		close(s.notify)
-		s.notify = make(chan struct{})
+		s.wakeLocked()
 	}
 	s.mu.Unlock()
 }
@@ -111,16 +167,9 @@ func (s *srvSegment) end(aborted bool) {
 		s.aborted = aborted
 		s.closed = true
 		close(s.closeCh)
-		close(s.notify)
-		s.notify = make(chan struct{})
+		s.wakeLocked()
 	}
 	s.mu.Unlock()
-}
-
-func (s *srvSegment) isFresh() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.closed && s.size == 0
 }
 
 // segCursor is a reader's position in a segment.
@@ -128,12 +177,13 @@ type segCursor struct{ page, off int }
 
 // read returns the published bytes at the cursor (possibly spanning one
 // page), and advances it. With no data it reports whether the segment is
-// closed, and a channel that is closed on the next change.
+// closed, and a channel that is closed on the next change. The caller must
+// hold a reference while it uses data.
 func (s *srvSegment) read(c *segCursor) (data []byte, closed, aborted bool, wait <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c.page < len(s.pages) {
-		p := s.pages[c.page]
+		p := *s.pages[c.page]
 		if c.off < len(p) {
 			data = p[c.off:len(p):len(p)]
 			c.off = len(p)
@@ -145,5 +195,11 @@ func (s *srvSegment) read(c *segCursor) (data []byte, closed, aborted bool, wait
 		c.page++
 		c.off = 0
 	}
-	return nil, s.closed, s.aborted, s.notify
+	if s.closed {
+		return nil, true, s.aborted, s.closeCh
+	}
+	if s.notify == nil {
+		s.notify = make(chan struct{})
+	}
+	return nil, false, false, s.notify
 }

@@ -25,6 +25,17 @@ type Config struct {
 	ChunkSize   int // bytes per write
 	LatencySegs int // small segments per channel for the latency phase
 	IdleSubs    int // idle subscribers for the memory phase (0: skip)
+	// LatencyPace is the idle time before each latency segment on both
+	// sides (default 600 µs): raw spends it setting up the GET and the
+	// POST, trickle (which preconnects both) waits it out.
+	LatencyPace time.Duration
+}
+
+func (c Config) pace() time.Duration {
+	if c.LatencyPace <= 0 {
+		return 600 * time.Microsecond
+	}
+	return c.LatencyPace
 }
 
 // Result holds the figures of one run.
@@ -36,8 +47,9 @@ type Result struct {
 	LatP99        time.Duration
 	AllocsPerSeg  float64
 	BytesPerSeg   float64
-	IdleSubHeap   float64 // bytes of heap per idle subscriber (client and server side)
-	IdleSubClient float64 // idem, client side only (server in another process is not modelled: see doc)
+	CPUPerSeg     time.Duration // process CPU time (user+system) per segment, throughput phase
+	IdleSubHeap   float64       // bytes of heap per idle subscriber (client and server side)
+	IdleSubClient float64       // idem, client side only (server in another process is not modelled: see doc)
 }
 
 var epoch = time.Now()
@@ -92,7 +104,7 @@ func Raw(cfg Config) (Result, error) {
 			// the waiting GET before the first byte is stamped, so both
 			// sides measure the data path only (trickle preconnects).
 			if lat != nil {
-				time.Sleep(400 * time.Microsecond)
+				time.Sleep(cfg.pace() * 2 / 3)
 			}
 			for sent := 0; sent < size; {
 				k := min(len(chunk), size-sent)
@@ -107,7 +119,7 @@ func Raw(cfg Config) (Result, error) {
 			pw.Close()
 		}()
 		if lat != nil {
-			time.Sleep(200 * time.Microsecond) // the GET registers first
+			time.Sleep(cfg.pace() / 3) // the GET registers first
 		}
 		resp, err := client.Post(hs.URL+id, "application/octet-stream", pr)
 		if err != nil {
@@ -137,7 +149,7 @@ func Raw(cfg Config) (Result, error) {
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
-	res.AllocsPerSeg, res.BytesPerSeg = ms.perSeg(cfg.Channels * cfg.Segments)
+	res.AllocsPerSeg, res.BytesPerSeg, res.CPUPerSeg = ms.perSeg(cfg.Channels * cfg.Segments)
 	close(errs)
 	if err := <-errs; err != nil {
 		return res, err
@@ -157,6 +169,9 @@ func Raw(cfg Config) (Result, error) {
 				var l time.Duration
 				if err := oneSeg("/lat/"+strconv.Itoa(c)+"/"+strconv.Itoa(s), 1024, chunk, &l); err != nil {
 					return
+				}
+				if s == 0 {
+					continue // warm-up: steady state only, as for trickle
 				}
 				mu.Lock()
 				lats = append(lats, l)
@@ -198,9 +213,17 @@ func Trickle(cfg Config) (Result, error) {
 			return err
 		}
 		defer s.Close()
-		credit := make(chan struct{}, 2)
-		credit <- struct{}{}
-		credit <- struct{}{}
+		// Throughput: the publisher may run 2 segments ahead. Latency: one
+		// segment at a time, as the raw relay does, so a sample is never
+		// queued behind the subscriber still reading the previous segment.
+		ahead := 2
+		if lat != nil {
+			ahead = 1
+		}
+		credit := make(chan struct{}, ahead)
+		for range ahead {
+			credit <- struct{}{}
+		}
 		subErr := make(chan error, 1)
 		go func() {
 			hdr := make([]byte, 8)
@@ -218,7 +241,7 @@ func Trickle(cfg Config) (Result, error) {
 					subErr <- err
 					return
 				}
-				if lat != nil {
+				if lat != nil && i > 0 { // the first segment sets the channel up
 					lat(since(hdr))
 				}
 				n, err := io.Copy(io.Discard, seg)
@@ -280,7 +303,7 @@ func Trickle(cfg Config) (Result, error) {
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
-	res.AllocsPerSeg, res.BytesPerSeg = ms.perSeg(cfg.Channels * cfg.Segments)
+	res.AllocsPerSeg, res.BytesPerSeg, res.CPUPerSeg = ms.perSeg(cfg.Channels * cfg.Segments)
 	res.Bytes = int64(cfg.Channels * cfg.Segments * cfg.SegmentSize)
 	res.MBps = float64(res.Bytes) / res.Elapsed.Seconds() / 1e6
 
@@ -290,7 +313,7 @@ func Trickle(cfg Config) (Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := run("lat"+strconv.Itoa(c), cfg.LatencySegs, 1024, 1024, 200*time.Microsecond, func(d time.Duration) {
+			err := run("lat"+strconv.Itoa(c), cfg.LatencySegs, 1024, 1024, cfg.pace(), func(d time.Duration) {
 				mu.Lock()
 				lats = append(lats, d)
 				mu.Unlock()
@@ -369,18 +392,24 @@ func heap() uint64 {
 	return m.HeapAlloc
 }
 
-type memSnap struct{ mallocs, bytes uint64 }
+type memSnap struct {
+	mallocs, bytes uint64
+	cpu            time.Duration
+}
 
 func memStart() memSnap {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return memSnap{m.Mallocs, m.TotalAlloc}
+	return memSnap{m.Mallocs, m.TotalAlloc, cpuTime()}
 }
 
-func (s memSnap) perSeg(segs int) (allocs, bytes float64) {
+// perSeg returns the allocations, allocated bytes and process CPU time per
+// segment since the snapshot.
+func (s memSnap) perSeg(segs int) (allocs, bytes float64, cpu time.Duration) {
+	c := cpuTime()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return float64(m.Mallocs-s.mallocs) / float64(segs), float64(m.TotalAlloc-s.bytes) / float64(segs)
+	return float64(m.Mallocs-s.mallocs) / float64(segs), float64(m.TotalAlloc-s.bytes) / float64(segs), (c - s.cpu) / time.Duration(segs)
 }
 
 func pct(d []time.Duration) (p50, p99 time.Duration) {
