@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -308,6 +309,8 @@ func TestLoad50ConcurrentSessions(t *testing.T) {
 		capWei := 150 * tev
 		u, key := f.user(t, "load@example.com", capWei)
 		var payments, refused, failed, noTickets atomic.Int64
+		var latMu sync.Mutex
+		var lat []time.Duration // every proxy answer, as the client saw it
 		start := time.Now()
 		var wg sync.WaitGroup
 		for range 50 {
@@ -319,7 +322,12 @@ func TestLoad50ConcurrentSessions(t *testing.T) {
 				defer c.CloseIdleConnections()
 				var state json.RawMessage
 				for range 20 {
+					t0 := time.Now()
 					r, err := f.pay(ctx, c, state)
+					d := time.Since(t0)
+					latMu.Lock()
+					lat = append(lat, d)
+					latMu.Unlock()
 					switch {
 					case errors.Is(err, livepeer.ErrInsufficientBalance):
 						refused.Add(1)
@@ -347,8 +355,12 @@ func TestLoad50ConcurrentSessions(t *testing.T) {
 		require.Equal(t, payments.Load(), got.Payments)
 		require.Positive(t, refused.Load(), "the budget must run out")
 		upstream := f.net.Signer().Spent()
-		t.Logf("%s: 50 sessions, %d payments (%d tickets) in %v (%.0f payments/s); charged %d wei of cap %d wei (%.1f%%); refused sessions %d; 482 answers %d; upstream signer committed %s wei",
+		slices.Sort(lat)
+		require.NotEmpty(t, lat)
+		pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+		t.Logf("%s: 50 sessions, %d payments (%d tickets) in %v (%.0f payments/s); charged %d wei of cap %d wei (%.1f%%); refused sessions %d; 482 answers %d; upstream signer committed %s wei; proxy latency over %d calls p50 %v p99 %v max %v",
 			f.st.Dialect(), got.Payments, got.Tickets, elapsed.Round(time.Millisecond), float64(got.Payments)/elapsed.Seconds(),
-			got.SpentWei, capWei, 100*float64(got.SpentWei)/float64(capWei), refused.Load(), noTickets.Load(), upstream)
+			got.SpentWei, capWei, 100*float64(got.SpentWei)/float64(capWei), refused.Load(), noTickets.Load(), upstream,
+			len(lat), pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
 	})
 }
