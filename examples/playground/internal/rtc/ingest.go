@@ -31,6 +31,9 @@ type Ingest struct {
 	done      chan struct{}
 	gone      chan struct{}
 	goneOnce  sync.Once
+
+	mu      sync.Mutex // guards closing against a late OnTrack adding to wg
+	closing bool
 }
 
 // Gone is closed when the browser's side ended: its track ended, or the
@@ -64,7 +67,13 @@ func NewIngest(ctx context.Context, offer string, opts IngestOptions) (*Ingest, 
 		if t.Kind() != webrtc.RTPCodecTypeVideo {
 			return
 		}
+		in.mu.Lock()
+		if in.closing {
+			in.mu.Unlock()
+			return
+		}
 		in.wg.Add(2)
+		in.mu.Unlock()
 		go func() { // drain RTCP so interceptors run
 			defer in.wg.Done()
 			buf := make([]byte, 1500)
@@ -137,6 +146,9 @@ func (in *Ingest) readTrack(t *webrtc.TrackRemote, onAU func(int64, []byte)) {
 func (in *Ingest) Close() error {
 	var err error
 	in.closeOnce.Do(func() {
+		in.mu.Lock()
+		in.closing = true
+		in.mu.Unlock()
 		close(in.done)
 		err = in.pc.Close()
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -95,10 +96,13 @@ func TestIngestReceivesAccessUnitsInOrder(t *testing.T) {
 		return len(recv) > 0 && seqOf(recv[len(recv)-1].au) >= n
 	}, 10*time.Second, 50*time.Millisecond)
 
+	// Check a snapshot: the reader goroutine keeps delivering (and locking mu)
+	// until Close below, which waits for it, so mu must not be held then.
 	mu.Lock()
-	defer mu.Unlock()
+	snapshot := slices.Clone(recv)
+	mu.Unlock()
 	last, lastPTS := 0, int64(-1)
-	for _, g := range recv {
+	for _, g := range snapshot {
 		s := seqOf(g.au)
 		require.Greater(t, s, last, "in order, no duplicates")
 		require.Greater(t, g.pts, lastPTS, "timestamps increase")
@@ -110,7 +114,7 @@ func TestIngestReceivesAccessUnitsInOrder(t *testing.T) {
 		}
 		last, lastPTS = s, g.pts
 	}
-	require.GreaterOrEqual(t, len(recv), n-2, "loopback loses (almost) nothing")
+	require.GreaterOrEqual(t, len(snapshot), n-2, "loopback loses (almost) nothing")
 
 	sender.Close()
 	require.NoError(t, in.Close())
