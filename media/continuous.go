@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"sync"
 )
@@ -117,6 +118,32 @@ func (c *ContinuousWriter) Stats() (DemuxerStats, SegmenterStats) {
 		ss = c.seg.Stats()
 	}
 	return c.dstats, ss
+}
+
+// WriteSegments appends every segment of segs (for example a live session's
+// Subscribe) to c until the sequence ends, then closes c, flushing the
+// output. A segment that is an io.Closer is closed once read. It returns the
+// first error: the sequence's, a segment's (see WriteSegment) or Close's;
+// on an error it stops consuming segs.
+func WriteSegments[R io.Reader](ctx context.Context, c *ContinuousWriter, segs iter.Seq2[R, error]) error {
+	var err error
+	for seg, serr := range segs {
+		if serr != nil {
+			err = serr
+			break
+		}
+		err = c.WriteSegment(ctx, seg)
+		if cl, ok := any(seg).(io.Closer); ok {
+			_ = cl.Close()
+		}
+		if err != nil {
+			break
+		}
+	}
+	if cerr := c.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Close flushes the output and makes further calls return ErrClosed. It does

@@ -109,22 +109,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer f.Close()
 	cw := media.NewContinuousWriter(f, media.ContinuousOptions{})
 	outDone := make(chan error, 1)
-	go func() {
-		var err error
-		for seg, serr := range sess.Subscribe(ctx) {
-			if serr != nil {
-				err = serr
-				break
-			}
-			if err = cw.WriteSegment(ctx, seg); err != nil {
-				break
-			}
-		}
-		if cerr := cw.Close(); err == nil {
-			err = cerr
-		}
-		outDone <- err
-	}()
+	go func() { outDone <- media.WriteSegments(ctx, cw, sess.Subscribe(ctx)) }()
 
 	src, err := media.StartTestPattern(ctx, media.TestPatternOptions{Width: w, Height: h, FPS: *fps, Duration: *dur,
 		Realtime: true, Encode: media.EncodeOptions{KeyframeInterval: time.Second}})

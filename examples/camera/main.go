@@ -129,22 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	cw := media.NewContinuousWriter(video, media.ContinuousOptions{})
 	outDone := make(chan error, 1)
-	go func() {
-		var err error
-		for seg, serr := range sess.Subscribe(ctx) {
-			if serr != nil {
-				err = serr
-				break
-			}
-			if err = cw.WriteSegment(ctx, seg); err != nil {
-				break
-			}
-		}
-		if cerr := cw.Close(); err == nil {
-			err = cerr
-		}
-		outDone <- err
-	}()
+	go func() { outDone <- media.WriteSegments(ctx, cw, sess.Subscribe(ctx)) }()
 
 	useCamera := false
 	if *file != "" {
