@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 )
 
 // byocEnv is an in-process network whose orchestrators serve BYOC jobs.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/livepeer/livepeer-go/discovery"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 )
 
 // Defaults applied by NewGateway to zero Config fields.

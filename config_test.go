@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/discovery"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 )
 
 func TestResolvePrecedence(t *testing.T) {

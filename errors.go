@@ -1,9 +1,9 @@
 package livepeer
 
 import (
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/internal/lperr"
-	"github.com/livepeer/livepeer-go/signer"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // Sentinel errors. Compare with errors.Is: every error this package returns

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 )
 
 func ExampleParseToken() {

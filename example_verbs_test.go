@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/livepeertest/worker"
+	"github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
 
 func ExampleGateway_Run() {

@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/payment"
-	"github.com/livepeer/livepeer-go/signer"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/payment"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // Gateway is a configured connection to the Livepeer network: where to find

@@ -9,9 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/payment"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/payment"
 )
 
 func newNetwork(t *testing.T, cfg livepeertest.NetworkConfig) *livepeertest.Network {

@@ -18,11 +18,11 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/internal/byoc"
-	"github.com/livepeer/livepeer-go/internal/lperr"
-	"github.com/livepeer/livepeer-go/payment"
-	"github.com/livepeer/livepeer-go/signer"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/payment"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // byocPrepaySeconds is how much compute a job buys when the balance is

@@ -15,9 +15,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/payment"
-	"github.com/livepeer/livepeer-go/trickle"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/payment"
+	"github.com/livepeer/livepeer-go-gateway/trickle"
 )
 
 // Defaults of LiveOptions.

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	livepeer "github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/livepeertest"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 )
 
 // benchLiveNetwork starts a one-orchestrator network whose noop model

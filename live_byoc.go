@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/internal/byoc"
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // defaultBYOCStreamTimeout is the BYOC timeout_seconds of a stream job.

@@ -9,8 +9,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/livepeer/livepeer-go/internal/byoc"
-	"github.com/livepeer/livepeer-go/signer"
+	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // signJobRequest signs a prepared BYOC job header (id, request, parameters

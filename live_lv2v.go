@@ -9,9 +9,9 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/internal/lperr"
-	"github.com/livepeer/livepeer-go/payment"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/payment"
 )
 
 // lv2vStartRequest is the body of POST /live-video-to-video, as the Python

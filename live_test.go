@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	livepeer "github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/media"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 func liveNeedFFmpeg(t *testing.T) {

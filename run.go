@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livepeer/livepeer-go/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
 )
 
 // runGrace is how long Run waits beyond the job's timeout_seconds for the

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/livepeer/livepeer-go/discovery"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 )
 
 // Orchestrators discovers the orchestrators that can serve capability

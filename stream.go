@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go/internal/byoc"
-	"github.com/livepeer/livepeer-go/internal/sse"
+	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/sse"
 )
 
 // Event is one server-sent event of a Stream.

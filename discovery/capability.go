@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/livepeer/livepeer-go/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 // CapabilityID is a go-livepeer capability number (core/capabilities.go).

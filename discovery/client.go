@@ -12,8 +12,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/livepeer/livepeer-go/internal/lpnet"
-	"github.com/livepeer/livepeer-go/signer"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // DefaultTimeout bounds one GetOrchestrator call when ClientOptions.Timeout

@@ -16,8 +16,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/livepeer/livepeer-go/internal/lpnet"
-	"github.com/livepeer/livepeer-go/signer"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 func TestParseAddress(t *testing.T) {

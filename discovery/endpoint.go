@@ -13,8 +13,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/livepeer/livepeer-go/internal/httpx"
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/httpx"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Endpoint defaults.

@@ -8,7 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Sentinels shared with the rest of the SDK (same identity as livepeer.ErrX).

@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 func infoAt(addr string, pb *lpnet.OrchestratorInfo, lat time.Duration, req *Capability) *Info {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/livepeer/livepeer-go/signer"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // Source lists candidate orchestrator addresses for a capability (nil: any).

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/livepeer/livepeer-go/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
 )
 
 // DefaultBYOCDebitInterval is how often go-livepeer debits a BYOC job that

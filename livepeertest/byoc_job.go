@@ -15,7 +15,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/livepeer/livepeer-go/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
 )
 
 // byocJob is a verified job request with its reserved worker.

@@ -5,7 +5,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/livepeer/livepeer-go/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
 )
 
 // handleSignBYOCJob serves POST /sign-byoc-job, the BYOC signing endpoint of

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/livepeer/livepeer-go/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 // Capability ids used here (go-livepeer core/capabilities.go).

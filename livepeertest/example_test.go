@@ -3,7 +3,7 @@ package livepeertest_test
 import (
 	"fmt"
 
-	"github.com/livepeer/livepeer-go/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 )
 
 // Start a network, point your application at n.Token() (or at SignerURL and

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/livepeer/livepeer-go/trickle"
+	"github.com/livepeer/livepeer-go-gateway/trickle"
 )
 
 // TricklePath is where an orchestrator serves trickle channels (go-livepeer's

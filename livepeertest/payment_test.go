@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livepeer/livepeer-go/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 func decodeB64Proto(t *testing.T, s string, m proto.Message) {

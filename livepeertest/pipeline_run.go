@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/livepeer/livepeer-go/trickle"
+	"github.com/livepeer/livepeer-go-gateway/trickle"
 )
 
 // maxControlMessage bounds one control message read by a stream runner.

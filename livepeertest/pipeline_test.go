@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/media"
+	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 func liveNeedFFmpeg(t testing.TB) {

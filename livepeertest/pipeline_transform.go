@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/livepeer/livepeer-go/media"
+	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 // TransformOptions configures [Transform].

@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/livepeer/livepeer-go/media"
+	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 // Re-segment an MPEG-TS file (here 3 s with a keyframe every second) into

@@ -9,10 +9,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/internal/lpnet"
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/signer"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // e2e is one in-process network with a signer client and a GetOrchestrator client.

@@ -1,7 +1,7 @@
 package payment
 
 import (
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Sentinels re-exported from the shared error vocabulary; compare with errors.Is.

@@ -17,9 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/internal/lpnet"
-	"github.com/livepeer/livepeer-go/signer"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // signerReq is a decoded /generate-live-payment request.

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/livepeer/livepeer-go/internal/lperr"
-	"github.com/livepeer/livepeer-go/signer"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // Header names of go-livepeer's payment protocol (server/segment_rpc.go).

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // DefaultMaxConsecutiveFailures stops a Sender after this many failed sends in a row.

@@ -8,8 +8,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livepeer/livepeer-go/internal/lperr"
-	"github.com/livepeer/livepeer-go/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 // maxWinProb is 2^256-1, the win probability of a ticket that always wins

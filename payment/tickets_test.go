@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 )
 
 // The tickets a payment carries, decoded client-side, must add up to exactly

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // BYOCJob is the part of a BYOC job header the signer signs. Request and

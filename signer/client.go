@@ -11,8 +11,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/livepeer/livepeer-go/internal/httpx"
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/httpx"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Defaults used when no option overrides them.

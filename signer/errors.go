@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Sentinels re-exported from the shared error vocabulary; compare with errors.Is.

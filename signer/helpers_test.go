@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 // recorded is one request seen by a fake signer.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/livepeer/livepeer-go/internal/httpx"
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/httpx"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Non-standard statuses of go-livepeer's remote signer (server/remote_signer.go).

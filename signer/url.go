@@ -4,8 +4,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/livepeer/livepeer-go/internal/httpx"
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/httpx"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Endpoint paths, relative to a signer base URL.

@@ -3,7 +3,7 @@ package trickle_test
 import (
 	"testing"
 
-	"github.com/livepeer/livepeer-go/internal/trickletest"
+	"github.com/livepeer/livepeer-go-gateway/internal/trickletest"
 )
 
 // BenchmarkRelay compares the raw net/http relay baseline with trickle on

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // ErrEndOfStream reports the clean end of a channel: the server closed it

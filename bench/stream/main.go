@@ -20,10 +20,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/internal/byoc"
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/livepeertest/worker"
+	"github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
 
 func main() {

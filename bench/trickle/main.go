@@ -24,7 +24,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livepeer/livepeer-go/internal/trickletest"
+	"github.com/livepeer/livepeer-go-gateway/internal/trickletest"
 )
 
 func main() {

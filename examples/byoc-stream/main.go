@@ -16,9 +16,9 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/livepeertest/worker"
+	"github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
 
 func main() {

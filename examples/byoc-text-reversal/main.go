@@ -17,9 +17,9 @@ import (
 	"os/signal"
 	"strings"
 
-	"github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/livepeertest/worker"
+	"github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
 
 func main() {

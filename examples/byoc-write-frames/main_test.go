@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/media"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 func needFFmpeg(t *testing.T) {

@@ -27,9 +27,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 )
 
 // capsFlag collects -caps values, repeated or comma-separated.

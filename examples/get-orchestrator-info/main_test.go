@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go"
+	"github.com/livepeer/livepeer-go-gateway"
 )
 
 // With no source it queries the in-process network: one line per

@@ -27,10 +27,10 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/payment"
+	"github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/payment"
 )
 
 func main() {

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go"
+	"github.com/livepeer/livepeer-go-gateway"
 )
 
 func TestPaymentsAgainstInProcessNetwork(t *testing.T) {

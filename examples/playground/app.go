@@ -15,11 +15,11 @@ import (
 	"strings"
 	"time"
 
-	livepeer "github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/liverun"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/store"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/web"
-	"github.com/livepeer/livepeer-go/livepeertest"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/liverun"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/web"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 )
 
 // appConfig is what the flags set.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/meter"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
 	"github.com/stretchr/testify/require"
 )
 

@@ -28,7 +28,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/web"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/web"
 )
 
 func main() {

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/web"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/web"
 	"github.com/stretchr/testify/require"
 )
 

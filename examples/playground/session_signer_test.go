@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	livepeer "github.com/livepeer/livepeer-go"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
 	"github.com/stretchr/testify/require"
 )
 

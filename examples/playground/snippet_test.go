@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/workflow"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/workflow"
 )
 
 // TestSnippetRunsFromCommandLine renders the card's Go snippet with a key
@@ -40,7 +40,7 @@ func TestSnippetRunsFromCommandLine(t *testing.T) {
 	require.NoError(t, err)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644))
-	gomod := "module snippet\n\ngo 1.26.0\n\nrequire github.com/livepeer/livepeer-go v0.0.0\n\nreplace github.com/livepeer/livepeer-go => " + root + "\n"
+	gomod := "module snippet\n\ngo 1.26.0\n\nrequire github.com/livepeer/livepeer-go-gateway v0.0.0\n\nreplace github.com/livepeer/livepeer-go-gateway => " + root + "\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	require.NoError(t, err)

@@ -24,9 +24,9 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/media"
+	"github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 func main() {

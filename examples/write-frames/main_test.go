@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/media"
+	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 func TestWriteFramesInProcess(t *testing.T) {

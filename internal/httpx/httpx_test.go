@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 func TestParseURL(t *testing.T) {

@@ -1301,7 +1301,7 @@ const file_lp_rpc_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x13.net.GPUComputeInfoR\x05value:\x028\x012x\n" +
 	"\fOrchestrator\x12B\n" +
 	"\x0fGetOrchestrator\x12\x18.net.OrchestratorRequest\x1a\x15.net.OrchestratorInfo\x12$\n" +
-	"\x04Ping\x12\r.net.PingPong\x1a\r.net.PingPongB0Z.github.com/livepeer/livepeer-go/internal/lpnetb\x06proto3"
+	"\x04Ping\x12\r.net.PingPong\x1a\r.net.PingPongB8Z6github.com/livepeer/livepeer-go-gateway/internal/lpnetb\x06proto3"
 
 var (
 	file_lp_rpc_proto_rawDescOnce sync.Once

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livepeer/livepeer-go/trickle"
+	"github.com/livepeer/livepeer-go-gateway/trickle"
 )
 
 // Config is one measurement.

@@ -12,8 +12,8 @@ import (
 	"net/http"
 	"time"
 
-	livepeer "github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/web"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/web"
 )
 
 // Runner implements web.Runner with the SDK.

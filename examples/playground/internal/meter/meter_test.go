@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/meter"
-	"github.com/livepeer/livepeer-go/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
+	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 var maxWin = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))

@@ -14,8 +14,8 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/rtc"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/rtc/rtctest"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/rtc"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/rtc/rtctest"
 )
 
 // au builds a synthetic Annex-B access unit numbered n: SPS and PPS, then

@@ -28,8 +28,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/meter"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/store"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
 )
 
 // Status codes of go-livepeer's remote signer.

@@ -18,14 +18,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	livepeer "github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/discovery"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/meter"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/signerproxy"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/store"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/store/storetest"
-	"github.com/livepeer/livepeer-go/livepeertest"
-	"github.com/livepeer/livepeer-go/signer"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/signerproxy"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store/storetest"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 const capability = "live-video-to-video/streamdiffusion"

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/store"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/store/storetest"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store/storetest"
 )
 
 func eachBackend(t *testing.T, f func(t *testing.T, s *store.Store)) {

@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/signerproxy"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/store"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/signerproxy"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
 )
 
 // Cookie names.

@@ -6,8 +6,8 @@ import (
 	"math/big"
 	"net/http"
 
-	livepeer "github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/meter"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
 )
 
 // ErrorKind names one ErrorState variant.

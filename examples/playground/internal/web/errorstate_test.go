@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	livepeer "github.com/livepeer/livepeer-go"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
 )
 
 func TestErrorStateForStatus(t *testing.T) {

@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/meter"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/store"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/workflow"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/workflow"
 )
 
 var templateFuncs = template.FuncMap{

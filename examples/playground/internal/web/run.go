@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/rtc"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/workflow"
-	"github.com/livepeer/livepeer-go/media"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/rtc"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/workflow"
+	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 // Runner starts live sessions for the page's runs.

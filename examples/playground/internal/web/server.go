@@ -17,9 +17,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/signerproxy"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/store"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/workflow"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/signerproxy"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/workflow"
 )
 
 //go:embed templates/*.html static/*

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"text/template"
 
-	livepeer "github.com/livepeer/livepeer-go"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
 )
 
 // KeyPlaceholder stands for the user's key in snippets rendered before the
@@ -31,7 +31,7 @@ type SnippetData struct {
 // server makes for the browser: NewGateway on the hosted signer, Live,
 // publish H.264 MPEG-TS segments, read the output, send the full parameter
 // set on the control channel.
-const goSnippet = `// Run: go run . (needs ffmpeg for the test pattern; go get github.com/livepeer/livepeer-go)
+const goSnippet = `// Run: go run . (needs ffmpeg for the test pattern; go get github.com/livepeer/livepeer-go-gateway)
 package main
 
 import (
@@ -42,8 +42,8 @@ import (
 	"os"
 	"time"
 
-	livepeer "github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/media"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 func main() {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	livepeer "github.com/livepeer/livepeer-go"
-	"github.com/livepeer/livepeer-go/examples/playground/internal/workflow"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/workflow"
 )
 
 func TestApplyKeepsFullSetAndValidates(t *testing.T) {

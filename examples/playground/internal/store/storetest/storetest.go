@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livepeer/livepeer-go/examples/playground/internal/store"
+	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
 )
 
 // PostgresEnv names the variable holding the test PostgreSQL URL.
