@@ -9,7 +9,8 @@ import (
 
 // decodeDataURL decodes an RFC 2397 data URL ("data:image/png;base64,...",
 // what orchestrators put in images[].url without the AI-worker
-// Authorization header, server/ai_http.go:1633-1652) and returns its media
+// Authorization header, go-livepeer master 176aa415ccea4f9861e0dd44e981cda17fb36f52
+// server/ai_http.go:1633-1652) and returns its media
 // type and bytes.
 func decodeDataURL(s string) (mediaType string, data []byte, err error) {
 	rest, ok := strings.CutPrefix(s, "data:")

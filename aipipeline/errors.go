@@ -9,6 +9,7 @@ import (
 )
 
 // Sentinels, matched with errors.Is by *Error, *InputError and *CapabilityError.
+// File:line references are to go-livepeer master 176aa415ccea4f9861e0dd44e981cda17fb36f52.
 var (
 	// ErrInvalidCapability: a capability string that is not "<pipeline>/<model>"
 	// for a built-in batch pipeline.

@@ -11,7 +11,8 @@ import (
 	"strings"
 )
 
-// Request headers (go-livepeer server/segment_rpc.go:34-35, server/ai_worker.go:38).
+// Request headers (go-livepeer master 176aa415ccea4f9861e0dd44e981cda17fb36f52,
+// server/segment_rpc.go:34-35, server/ai_worker.go:38).
 const (
 	PaymentHeader = "Livepeer-Payment"
 	SegmentHeader = "Livepeer-Segment"

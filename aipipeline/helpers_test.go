@@ -39,17 +39,29 @@ type aiNet struct {
 
 func newAINet(t *testing.T, cfg livepeertest.NetworkConfig) *aiNet {
 	t.Helper()
-	n, err := livepeertest.NewNetwork(cfg)
+	n, err := startAINet(cfg)
 	require.NoError(t, err)
+	t.Cleanup(n.close)
+	return n
+}
+
+// startAINet starts the network; close stops it and the clients.
+func startAINet(cfg livepeertest.NetworkConfig) (*aiNet, error) {
+	n, err := livepeertest.NewNetwork(cfg)
+	if err != nil {
+		return nil, err
+	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // self-signed orchestrators
 	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
 	p := &signerPayer{signerURL: n.SignerURL(), hc: &http.Client{Timeout: time.Minute}, conns: map[string]*grpc.ClientConn{}}
-	t.Cleanup(func() {
-		p.close()
-		tr.CloseIdleConnections()
-		n.Close()
-	})
-	return &aiNet{Network: n, hc: hc, payer: p}
+	return &aiNet{Network: n, hc: hc, payer: p}, nil
+}
+
+func (n *aiNet) close() {
+	n.payer.close()
+	n.hc.CloseIdleConnections()
+	n.payer.hc.CloseIdleConnections()
+	n.Network.Close()
 }
 
 // target returns orchestrator i as a Target with its price for c.

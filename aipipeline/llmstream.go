@@ -15,6 +15,7 @@ import (
 // LLMStream reads the server-sent events of a streaming LLM answer: each
 // event is "data: <LLMResponse JSON>", and the stream ends after the chunk
 // whose first choice has a non-empty finish_reason. go-livepeer's
+// (master 176aa415ccea4f9861e0dd44e981cda17fb36f52)
 // orchestrator stops there and sends no "data: [DONE]"
 // (server/ai_http.go:1711-1724; its own gateway reads it the same way,
 // server/ai_process.go:1204-1228). A "[DONE]" event, as OpenAI-style servers

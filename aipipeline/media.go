@@ -17,9 +17,10 @@ import (
 )
 
 // imageSize returns the width and height of a PNG, JPEG or GIF image, the
-// formats go-livepeer's orchestrator decodes (it registers image/png,
+// formats go-livepeer's orchestrator decodes: at master
+// 176aa415ccea4f9861e0dd44e981cda17fb36f52 it registers image/png,
 // image/jpeg and image/gif through ai/worker/b64.go:7-9 and reads the size
-// with image.DecodeConfig, server/ai_http.go:1435-1451). The decoders are
+// with image.DecodeConfig (server/ai_http.go:1435-1451). The decoders are
 // called directly, without registering formats globally.
 func imageSize(p Pipeline, f File) (w, h int64, err error) {
 	d := f.Data

@@ -7,7 +7,8 @@ import (
 
 // Payment is what pays for one request: the values of the Livepeer-Payment
 // (base64 protobuf net.Payment) and Livepeer-Segment (base64 protobuf
-// net.SegData) headers (go-livepeer server/segment_rpc.go:34-35), as the
+// net.SegData) headers (go-livepeer master 176aa415ccea4f9861e0dd44e981cda17fb36f52,
+// server/segment_rpc.go:34-35), as the
 // remote signer's /generate-live-payment returns them in "payment" and
 // "segCreds" (server/remote_signer.go:197-202, 765-773).
 type Payment struct {

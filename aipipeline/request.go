@@ -19,16 +19,32 @@ type Request interface {
 	Pipeline() Pipeline
 }
 
-// Pipeline methods tie each generated body to its route.
-func (TextToImageParams) Pipeline() Pipeline       { return TextToImage }
-func (BodyGenImageToImage) Pipeline() Pipeline     { return ImageToImage }
-func (BodyGenImageToVideo) Pipeline() Pipeline     { return ImageToVideo }
-func (BodyGenUpscale) Pipeline() Pipeline          { return Upscale }
-func (BodyGenAudioToText) Pipeline() Pipeline      { return AudioToText }
+// Pipeline returns TextToImage.
+func (TextToImageParams) Pipeline() Pipeline { return TextToImage }
+
+// Pipeline returns ImageToImage.
+func (BodyGenImageToImage) Pipeline() Pipeline { return ImageToImage }
+
+// Pipeline returns ImageToVideo.
+func (BodyGenImageToVideo) Pipeline() Pipeline { return ImageToVideo }
+
+// Pipeline returns Upscale.
+func (BodyGenUpscale) Pipeline() Pipeline { return Upscale }
+
+// Pipeline returns AudioToText.
+func (BodyGenAudioToText) Pipeline() Pipeline { return AudioToText }
+
+// Pipeline returns SegmentAnything2.
 func (BodyGenSegmentAnything2) Pipeline() Pipeline { return SegmentAnything2 }
-func (LLMRequest) Pipeline() Pipeline              { return LLM }
-func (BodyGenImageToText) Pipeline() Pipeline      { return ImageToText }
-func (TextToSpeechParams) Pipeline() Pipeline      { return TextToSpeech }
+
+// Pipeline returns LLM.
+func (LLMRequest) Pipeline() Pipeline { return LLM }
+
+// Pipeline returns ImageToText.
+func (BodyGenImageToText) Pipeline() Pipeline { return ImageToText }
+
+// Pipeline returns TextToSpeech.
+func (TextToSpeechParams) Pipeline() Pipeline { return TextToSpeech }
 
 // Defaults go-livepeer's gateway fills in before it computes the units
 // (server/ai_process.go, master 176aa415ccea4f9861e0dd44e981cda17fb36f52).
@@ -203,8 +219,6 @@ func setJSON(c *Call, v any) error {
 	return nil
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // Ptr returns a pointer to v, for the optional fields of the request types
 // (Width: aipipeline.Ptr(1024)).
 func Ptr[T any](v T) *T { return &v }
@@ -215,15 +229,15 @@ func prepTextToImage(c *Call, r TextToImageParams) (err error) {
 		return err
 	}
 	if r.Height == nil {
-		r.Height = ptr(DefaultTextToImageSize)
+		r.Height = Ptr(DefaultTextToImageSize)
 	}
 	if r.Width == nil {
-		r.Width = ptr(DefaultTextToImageSize)
+		r.Width = Ptr(DefaultTextToImageSize)
 	}
 	if *r.Height <= 0 || *r.Width <= 0 {
 		return &InputError{Pipeline: p, Field: "height/width", Reason: "must be positive"}
 	}
-	r.NumImagesPerPrompt = ptr(max(1, deref(r.NumImagesPerPrompt)))
+	r.NumImagesPerPrompt = Ptr(max(1, deref(r.NumImagesPerPrompt)))
 	if c.Units, err = mulUnits(p, int64(*r.Height), int64(*r.Width), int64(*r.NumImagesPerPrompt)); err != nil {
 		return err
 	}
@@ -239,7 +253,7 @@ func prepImageToImage(c *Call, r BodyGenImageToImage) (err error) {
 	if err != nil {
 		return err
 	}
-	r.NumImagesPerPrompt = ptr(max(1, deref(r.NumImagesPerPrompt)))
+	r.NumImagesPerPrompt = Ptr(max(1, deref(r.NumImagesPerPrompt)))
 	if c.Units, err = mulUnits(p, h, w, int64(*r.NumImagesPerPrompt)); err != nil {
 		return err
 	}
@@ -255,10 +269,10 @@ func prepImageToVideo(c *Call, r BodyGenImageToVideo) (err error) {
 		return err
 	}
 	if r.Height == nil {
-		r.Height = ptr(DefaultImageToVideoHeight)
+		r.Height = Ptr(DefaultImageToVideoHeight)
 	}
 	if r.Width == nil {
-		r.Width = ptr(DefaultImageToVideoWidth)
+		r.Width = Ptr(DefaultImageToVideoWidth)
 	}
 	if c.Units, err = mulUnits(p, int64(*r.Height), int64(*r.Width), ImageToVideoFrames); err != nil {
 		return err
@@ -350,7 +364,7 @@ func prepLLM(c *Call, r LLMRequest) (err error) {
 	}
 	r.Model = &m
 	if r.MaxTokens == nil {
-		r.MaxTokens = ptr(DefaultLLMMaxTokens)
+		r.MaxTokens = Ptr(DefaultLLMMaxTokens)
 	}
 	if *r.MaxTokens <= 0 {
 		return &InputError{Pipeline: p, Field: "max_tokens", Reason: "must be positive"}

@@ -61,7 +61,8 @@ func (m *Output) Inline() bool { return strings.HasPrefix(m.URL, "data:") }
 
 // Bytes returns the media's content: decoded from a data: URL, or fetched
 // with GET from the orchestrator (with the HTTP client of the request;
-// orchestrators keep results about 10 minutes, core/ai_orchestrator.go:35,
+// orchestrators keep results about 10 minutes, go-livepeer master
+// 176aa415ccea core/ai_orchestrator.go:35,
 // 984-1002). It returns ErrMediaTooLarge past MaxMediaBytes and an error
 // naming the status for a non-200 answer.
 func (m *Output) Bytes(ctx context.Context) ([]byte, error) {
