@@ -1,5 +1,8 @@
 package livepeertest
 
+// File:line references to go-livepeer in this file are to master
+// 176aa415ccea4f9861e0dd44e981cda17fb36f52 (ai-runner: 50a742cee7c5789ef4a10f8117f30de3758366a9).
+
 import (
 	"context"
 	"encoding/base64"
