@@ -48,14 +48,15 @@ type CapabilitySpec struct {
 }
 
 // DefaultCapabilities returns the capabilities a network serves when the
-// configuration names none: three LV2V models and one BYOC capability.
+// configuration names none: three LV2V models, one BYOC capability and
+// DefaultAICapabilities (one toy model per built-in batch AI pipeline).
 func DefaultCapabilities() []CapabilitySpec {
-	return []CapabilitySpec{
+	return append([]CapabilitySpec{
 		{Name: "live-video-to-video/streamdiffusion", PricePerUnit: 1, PixelsPerUnit: 1, Capacity: 4},
 		{Name: "live-video-to-video/streamdiffusion-sdxl", PricePerUnit: 2, PixelsPerUnit: 1, Capacity: 4},
 		{Name: "live-video-to-video/noop", PricePerUnit: 1, PixelsPerUnit: 1, Capacity: 4},
 		{Name: "byoc/text-reversal", PricePerUnit: 1000, PixelsPerUnit: 1, Capacity: 4},
-	}
+	}, DefaultAICapabilities()...)
 }
 
 // capability is a validated CapabilitySpec.

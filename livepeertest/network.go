@@ -45,6 +45,9 @@ type NetworkConfig struct {
 	Workers map[string]http.Handler
 	// BYOC configures the BYOC routes turned on by Workers.
 	BYOC BYOCConfig
+	// AI configures the built-in batch AI routes every orchestrator serves
+	// (EnableAI) for the AI pipelines in Capabilities.
+	AI AIConfig
 }
 
 // DefaultBYOCPricePerSecond is the price, in wei per second of compute, of a
@@ -59,6 +62,7 @@ type Network struct {
 	orchs  []*Orchestrator
 	live   []*LiveServer
 	byoc   []*BYOCServer
+	ai     []*AIServer
 	signer *Signer
 
 	discLn    net.Listener
@@ -102,6 +106,7 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 		}
 		n.orchs = append(n.orchs, o)
 		n.live = append(n.live, EnableLive(o, cfg.Live))
+		n.ai = append(n.ai, EnableAI(o, cfg.AI))
 		if len(cfg.Workers) > 0 {
 			b := EnableBYOC(o, cfg.BYOC)
 			n.byoc = append(n.byoc, b)
@@ -207,6 +212,9 @@ func (n *Network) Close() {
 		for _, b := range n.byoc {
 			_ = b.Close()
 		}
+		for _, a := range n.ai {
+			_ = a.Close()
+		}
 		for _, o := range n.orchs {
 			o.Close()
 		}
@@ -235,3 +243,7 @@ func withWorkerCapabilities(caps []CapabilitySpec, workers map[string]http.Handl
 // Live returns each orchestrator's live server (streams, trickle channels),
 // in orchestrator order.
 func (n *Network) Live() []*LiveServer { return append([]*LiveServer(nil), n.live...) }
+
+// AI returns each orchestrator's batch AI server (routes, toy models,
+// charges), in orchestrator order.
+func (n *Network) AI() []*AIServer { return append([]*AIServer(nil), n.ai...) }

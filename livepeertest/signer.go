@@ -71,6 +71,7 @@ type Signer struct {
 	faults  map[string]httpFault
 	calls   map[string]int
 	spent   *big.Rat
+	batches []BatchPayment
 }
 
 // NewSigner starts a signer on a random 127.0.0.1 port. It returns an error if

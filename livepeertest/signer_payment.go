@@ -330,6 +330,9 @@ func (s *Signer) handleGenerateLivePayment(w http.ResponseWriter, r *http.Reques
 		writeJSONError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	if req.Type == "" {
+		s.recordBatch(manifestID, units, numTickets, cost) // signer_batch.go
+	}
 	s.log.Debug("livepeertest: signer made payment", "tickets", numTickets, "manifest", manifestID, "fee", fee.FloatString(0), "balance", newBal.FloatString(0))
 	writeJSON(w, resp)
 }

@@ -1,0 +1,43 @@
+// Package aipipeline is the client side of go-livepeer's built-in batch AI
+// pipelines (text-to-image, image-to-image, image-to-video, upscale,
+// audio-to-text, segment-anything-2, llm, image-to-text, text-to-speech) for
+// one orchestrator at a time. It knows nothing of discovery, signers or
+// selection: the caller picks the orchestrator and supplies a Payer.
+//
+// A request goes through three steps:
+//
+//	c, err := aipipeline.ParseCapability("text-to-image/stabilityai/sdxl-turbo")
+//	call, err := aipipeline.Prepare(ctx, c, aipipeline.TextToImageParams{Prompt: "a red fox"}, nil)
+//	res, err := aipipeline.Run(ctx, httpClient, aipipeline.Target{URL: orchURL}, call, payer)
+//	png, err := res.Images[0].Bytes(ctx)
+//
+// Prepare validates the request, fills in the defaults go-livepeer's gateway
+// sends, encodes the body (JSON or multipart) and computes call.Units, the
+// units the orchestrator will charge, exactly as its handleAIRequest does
+// (server/ai_http.go, go-livepeer master 176aa415ccea4f9861e0dd44e981cda17fb36f52):
+//
+//	text-to-image       height × width × num_images_per_prompt (512×512×1 unset)
+//	image-to-image      input height × width × num_images_per_prompt
+//	image-to-video      height × width × 25 (576×1024 unset)
+//	upscale             input height × width
+//	segment-anything-2  input height × width
+//	image-to-text       input height × width
+//	audio-to-text       whole seconds of audio × 1000 (under 1 s is refused)
+//	llm                 max_tokens (256 unset)
+//	text-to-speech      1000 × runes of text
+//
+// The orchestrator debits Units × its price for the (capability, model) in
+// wei; the payer must cover at least that. Run (or Stream for an LLM request
+// with stream:true) then pays through the Payer, posts the request, and
+// decodes the answer into a Result (or an LLMStream). Failures of the
+// orchestrator come back as *Error, classified so a caller can fail over:
+// errors.Is(err, ErrRetryable) means another orchestrator may succeed and
+// nothing was charged here.
+//
+// The request and response models in types.gen.go are generated from
+// ai-runner's OpenAPI document (see generate.go); File, the multipart
+// encoders and the LLM stream reader are written by hand.
+//
+// All functions are safe for concurrent use; a Call is immutable once
+// prepared. An LLMStream is read by one goroutine and closed by any.
+package aipipeline
