@@ -45,6 +45,9 @@ type NetworkConfig struct {
 	Workers map[string]http.Handler
 	// BYOC configures the BYOC routes turned on by Workers.
 	BYOC BYOCConfig
+	// Runners, when set, turns on go-livepeer's live runners (EnableRunners)
+	// on every orchestrator; the signer's discovery then lists their runners.
+	Runners *RunnersConfig
 }
 
 // DefaultBYOCPricePerSecond is the price, in wei per second of compute, of a
@@ -59,6 +62,7 @@ type Network struct {
 	orchs  []*Orchestrator
 	live   []*LiveServer
 	byoc   []*BYOCServer
+	runreg []*RunnerRegistry
 	signer *Signer
 
 	discLn    net.Listener
@@ -102,6 +106,13 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 		}
 		n.orchs = append(n.orchs, o)
 		n.live = append(n.live, EnableLive(o, cfg.Live))
+		if cfg.Runners != nil {
+			reg, err := EnableRunners(o, n.live[i], *cfg.Runners)
+			if err != nil {
+				return nil, err
+			}
+			n.runreg = append(n.runreg, reg)
+		}
 		if len(cfg.Workers) > 0 {
 			b := EnableBYOC(o, cfg.BYOC)
 			n.byoc = append(n.byoc, b)
@@ -139,8 +150,12 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 
 func (n *Network) discoveryEntries() []DiscoveryEntry {
 	out := make([]DiscoveryEntry, 0, len(n.orchs))
-	for _, o := range n.orchs {
-		out = append(out, o.DiscoveryEntry())
+	for i, o := range n.orchs {
+		e := o.DiscoveryEntry()
+		if i < len(n.runreg) {
+			e = withRunners(e, n.runreg[i].Discovery())
+		}
+		out = append(out, e)
 	}
 	return out
 }
@@ -201,6 +216,9 @@ func (n *Network) Close() {
 		if n.signer != nil {
 			n.signer.Close()
 		}
+		for _, r := range n.runreg {
+			_ = r.Close()
+		}
 		for _, l := range n.live {
 			_ = l.Close()
 		}
@@ -235,3 +253,7 @@ func withWorkerCapabilities(caps []CapabilitySpec, workers map[string]http.Handl
 // Live returns each orchestrator's live server (streams, trickle channels),
 // in orchestrator order.
 func (n *Network) Live() []*LiveServer { return append([]*LiveServer(nil), n.live...) }
+
+// Runners returns each orchestrator's live-runner registry (nil without
+// NetworkConfig.Runners), in orchestrator order.
+func (n *Network) Runners() []*RunnerRegistry { return append([]*RunnerRegistry(nil), n.runreg...) }
