@@ -13,7 +13,7 @@ import (
 // regSession is one reserved session, guarded by RunnerRegistry.mu.
 type regSession struct {
 	createdAt time.Time
-	priceInfo RunnerPrice             // the runner's registration price at reserve time
+	priceInfo RunnerPrice              // the runner's registration price at reserve time
 	channels  map[string]runnerChannel // by name
 	proxies   map[string]string        // proxy id → target URL
 	stop      context.CancelFunc       // ends the session's payment monitor (nil if none)
