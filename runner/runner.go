@@ -27,7 +27,7 @@ type Runner struct {
 	mu       sync.Mutex
 	reg      Registration
 	loops    []*regLoop
-	sessions map[string]*Session   // tracked sessions by control URL
+	sessions map[string]*Session  // tracked sessions by control URL
 	ended    map[string]time.Time // recently ended tracked sessions, by control URL
 	started  bool
 	closed   bool
@@ -167,14 +167,14 @@ func (r *Runner) Registration() Registration {
 
 // OrchestratorStatus describes one registration (Status).
 type OrchestratorStatus struct {
-	URL          string        // as configured
-	Registered   bool          // the orchestrator accepted the last registration or heartbeat
-	RunnerID     string        // the current runner id ("" before the first registration)
-	Interval     time.Duration // the heartbeat interval it asked for
-	TTL          time.Duration
-	Heartbeats   int   // heartbeats accepted since Start
+	URL           string        // as configured
+	Registered    bool          // the orchestrator accepted the last registration or heartbeat
+	RunnerID      string        // the current runner id ("" before the first registration)
+	Interval      time.Duration // the heartbeat interval it asked for
+	TTL           time.Duration
+	Heartbeats    int   // heartbeats accepted since Start
 	Registrations int   // registrations accepted since Start (re-registrations included)
-	LastError    error // the last refusal or failure, nil after a success
+	LastError     error // the last refusal or failure, nil after a success
 }
 
 // Status reports each orchestrator's registration, in configuration order.
