@@ -43,13 +43,21 @@ func (r *Runner) sessionForRequest(route, id, token, control string) *Session {
 	s := r.sessions[control]
 	loops := r.loops
 	r.mu.Unlock()
-	if s != nil {
+	if s != nil && s.route == route {
+		// A session's token never changes: the first one stays, so a
+		// request that did not come through the orchestrator cannot
+		// replace it.
 		s.mu.Lock()
-		s.token = token
+		if s.token == "" {
+			s.token = token
+		}
 		s.mu.Unlock()
 		return s
 	}
 	for _, l := range loops {
+		if s != nil {
+			break
+		}
 		c := l.credentials()
 		if c.RunnerID != "" && c.RunnerID == route && controlURL(c.Orchestrator, route, id) == control {
 			if s := r.learn(l, route, c.Orchestrator, id, token, time.Now()); s != nil {

@@ -63,15 +63,20 @@ func (l *regLoop) first(ctx context.Context) error {
 // failures wait a doubling backoff.
 func (l *regLoop) retry(ctx context.Context, f func() error) error {
 	wait := l.r.cfg.MinBackoff
+	var last error // the last failure not caused by ctx's end
 	for {
 		err := f()
 		var re *RefusedError
 		if err == nil || (errors.As(err, &re) && re.StatusCode < 500) {
 			return err
 		}
+		if ctx.Err() != nil {
+			return errors.Join(ctx.Err(), last)
+		}
+		last = err
 		l.r.log.Warn("runner: orchestrator unreachable, retrying", "orchestrator", l.o.URL, "in", wait, "err", err)
 		if !sleep(ctx, wait) {
-			return errors.Join(ctx.Err(), err)
+			return errors.Join(ctx.Err(), last)
 		}
 		wait = min(wait*2, l.r.cfg.MaxBackoff)
 	}

@@ -111,7 +111,9 @@ func (r *Runner) learn(l *regLoop, runnerID, orch, id, token string, seen time.T
 	r.mu.Unlock()
 	if token != "" {
 		s.mu.Lock()
-		s.token = token
+		if s.token == "" {
+			s.token = token
+		}
 		s.mu.Unlock()
 	}
 	return s

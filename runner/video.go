@@ -277,11 +277,33 @@ type SegmentFunc func(ctx context.Context, params map[string]any, in io.Reader, 
 
 // PerSegment adapts a SegmentFunc to a VideoFunc: each input segment
 // becomes one output segment, in order. Control messages are merged into
-// the parameters before the next segment and answered with a
-// "params_update" event. An error from fn ends the run.
+// the parameters as they arrive (and acknowledged with a "params_update"
+// event); a change applies from the next segment. An error from fn ends
+// the run.
 func PerSegment(fn SegmentFunc) VideoFunc {
 	return func(ctx context.Context, v *VideoSession) error {
+		var mu sync.Mutex
 		params := maps.Clone(v.Params)
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer close(done)
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				case m, ok := <-v.Control():
+					if !ok {
+						return
+					}
+					mu.Lock()
+					maps.Copy(params, m)
+					mu.Unlock()
+					_ = v.Emit(ctx, map[string]any{"type": "params_update", "params": m})
+				}
+			}
+		})
 		for {
 			in, err := v.NextInput(ctx)
 			if errors.Is(err, io.EOF) {
@@ -290,25 +312,15 @@ func PerSegment(fn SegmentFunc) VideoFunc {
 			if err != nil {
 				return err
 			}
-		drain:
-			for {
-				select {
-				case m, ok := <-v.Control():
-					if !ok {
-						break drain
-					}
-					maps.Copy(params, m)
-					_ = v.Emit(ctx, map[string]any{"type": "params_update", "params": m})
-				default:
-					break drain
-				}
-			}
 			out, err := v.NextOutput(ctx)
 			if err != nil {
 				in.Close()
 				return err
 			}
-			err = fn(ctx, maps.Clone(params), in, out)
+			mu.Lock()
+			p := maps.Clone(params)
+			mu.Unlock()
+			err = fn(ctx, p, in, out)
 			in.Close()
 			if cerr := out.Close(); err == nil {
 				err = cerr
