@@ -26,6 +26,8 @@ type VideoFunc func(ctx context.Context, v *VideoSession) error
 type VideoSession struct {
 	// Session is the live session the video belongs to.
 	Session *Session
+	// ModelID is the "model_id" of the start request ("" if none).
+	ModelID string
 	// Params is the "params" object of the start request, never nil.
 	Params map[string]any
 
@@ -167,7 +169,7 @@ func Video(fn VideoFunc) http.Handler {
 		if params == nil {
 			params = map[string]any{}
 		}
-		if err := s.r.startVideo(s, fn, byName, params, done); err != nil {
+		if err := s.r.startVideo(s, fn, byName, start.ModelID, params, done); err != nil {
 			done()
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -181,7 +183,7 @@ func Video(fn VideoFunc) http.Handler {
 }
 
 // startVideo opens the run's trickle clients and starts it.
-func (r *Runner) startVideo(s *Session, fn VideoFunc, chans map[string]Channel, params map[string]any, done func()) error {
+func (r *Runner) startVideo(s *Session, fn VideoFunc, chans map[string]Channel, model string, params map[string]any, done func()) error {
 	tc := r.cfg.HTTPClient
 	for _, n := range []string{"in", "out", "control", "events"} {
 		if chans[n].URL == "" {
@@ -215,7 +217,7 @@ func (r *Runner) startVideo(s *Session, fn VideoFunc, chans map[string]Channel, 
 		return fail(err)
 	}
 	closers = append(closers, ctl)
-	v := &VideoSession{Session: s, Params: params, in: in, out: out, events: ev, control: make(chan map[string]any, 8)}
+	v := &VideoSession{Session: s, ModelID: model, Params: params, in: in, out: out, events: ev, control: make(chan map[string]any, 8)}
 	ok := r.goTracked(func() {
 		defer done()
 		ctx, cancel := context.WithCancel(s.Context())
