@@ -189,6 +189,8 @@ func TestRunnerDynamicRegistration(t *testing.T) {
 	for m := range events {
 		require.Equal(t, "alive", m["keep"], "only keepalives before the end")
 	}
+	status, _, _ = f.do(http.MethodGet, reg.O2R.URL+"/next", nil, nil)
+	require.Equal(t, http.StatusNotFound, status, "the O2R channel is gone")
 	status, _, body = f.heartbeat(reg.HeartbeatSecret, hb)
 	require.Equal(t, http.StatusUnauthorized, status)
 	require.Equal(t, "invalid registration authorization\n", body)

@@ -1,6 +1,7 @@
 package livepeertest
 
 import (
+	"encoding/json"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -243,4 +244,32 @@ func TestRunnerOffchainReserve(t *testing.T) {
 	u, err := url.Parse(sess.ControlURL)
 	require.NoError(t, err)
 	require.Equal(t, "/apps/"+f.reg.RunnerIDs()[0]+"/session/"+sess.SessionID, u.Path)
+}
+
+// The signer's /generate-live-payment takes a runner challenge with the
+// payment type of its unit and the caller's maxPrice (go-livepeer
+// remote_signer.go): at or above the runner's price it pays, below it
+// answers 481.
+func TestRunnerSignerMaxPrice(t *testing.T) {
+	f := newRunnerFixture(t, false, RunnersConfig{}, echoRunner())
+	d := f.discovery()[0]
+	status, _, body := f.do(http.MethodPost, d.URL, nil, f.payer())
+	require.Equal(t, http.StatusPaymentRequired, status)
+	ch, info := challengeOf(t, body)
+	ob, err := proto.Marshal(info)
+	require.NoError(t, err)
+	for _, c := range []struct {
+		max  string
+		unit string
+		want int
+	}{
+		{"400000000000", "seconds", http.StatusOK},
+		{"399999999999", "seconds", StatusPriceExceeded},
+		{"400000000000", "fixed", http.StatusBadRequest}, // the unit must match the type
+	} {
+		req := map[string]any{"orchestrator": ob, "ManifestID": ch.ManifestID, "type": "live",
+			"maxPrice": map[string]any{"price": json.Number(c.max), "currency": "wei", "unit": c.unit}}
+		status, _, body := f.do(http.MethodPost, f.n.SignerURL()+"/generate-live-payment", req, nil)
+		require.Equal(t, c.want, status, "%+v: %s", c, body)
+	}
 }
