@@ -169,7 +169,9 @@ func (r *RunnerRegistry) healthy(ctx context.Context, healthURL string, want int
 	if err != nil {
 		return false
 	}
-	resp, err := r.hc.Do(req)
+	// Like go-livepeer's health client, verify TLS certificates (r.hc
+	// skips verification, for the orchestrator's own trickle channels).
+	resp, err := (&http.Client{Transport: r.proxyTransport}).Do(req)
 	if err != nil {
 		return false
 	}

@@ -125,7 +125,8 @@ type Config struct {
 	// OnSession, when set, is called in its own goroutine for each session
 	// of a registration as soon as the Runner learns of it (an O2R
 	// "reserved" event, a heartbeat's session_ids, or its first request).
-	// The session's Context ends when the session does.
+	// The session's Context ends when the session does; Close waits for
+	// OnSession calls, so return once it has ended.
 	OnSession func(*Session)
 	// HTTPClient sends registrations, heartbeats and callbacks. Default: a
 	// client that does not verify TLS certificates unless VerifyTLS.
