@@ -10,6 +10,8 @@ type DiscoveryEntry struct {
 	Address      string   `json:"address,omitempty"`
 	Score        float32  `json:"score,omitempty"`
 	Capabilities []string `json:"capabilities,omitempty"`
+	// Runners are the orchestrator's live runners (see withRunners).
+	Runners []DiscoveryRunner `json:"runners,omitempty"`
 }
 
 // discoveryHandler serves GET → JSON list of the orchestrators that list() returns,

@@ -80,6 +80,7 @@ func EnableLive(o *Orchestrator, cfg LiveConfig) *LiveServer {
 	ls.trickle = trickle.NewServer(trickle.ServerConfig{BasePath: TricklePath, IdleTimeout: cfg.TrickleIdleTimeout, Logger: ls.log})
 	o.Handle(TricklePath, ls.trickle)
 	o.Handle("POST /live-video-to-video", http.HandlerFunc(ls.handleLV2V))
+	o.Handle("/scope", http.HandlerFunc(ls.handleScope)) // scope.go
 	ls.registerStreamRoutes()
 	return ls
 }

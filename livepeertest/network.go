@@ -48,6 +48,9 @@ type NetworkConfig struct {
 	// AI configures the built-in batch AI routes every orchestrator serves
 	// (EnableAI) for the AI pipelines in Capabilities.
 	AI AIConfig
+	// Runners, when set, turns on go-livepeer's live runners (EnableRunners)
+	// on every orchestrator; the signer's discovery then lists their runners.
+	Runners *RunnersConfig
 }
 
 // DefaultBYOCPricePerSecond is the price, in wei per second of compute, of a
@@ -63,6 +66,7 @@ type Network struct {
 	live   []*LiveServer
 	byoc   []*BYOCServer
 	ai     []*AIServer
+	runreg []*RunnerRegistry
 	signer *Signer
 
 	discLn    net.Listener
@@ -107,6 +111,13 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 		n.orchs = append(n.orchs, o)
 		n.live = append(n.live, EnableLive(o, cfg.Live))
 		n.ai = append(n.ai, EnableAI(o, cfg.AI))
+		if cfg.Runners != nil {
+			reg, err := EnableRunners(o, n.live[i], *cfg.Runners)
+			if err != nil {
+				return nil, err
+			}
+			n.runreg = append(n.runreg, reg)
+		}
 		if len(cfg.Workers) > 0 {
 			b := EnableBYOC(o, cfg.BYOC)
 			n.byoc = append(n.byoc, b)
@@ -144,8 +155,12 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 
 func (n *Network) discoveryEntries() []DiscoveryEntry {
 	out := make([]DiscoveryEntry, 0, len(n.orchs))
-	for _, o := range n.orchs {
-		out = append(out, o.DiscoveryEntry())
+	for i, o := range n.orchs {
+		e := o.DiscoveryEntry()
+		if i < len(n.runreg) {
+			e = withRunners(e, n.runreg[i].Discovery())
+		}
+		out = append(out, e)
 	}
 	return out
 }
@@ -206,6 +221,9 @@ func (n *Network) Close() {
 		if n.signer != nil {
 			n.signer.Close()
 		}
+		for _, r := range n.runreg {
+			_ = r.Close()
+		}
 		for _, l := range n.live {
 			_ = l.Close()
 		}
@@ -247,3 +265,6 @@ func (n *Network) Live() []*LiveServer { return append([]*LiveServer(nil), n.liv
 // AI returns each orchestrator's batch AI server (routes, toy models,
 // charges), in orchestrator order.
 func (n *Network) AI() []*AIServer { return append([]*AIServer(nil), n.ai...) }
+// Runners returns each orchestrator's live-runner registry (nil without
+// NetworkConfig.Runners), in orchestrator order.
+func (n *Network) Runners() []*RunnerRegistry { return append([]*RunnerRegistry(nil), n.runreg...) }
