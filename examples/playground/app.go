@@ -43,6 +43,8 @@ type appConfig struct {
 	DisableLiveRuns bool
 	// LivePaymentInterval is how often runs pay (default the SDK's 5 s).
 	LivePaymentInterval time.Duration
+	// Now is the hosted signer's clock (default time.Now; tests move it on).
+	Now func() time.Time
 }
 
 // app is a running playground.
@@ -178,7 +180,7 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		Store: a.Store, BaseURL: base, Secret: secret,
 		UpstreamSigner: upSigner, UpstreamHeaders: upHeaders, UpstreamDiscovery: upDiscovery,
 		TrialCapWei: cfg.TrialBudgetWei.Int64(), BcryptCost: cfg.BcryptCost, SignInLimit: cfg.SignInLimit,
-		OIDC: cfg.OIDC, Runner: runner, Logger: cfg.Logger,
+		OIDC: cfg.OIDC, Runner: runner, Logger: cfg.Logger, Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err

@@ -49,7 +49,9 @@ func artifactsDir(t *testing.T) string {
 	return dir
 }
 
-func newTestApp(t *testing.T, budgetWei int64) *app {
+// requireFFmpeg skips (fails in CI) without ffmpeg: the in-process
+// pipelines transform video with it.
+func requireFFmpeg(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -57,6 +59,11 @@ func newTestApp(t *testing.T, budgetWei int64) *app {
 		}
 		t.Skip("ffmpeg not installed")
 	}
+}
+
+func newTestApp(t *testing.T, budgetWei int64) *app {
+	t.Helper()
+	requireFFmpeg(t)
 	a, err := startApp(context.Background(), appConfig{
 		Addr: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "pg.db"), TrialBudgetWei: big.NewInt(budgetWei),
 		BcryptCost: 4, SignerHeaders: map[string]string{},
@@ -72,7 +79,8 @@ func newTestApp(t *testing.T, budgetWei int64) *app {
 // prompt → exhaust the budget → the ErrorState shows out-of-credit.
 func TestBrowserEndToEnd(t *testing.T) {
 	bin := chromiumPath(t)
-	a := newTestApp(t, 1_000_000_000_000_000) // 0.001 ETH
+	var clock skewClock
+	a := startTestApp(t, clock.config(appConfig{})) // 0.001 ETH
 	shots := artifactsDir(t)
 
 	opts := []chromedp.ExecAllocatorOption{
@@ -216,6 +224,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	cur, err := a.Store.UserByID(context.Background(), u.ID)
 	require.NoError(t, err)
 	require.NoError(t, a.Store.SetCap(context.Background(), u.ID, cur.SpentWei+cur.ReservedWei))
+	clock.Advance(2 * time.Minute) // past the minute the first payment bought
 	var title, detail, action string
 	var rawCollapsed bool
 	require.NoError(t, chromedp.Run(ctx,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,8 +47,12 @@ type LiveRun interface {
 	Close() error
 }
 
-// maxRunsPerUser bounds concurrent runs of one account.
+// maxRunsPerUser bounds the live runs of one account.
 const maxRunsPerUser = 2
+
+// mediaWait is how long a created run waits for the page's camera (WHIP)
+// before it ends on its own (a page that crashed or was closed in between).
+const mediaWait = time.Minute
 
 // run is one browser run: WHIP in, Live session, WHEP out, params.
 type run struct {
@@ -61,6 +66,8 @@ type run struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	stopOnce sync.Once
+	started  time.Time
+	stopping atomic.Bool // set as soon as the run starts ending
 
 	mu       sync.Mutex
 	params   map[string]any
@@ -76,14 +83,52 @@ type run struct {
 	inSegs, outSegs, controls atomic.Int64
 }
 
-func (s *Server) userRunCount(userID int64) int {
-	n := 0
+// liveRunsLocked returns userID's runs that are not ending, oldest first
+// (stopped runs stay listed a minute for their end state but do not count).
+func (s *Server) liveRunsLocked(userID int64) []*run {
+	var out []*run
 	for _, r := range s.runs {
-		if r.userID == userID {
-			n++
+		if r.userID == userID && !r.stopping.Load() {
+			out = append(out, r)
 		}
 	}
-	return n
+	slices.SortFunc(out, func(a, b *run) int { return a.started.Compare(b.started) })
+	return out
+}
+
+// runSummary is a run as the page lists it.
+type runSummary struct {
+	ID        string    `json:"id"`
+	Model     string    `json:"model"`
+	State     string    `json:"state"`
+	StartedAt time.Time `json:"startedAt"`
+}
+
+func (rn *run) summary() runSummary {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return runSummary{ID: rn.id, Model: rn.model, State: rn.state, StartedAt: rn.started}
+}
+
+func summaries(runs []*run) []runSummary {
+	out := make([]runSummary, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, r.summary())
+	}
+	return out
+}
+
+// handleListRuns is GET /api/runs: the account's live runs.
+func (s *Server) handleListRuns(w http.ResponseWriter, r *http.Request) {
+	u := s.currentUser(r)
+	if u == nil {
+		writeErrorState(w, http.StatusUnauthorized, NewErrorState(SignedOut, ""))
+		return
+	}
+	s.mu.Lock()
+	runs := s.liveRunsLocked(u.ID)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"runs": summaries(runs)})
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) *run {
@@ -138,10 +183,10 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 		writeErrorState(w, http.StatusServiceUnavailable, NewErrorState(NoOrchestrator, "This playground has no network configured."))
 		return
 	}
-	// Refuse up front when the budget is gone: the same out-of-credit state
-	// the signer would give a moment later.
-	if fresh, err := s.store.UserByID(r.Context(), u.ID); err == nil && fresh.RemainingWei() <= 0 {
-		writeErrorState(w, 483, OutOfCreditState(fresh.CapWei, fresh.SpentWei))
+	// Refuse up front when the budget cannot cover a first payment: the
+	// same out-of-credit state the signer would give a moment later.
+	if e, ok := s.cannotAffordStart(r.Context(), u.ID); ok {
+		writeErrorState(w, 483, e)
 		return
 	}
 	sid := cookieValue(r, sessionCookie)
@@ -151,17 +196,19 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 		writeErrorState(w, http.StatusServiceUnavailable, NewErrorState(SignerDown, "The server is shutting down."))
 		return
 	}
-	if s.userRunCount(u.ID) >= maxRunsPerUser {
+	if live := s.liveRunsLocked(u.ID); len(live) >= maxRunsPerUser {
 		s.mu.Unlock()
-		writeErrorState(w, http.StatusTooManyRequests, NewErrorState(PaymentFailed, "You already have the maximum number of runs; stop one first."))
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": TooManyRunsState(len(live)), "runs": summaries(live)})
 		return
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	rn := &run{id: randomString(12), userID: u.ID, token: runTokenPfx + randomString(32), wf: wf, model: m.ID, s: s,
-		ctx: ctx, cancel: cancel, params: params, state: "waiting-media", liveUp: make(chan struct{})}
+		ctx: ctx, cancel: cancel, params: params, state: "waiting-media", liveUp: make(chan struct{}), started: time.Now()}
+	rn.wg.Add(1) // awaitMedia, before any stop can Wait
 	s.runs[rn.id] = rn
 	s.runTokens[rn.token] = runToken{userID: u.ID, sessionID: sid}
 	s.mu.Unlock()
+	go rn.awaitMedia()
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"id": rn.id, "whip": "/api/runs/" + rn.id + "/whip", "whep": "/api/runs/" + rn.id + "/whep",
 		"params": params, "model": m.ID, "capability": wf.CapabilityName(m.ID),
@@ -206,8 +253,26 @@ func (rn *run) fail(e ErrorState) {
 	go rn.stop()
 }
 
+// awaitMedia ends a run whose camera never connected.
+func (rn *run) awaitMedia() {
+	defer rn.wg.Done()
+	t := time.NewTimer(mediaWait)
+	defer t.Stop()
+	select {
+	case <-rn.ctx.Done():
+	case <-t.C:
+		rn.mu.Lock()
+		waiting := rn.ingest == nil
+		rn.mu.Unlock()
+		if waiting {
+			rn.fail(NewErrorState(CameraDenied, "The camera never connected to this run, so it ended."))
+		}
+	}
+}
+
 // stop ends the run and waits for its goroutines; idempotent.
 func (rn *run) stop() {
+	rn.stopping.Store(true)
 	rn.stopOnce.Do(func() {
 		rn.cancel()
 		rn.mu.Lock()
@@ -241,6 +306,30 @@ func (rn *run) stop() {
 	})
 }
 
+// endedState is the error state of a run that has ended (its own, or "the
+// run ended"), and false while it runs.
+func (rn *run) endedState() (ErrorState, bool) {
+	if rn.ctx.Err() == nil {
+		return ErrorState{}, false
+	}
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.errState != nil {
+		return *rn.errState, true
+	}
+	return NewErrorState(PipelineError, "This run was stopped; press Run to start a new one."), true
+}
+
+// writeEnded answers a media request for a run that has ended with the
+// run's own error state (409), so the page shows why, not a media error.
+func (rn *run) writeEnded(w http.ResponseWriter) bool {
+	e, ended := rn.endedState()
+	if ended {
+		writeErrorState(w, http.StatusConflict, e)
+	}
+	return ended
+}
+
 func readSDP(w http.ResponseWriter, r *http.Request) (string, bool) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	if err != nil || len(b) == 0 {
@@ -258,7 +347,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	offer, ok := readSDP(w, r)
-	if !ok {
+	if !ok || rn.writeEnded(w) {
 		return
 	}
 	seg, segErr := rn.newSegmenter()
@@ -281,7 +370,9 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		_ = seg.Close()
-		http.Error(w, "WHIP: "+err.Error(), http.StatusBadRequest)
+		if !rn.writeEnded(w) {
+			http.Error(w, "WHIP: "+err.Error(), http.StatusBadRequest)
+		}
 		return
 	}
 	rn.mu.Lock()
@@ -289,7 +380,9 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		rn.mu.Unlock()
 		_ = in.Close()
 		_ = seg.Close()
-		http.Error(w, "this run already has a camera, or it ended", http.StatusConflict)
+		if !rn.writeEnded(w) {
+			http.Error(w, "this run already has a camera", http.StatusConflict)
+		}
 		return
 	}
 	rn.ingest = in
@@ -392,19 +485,23 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	offer, ok := readSDP(w, r)
-	if !ok {
+	if !ok || rn.writeEnded(w) {
 		return
 	}
 	out, answer, err := rtc.NewEgress(rn.ctx, offer, rtc.EgressOptions{Logger: s.log})
 	if err != nil {
-		http.Error(w, "WHEP: "+err.Error(), http.StatusBadRequest)
+		if !rn.writeEnded(w) {
+			http.Error(w, "WHEP: "+err.Error(), http.StatusBadRequest)
+		}
 		return
 	}
 	rn.mu.Lock()
 	if rn.egress != nil || rn.ctx.Err() != nil {
 		rn.mu.Unlock()
 		_ = out.Close()
-		http.Error(w, "this run already has a player, or it ended", http.StatusConflict)
+		if !rn.writeEnded(w) {
+			http.Error(w, "this run already has a player", http.StatusConflict)
+		}
 		return
 	}
 	rn.egress = out

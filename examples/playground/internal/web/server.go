@@ -54,6 +54,8 @@ type Config struct {
 	OIDC *OIDCConfig
 	// Runner runs workflows (nil: runs are refused with an error state).
 	Runner Runner
+	// Now is the hosted signer's clock (default time.Now).
+	Now func() time.Time
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -119,7 +121,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.tmpl = tmpl
 	s.proxy, err = signerproxy.New(signerproxy.Config{
 		Upstream: cfg.UpstreamSigner, UpstreamHeaders: cfg.UpstreamHeaders, DiscoveryUpstream: cfg.UpstreamDiscovery,
-		Store: cfg.Store, Secret: cfg.Secret, Auth: s.authenticate, KeysURL: cfg.BaseURL + "/keys", Logger: s.log,
+		Store: cfg.Store, Secret: cfg.Secret, Auth: s.authenticate, KeysURL: cfg.BaseURL + "/keys", Logger: s.log, Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -174,6 +176,7 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /models/{owner}/{name}", s.handleCard)
 	mux.HandleFunc("GET /api/me", s.handleMe)
 	mux.HandleFunc("POST /api/runs", s.requireCSRF(s.handleStartRun))
+	mux.HandleFunc("GET /api/runs", s.handleListRuns)
 	mux.HandleFunc("POST /api/runs/{id}/whip", s.requireCSRF(s.handleWHIP))
 	mux.HandleFunc("POST /api/runs/{id}/whep", s.requireCSRF(s.handleWHEP))
 	mux.HandleFunc("POST /api/runs/{id}/params", s.requireCSRF(s.handleParams))

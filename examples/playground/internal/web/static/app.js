@@ -203,6 +203,30 @@
     await pc.setRemoteDescription({ type: 'answer', sdp: await r.text() });
   }
 
+  // The account's live runs, each with a Stop button (the too-many-runs state).
+  function renderRunList(container, runs) {
+    const ul = document.createElement('ul');
+    ul.className = 'run-list';
+    for (const rs of runs) {
+      const li = document.createElement('li');
+      li.dataset.runId = rs.id;
+      const since = Math.max(0, Math.round((Date.now() - Date.parse(rs.startedAt)) / 1000));
+      li.textContent = rs.model + ' · ' + rs.state + ' · started ' + since + ' s ago ';
+      const b = document.createElement('button');
+      b.type = 'button'; b.className = 'stop-run'; b.textContent = 'Stop';
+      b.addEventListener('click', async () => {
+        b.disabled = true;
+        await fetch('/api/runs/' + rs.id, { method: 'DELETE', headers: { 'X-CSRF-Token': csrf() } }).catch(() => {});
+        li.remove();
+        if (!ul.children.length) renderErrorState(container, null);
+      });
+      li.appendChild(b);
+      ul.appendChild(li);
+    }
+    const box = container.querySelector('.error-state') || container;
+    box.appendChild(ul);
+  }
+
   function setStatus(s) { statusEl.textContent = s; statusEl.dataset.state = s; }
 
   async function run() {
@@ -225,6 +249,7 @@
     if (r.status !== 201) {
       if (body.field) document.getElementById('err-' + body.field).textContent = body.error.detail;
       renderErrorState(errBox, body.error || errorState('pipeline-error', 'HTTP ' + r.status));
+      if (body.runs) renderRunList(errBox, body.runs);
       stream.getTracks().forEach((t) => t.stop());
       $('#run').disabled = false; setStatus('Idle'); return;
     }
