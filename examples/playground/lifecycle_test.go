@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/rtc/rtctest"
+	"github.com/livepeer/livepeer-go-gateway/rtc/rtctest"
 )
 
 // skewClock is a clock for the hosted signer that tests can move on.

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/rtc/rtctest"
+	"github.com/livepeer/livepeer-go-gateway/rtc/rtctest"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/stretchr/testify/require"
 )

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/rtc"
+	"github.com/livepeer/livepeer-go-gateway/rtc"
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/workflow"
 	"github.com/livepeer/livepeer-go-gateway/media"
 )
