@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway/rtc"
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/workflow"
 	"github.com/livepeer/livepeer-go-gateway/media"
+	"github.com/livepeer/livepeer-go-gateway/rtc"
 )
 
 // Runner starts live sessions for the page's runs.
