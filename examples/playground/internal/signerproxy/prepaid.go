@@ -39,9 +39,8 @@ type prepaidState struct {
 // this cannot read (unknown type, no price): then nothing is assumed
 // prepaid.
 func prepaidLeft(inner []byte, now time.Time) (left time.Duration, ok bool) {
-	var st prepaidState
-	if len(inner) == 0 || json.Unmarshal(inner, &st) != nil || st.LastUpdate.IsZero() ||
-		st.InitialPricePerUnit <= 0 || st.InitialPixelsPerUnit <= 0 {
+	st, rate, preload, ok := readState(inner)
+	if !ok || st.LastUpdate.IsZero() {
 		return 0, false
 	}
 	bal := new(big.Rat)
@@ -50,20 +49,23 @@ func prepaidLeft(inner []byte, now time.Time) (left time.Duration, ok bool) {
 			return 0, false
 		}
 	}
+	secs, _ := new(big.Rat).Quo(bal, rate).Float64()
+	return time.Duration(secs*float64(time.Second)) + preload - now.Sub(st.LastUpdate), true
+}
+
+// readState decodes a signer state and its streaming rate (wei per second
+// at the session's initial price) and preload; ok is false for a state
+// whose type or price it cannot read.
+func readState(inner []byte) (st prepaidState, rate *big.Rat, preload time.Duration, ok bool) {
+	if len(inner) == 0 || json.Unmarshal(inner, &st) != nil || st.InitialPricePerUnit <= 0 || st.InitialPixelsPerUnit <= 0 {
+		return st, nil, 0, false
+	}
 	price := big.NewRat(st.InitialPricePerUnit, st.InitialPixelsPerUnit)
-	var rate *big.Rat // wei per second of streaming
-	var preload time.Duration
 	switch st.Type {
 	case "lv2v":
-		rate = new(big.Rat).Mul(price, big.NewRat(meter.LV2VPixelsPerSecond, 1))
-		preload = lv2vPreload
+		return st, price.Mul(price, big.NewRat(meter.LV2VPixelsPerSecond, 1)), lv2vPreload, true
 	case "live":
-		rate = price // units are seconds
-		preload = livePreload
-	default:
-		return 0, false
+		return st, price, livePreload, true // units are seconds
 	}
-	secs, _ := new(big.Rat).Quo(bal, rate).Float64()
-	d := time.Duration(secs*float64(time.Second)) + preload - now.Sub(st.LastUpdate)
-	return d, true
+	return st, nil, 0, false
 }

@@ -111,6 +111,7 @@ type Proxy struct {
 	log    *slog.Logger
 	now    func() time.Time
 	first  firstPayments
+	rates  rates
 	skips  atomic.Int64
 }
 
@@ -410,6 +411,7 @@ func (p *Proxy) handlePayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st, ok := out["state"]; ok && len(st) > 0 && string(st) != "null" {
+		p.rates.observeState(pr.UserID, st)
 		wrapped, err := p.wrapState(pr.UserID, st)
 		if err != nil {
 			WriteError(w, http.StatusInternalServerError, "Internal Server Error")

@@ -384,6 +384,9 @@ func TestSessionRunsOnPrepaidTime(t *testing.T) {
 		c := f.client(t, key, nil)
 		first, err := f.pay(ctx, c, nil)
 		require.NoError(t, err)
+		rate, ok := f.p.Rate(u.ID)
+		require.True(t, ok, "the session's streaming rate is read from the signer's state")
+		require.Equal(t, big.NewRat(5000*meter.LV2VPixelsPerSecond, 1), rate, "price × 1280×720×30 px/s")
 		cur, err := f.st.UserByID(ctx, u.ID)
 		require.NoError(t, err)
 		require.NoError(t, f.st.SetCap(ctx, u.ID, cur.SpentWei)) // nothing left to buy with

@@ -206,3 +206,13 @@ func (s *Store) Usage(ctx context.Context, userID int64) (*Usage, error) {
 	}
 	return out, rows.Err()
 }
+
+// SourceUsage returns what userID's payments made with source (a Charge's
+// Source, e.g. "run:<id>") cost in total, and how many there were.
+func (s *Store) SourceUsage(ctx context.Context, userID int64, source string) (evWei, payments int64, err error) {
+	err = s.queryRow(ctx, s.db, `SELECT COALESCE(SUM(ev_wei), 0), COUNT(*) FROM ledger WHERE user_id = ? AND source = ?`, userID, source).Scan(&evWei, &payments)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: source usage: %w", err)
+	}
+	return evWei, payments, nil
+}

@@ -205,6 +205,7 @@ func clientIP(r *http.Request) string {
 type runToken struct {
 	userID    int64
 	sessionID string
+	runID     string
 }
 
 // authenticate is the hosted signer's Authenticator: a personal key, a run
@@ -225,7 +226,7 @@ func (s *Server) authenticate(r *http.Request) (signerproxy.Principal, error) {
 			if err != nil || u.ID != rt.userID {
 				return signerproxy.Principal{}, signerproxy.ErrUnauthenticated
 			}
-			return signerproxy.Principal{UserID: u.ID, Source: "session"}, nil
+			return signerproxy.Principal{UserID: u.ID, Source: "run:" + rt.runID}, nil
 		}
 		k, u, err := s.store.KeyUser(r.Context(), tok)
 		if err != nil {

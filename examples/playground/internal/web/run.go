@@ -79,6 +79,10 @@ type run struct {
 	egress   *rtc.Egress
 	debounce *time.Timer
 	pending  bool
+	inAt     map[int64]time.Time // when input segment n was opened (latency)
+	latency  time.Duration       // last output segment's arrival − its input's
+	firstOut time.Time           // first output segment's arrival
+	ended    time.Time
 
 	inSegs, outSegs, controls atomic.Int64
 }
@@ -206,7 +210,7 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 		ctx: ctx, cancel: cancel, params: params, state: "waiting-media", liveUp: make(chan struct{}), started: time.Now()}
 	rn.wg.Add(1) // awaitMedia, before any stop can Wait
 	s.runs[rn.id] = rn
-	s.runTokens[rn.token] = runToken{userID: u.ID, sessionID: sid}
+	s.runTokens[rn.token] = runToken{userID: u.ID, sessionID: sid, runID: rn.id}
 	s.mu.Unlock()
 	go rn.awaitMedia()
 	writeJSON(w, http.StatusCreated, map[string]any{
@@ -293,6 +297,7 @@ func (rn *run) stop() {
 		rn.wg.Wait()
 		rn.mu.Lock()
 		rn.state = "ended"
+		rn.ended = time.Now()
 		rn.mu.Unlock()
 		rn.s.mu.Lock()
 		delete(rn.s.runTokens, rn.token)
@@ -422,7 +427,14 @@ func (rn *run) newSegmenter() (*media.Segmenter, error) {
 		if live == nil {
 			return nil, errors.New("run ended")
 		}
-		rn.inSegs.Add(1)
+		n := rn.inSegs.Add(1)
+		rn.mu.Lock()
+		if rn.inAt == nil {
+			rn.inAt = map[int64]time.Time{}
+		}
+		rn.inAt[n] = time.Now()
+		delete(rn.inAt, n-64) // keep a bounded window
+		rn.mu.Unlock()
 		return live.NextSegment(ctx)
 	})
 	return media.NewSegmenter(sink, media.SegmenterOptions{Logger: rn.s.log})
@@ -541,7 +553,7 @@ func (rn *run) pumpOutput(out *rtc.Egress) {
 		if err != nil {
 			return
 		}
-		rn.outSegs.Add(1)
+		rn.noteOutput(rn.outSegs.Add(1))
 		d := media.NewDemuxer(seg, media.DemuxerOptions{})
 		for {
 			p, err := d.ReadPacket()
@@ -561,6 +573,23 @@ func (rn *run) pumpOutput(out *rtc.Egress) {
 			}
 		}
 		_ = seg.Close()
+	}
+}
+
+// noteOutput records output segment n's arrival. The latency is its
+// arrival minus the opening of input segment n: the in-process pipeline
+// cuts its output at the input's keyframes, one output segment per input
+// segment, so this is the delay of each segment's first frame (on the real
+// network segments need not line up: an estimate).
+func (rn *run) noteOutput(n int64) {
+	now := time.Now()
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.firstOut.IsZero() {
+		rn.firstOut = now
+	}
+	if t, ok := rn.inAt[n]; ok && now.After(t) {
+		rn.latency = now.Sub(t)
 	}
 }
 
@@ -633,10 +662,26 @@ func (s *Server) handleRunStatus(w http.ResponseWriter, r *http.Request) {
 	if rn == nil {
 		return
 	}
+	spent, payments, err := s.store.SourceUsage(r.Context(), rn.userID, rn.source())
+	if err != nil {
+		s.log.Warn("web: run usage", "run", rn.id, "err", err)
+	}
 	rn.mu.Lock()
+	end := time.Now()
+	if !rn.ended.IsZero() {
+		end = rn.ended
+	}
 	out := map[string]any{
 		"id": rn.id, "state": rn.state, "params": rn.params, "model": rn.model,
 		"inputSegments": rn.inSegs.Load(), "outputSegments": rn.outSegs.Load(), "controls": rn.controls.Load(),
+		"startedAt": rn.started, "seconds": int64(end.Sub(rn.started) / time.Second),
+		"spentWei": spent, "spent": eth(spent), "payments": payments,
+	}
+	if rn.latency > 0 {
+		out["latencyMs"] = rn.latency.Milliseconds()
+	}
+	if !rn.firstOut.IsZero() {
+		out["firstOutputMs"] = rn.firstOut.Sub(rn.started).Milliseconds()
 	}
 	if rn.errState != nil {
 		out["error"] = rn.errState
@@ -644,6 +689,9 @@ func (s *Server) handleRunStatus(w http.ResponseWriter, r *http.Request) {
 	rn.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }
+
+// source is the ledger source of the run's payments.
+func (rn *run) source() string { return "run:" + rn.id }
 
 func (s *Server) handleStopRun(w http.ResponseWriter, r *http.Request) {
 	rn := s.getRun(w, r)

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"strings"
 	"sync"
@@ -54,6 +55,13 @@ type Config struct {
 	OIDC *OIDCConfig
 	// Runner runs workflows (nil: runs are refused with an error state).
 	Runner Runner
+	// Simulated says the upstream is the in-process network on this
+	// machine (every page then says so in a banner); FFmpegMissing that its
+	// pipelines cannot run (no ffmpeg in PATH).
+	Simulated, FFmpegMissing bool
+	// RateHint is the streaming cost in wei per second assumed for budget
+	// estimates before any payment was seen (nil: no estimate until then).
+	RateHint *big.Rat
 	// Now is the hosted signer's clock (default time.Now).
 	Now func() time.Time
 	// Logger; nil discards.
@@ -177,6 +185,8 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /api/me", s.handleMe)
 	mux.HandleFunc("POST /api/runs", s.requireCSRF(s.handleStartRun))
 	mux.HandleFunc("GET /api/runs", s.handleListRuns)
+	mux.HandleFunc("POST /api/snippets", s.handleSnippets)
+	mux.HandleFunc("POST /api/keys", s.requireCSRF(s.handleCreateKeyAPI))
 	mux.HandleFunc("POST /api/runs/{id}/whip", s.requireCSRF(s.handleWHIP))
 	mux.HandleFunc("POST /api/runs/{id}/whep", s.requireCSRF(s.handleWHEP))
 	mux.HandleFunc("POST /api/runs/{id}/params", s.requireCSRF(s.handleParams))
