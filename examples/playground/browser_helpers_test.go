@@ -7,11 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -59,8 +62,18 @@ type headless struct {
 	ctx     context.Context
 	profile string
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	problems []string // uncaught exceptions and security (CSP) console entries
+}
+
+// Problems returns the page errors seen so far: uncaught JS exceptions and
+// console entries from the security source (Content-Security-Policy
+// violations).
+func (h *headless) Problems() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.problems...)
 }
 
 func startHeadless(t *testing.T, width, height int) *headless {
@@ -90,7 +103,26 @@ func startHeadless(t *testing.T, width, height int) *headless {
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	h.ctx = ctx
-	require.NoError(t, chromedp.Run(ctx)) // start the browser now
+	chromedp.ListenTarget(ctx, func(ev any) {
+		var p string
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			p = "exception: " + e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				p += " " + e.ExceptionDetails.Exception.Description
+			}
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Source == cdplog.SourceSecurity || strings.Contains(e.Entry.Text, "Content Security Policy") {
+				p = "security: " + e.Entry.Text
+			}
+		}
+		if p != "" {
+			h.mu.Lock()
+			h.problems = append(h.problems, p)
+			h.mu.Unlock()
+		}
+	})
+	require.NoError(t, chromedp.Run(ctx, cdplog.Enable(), runtime.Enable())) // start the browser now
 	t.Cleanup(func() {
 		// Close the browser gracefully (it stops its helpers), wait for
 		// its process, then for the rest of its process group.

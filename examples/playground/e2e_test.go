@@ -302,6 +302,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 		require.Equal(t, 390, iw, pg.name)
 		require.LessOrEqual(t, sw, iw, "%s: the page is %d px wide in a %d px viewport", pg.name, sw, iw)
 	}
+	require.Empty(t, h.Problems(), "no uncaught exception and no Content-Security-Policy violation on any page")
 }
 
 func colorDistance(a, b []float64) float64 {

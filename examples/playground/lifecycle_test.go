@@ -35,7 +35,9 @@ func startTestApp(t *testing.T, cfg appConfig) *app {
 	if cfg.TrialBudgetWei == nil {
 		cfg.TrialBudgetWei = big.NewInt(1_000_000_000_000_000)
 	}
-	cfg.BcryptCost = 4
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = 4
+	}
 	cfg.SignerHeaders = map[string]string{}
 	a, err := startApp(context.Background(), cfg)
 	require.NoError(t, err)

@@ -143,7 +143,18 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.store.CreateUser(r.Context(), email, hash, "free", s.cfg.TrialCapWei)
 	if errors.Is(err, store.ErrEmailTaken) {
-		fail(http.StatusConflict, "An account with this email exists; sign in instead.")
+		// Not "this email has an account": the owner's own password signs
+		// them in as if the account were new; anything else gets the
+		// sign-in failure, after the same bcrypt work.
+		if ex, err := s.store.UserByEmail(r.Context(), strings.ToLower(email)); err == nil && s.checkPassword(ex.PasswordHash, pw) {
+			if err := s.startSession(w, r, ex); err != nil {
+				fail(http.StatusInternalServerError, "Could not sign in.")
+				return
+			}
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		fail(http.StatusUnauthorized, errSignUp.Error())
 		return
 	}
 	if err != nil {
@@ -167,19 +178,26 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		p.Next, p.Error, p.InlineError, p.Email = next, msg, true, email
 		s.render(w, status, "signin.html", p)
 	}
-	okIP, wait1 := s.signInIP.allow("ip:" + clientIP(r))
-	okMail, wait2 := s.signInMail.allow("email:" + email)
-	if !okIP || !okMail {
+	ip := clientIP(r)
+	pair := "pair:" + ip + "\x00" + email
+	okIP, wait1 := s.signInIP.allow("ip:" + ip)
+	okPair, wait2 := s.signInPair.allow(pair)
+	if !okIP || !okPair {
 		wait := max(wait1, wait2)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		fail(http.StatusTooManyRequests, "Too many sign-in attempts; wait a minute and try again.")
+		fail(http.StatusTooManyRequests, "Too many sign-in attempts from here; wait a minute and try again.")
 		return
 	}
+	hash := ""
 	u, err := s.store.UserByEmail(r.Context(), email)
-	if err != nil || !checkPassword(u.PasswordHash, pw) {
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	if !s.checkPassword(hash, pw) { // one bcrypt comparison, known email or not
 		fail(http.StatusUnauthorized, errSignIn.Error())
 		return
 	}
+	s.signInPair.reset(pair)
 	if err := s.startSession(w, r, u); err != nil {
 		fail(http.StatusInternalServerError, "Could not sign in.")
 		return
