@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -142,3 +145,32 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 var scriptTag = regexp.MustCompile(`<script([^>]*)>`)
+
+// TestSaysWhenFFmpegIsMissing: without ffmpeg the simulated network's runs
+// all fail, so the start-up lines and every page say so, with the install
+// command (the playground used to start and say nothing). The landing
+// page's title is not doubled.
+func TestSaysWhenFFmpegIsMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no ffmpeg here
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", addr, "-db", filepath.Join(t.TempDir(), "pg.db")}, &out, io.Discard)
+	}()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Open http://") }, 30*time.Second, 20*time.Millisecond)
+	require.Contains(t, out.String(), "ffmpeg is not in PATH")
+	require.Contains(t, out.String(), "apt-get install ffmpeg")
+	resp, err := http.Get("http://" + addr + "/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Contains(t, string(body), `id="ffmpeg-banner"`)
+	require.Contains(t, string(body), "apt-get install ffmpeg")
+	require.Contains(t, string(body), "<title>Livepeer playground</title>", "one title, not two")
+}
