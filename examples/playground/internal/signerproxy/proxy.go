@@ -58,7 +58,7 @@ const maxBody = 1 << 20
 // Principal is the account a call is made for.
 type Principal struct {
 	UserID int64
-	Source string // "key:<id>" or "session"
+	Source string // "key:<id>", "run:<id>" (a page run) or "session"
 }
 
 // ErrUnauthenticated is what an Authenticator returns for a call without

@@ -92,7 +92,7 @@ func (s *Store) dropReservation(ctx context.Context, tx *sql.Tx, r *Reservation)
 
 // Charge is what one signed payment really committed.
 type Charge struct {
-	Source  string   // "key:<id>" or "session"
+	Source  string   // "key:<id>", "run:<id>" or "session"
 	StateID string   // the signer's session state id ("" if unknown)
 	Tickets int      // number of tickets in the payment
 	EVWei   int64    // Σ expected value, rounded up, in wei: what is billed
