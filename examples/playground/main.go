@@ -1,6 +1,6 @@
 // Command playground is the hosted-trial playground: sign in, get a personal
 // API key, run StreamDiffusion on your camera through the Livepeer network,
-// and copy the Go program (or Python token) that makes the same calls.
+// and copy the Go or Python program that makes the same calls.
 //
 // It serves the remote-signer routes at its root (so its URL is the signer
 // URL in the snippets), authenticates them with the personal key, forwards

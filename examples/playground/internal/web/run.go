@@ -478,14 +478,33 @@ func (rn *run) watch(live LiveRun) {
 	defer rn.wg.Done()
 	select {
 	case <-live.Done():
+		e := NewErrorState(PipelineError, "The stream ended.")
 		if err := live.Err(); err != nil {
 			rn.s.log.Info("web: run ended", "run", rn.id, "err", err)
-			rn.fail(ErrorStateFor(err))
-			return
+			e = ErrorStateFor(err)
 		}
-		rn.fail(NewErrorState(PipelineError, "The stream ended."))
+		// An orchestrator ends the stream of a payer whose credit ran out
+		// (after the session's prepaid time, once the signer stopped
+		// selling tickets) without saying why: when the session ended
+		// without a reason of its own and the budget cannot pay for more,
+		// that is the reason to show.
+		if e.Kind == PipelineError && rn.budgetExhausted() {
+			raw := e.Raw
+			e = NewErrorState(OutOfCredit, "")
+			e.Raw = raw
+		}
+		rn.fail(e)
 	case <-rn.ctx.Done():
 	}
+}
+
+// budgetExhausted reports whether the run's account cannot pay for more
+// streaming (nothing left, or less than a first payment needs).
+func (rn *run) budgetExhausted() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, exhausted := rn.s.cannotAffordStart(ctx, rn.userID)
+	return exhausted
 }
 
 // handleWHEP plays the output: an SDP offer (recvonly) in, the answer out;
