@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"sync"
 
@@ -20,6 +20,8 @@ type TransformOptions struct {
 	FFmpeg media.FFmpegOptions
 	// Encode sets the re-encoder (x264 ultrafast, zerolatency by default).
 	Encode media.EncodeOptions
+	// NoCaption turns off the caption drawn on prompt-driven output.
+	NoCaption bool
 }
 
 // Transform returns a [Pipeline] that really processes the video: one
@@ -33,11 +35,19 @@ type TransformOptions struct {
 //	{"effect": "negate"}          invert every pixel (the default)
 //	{"effect": "hue", "hue": 90}  rotate the hue by 90 degrees
 //	{"effect": "none"}            re-encode unchanged
-//	{"prompt": "a cat"}           StreamDiffusion-style: the prompt picks a
-//	                              hue rotation (unless "effect" is given)
+//	{"prompt": "a cat"}           StreamDiffusion-style (unless "effect" is
+//	                              given): the prompt's first keyword picks a
+//	                              colour effect (see [LookFor]: "sunset" warm,
+//	                              "ocean" cool, "sketch" edges...; else a hue
+//	                              rotation derived from the prompt), and the
+//	                              prompt is drawn on the frame
 //
-// Each change is answered with a "params_update" event carrying the filter
-// in use. Transform needs ffmpeg in PATH (or TransformOptions.FFmpeg.Path).
+// The caption ("simulated StreamDiffusion · <effect>" over the prompt) is
+// drawn with ffmpeg's drawtext when this ffmpeg has it and a font (checked
+// once per stream); without them the colour effect alone follows the
+// prompt. Each change is answered with a "params_update" event carrying the
+// filter in use. Transform needs ffmpeg in PATH (or
+// TransformOptions.FFmpeg.Path).
 func Transform(opts TransformOptions) Pipeline {
 	return &transform{opts: opts}
 }
@@ -50,7 +60,7 @@ func filterFor(p map[string]any) (string, error) {
 	effect, _ := p["effect"].(string)
 	if effect == "" {
 		if prompt, ok := p["prompt"]; ok {
-			return fmt.Sprintf("hue=h=%d", promptHue(prompt)), nil
+			return LookFor(prompt).Filter, nil
 		}
 		effect = "negate"
 	}
@@ -69,16 +79,16 @@ func filterFor(p map[string]any) (string, error) {
 	return "", fmt.Errorf("unknown effect %q (negate, hue, none)", effect)
 }
 
-// promptHue maps a prompt (a string or any JSON value, such as
-// StreamDiffusion's weighted prompt list) to a hue angle in [30, 330).
-func promptHue(prompt any) int {
-	b, _ := json.Marshal(prompt)
-	if s, ok := prompt.(string); ok {
-		b = []byte(s)
+// captionFor is the text drawn over prompt-driven output ("" for none).
+func captionFor(p map[string]any) string {
+	if e, _ := p["effect"].(string); e != "" {
+		return ""
 	}
-	h := fnv.New32a()
-	_, _ = h.Write(b)
-	return 30 + int(h.Sum32()%300)
+	prompt, ok := p["prompt"]
+	if !ok {
+		return ""
+	}
+	return caption(LookFor(prompt), promptText(prompt))
 }
 
 func paramNumber(v any, def float64) (float64, error) {
@@ -112,6 +122,30 @@ func (t *transform) Run(ctx context.Context, s *PipelineStream) error {
 		_ = s.Emit(ctx, pipeErrorEvent(s, err))
 		return err
 	}
+	wantCaption := captionFor(params)
+	// Captions are written to files in a directory of the stream's own
+	// (the prompt reaches ffmpeg only through them), made and checked when
+	// the first caption is due: "" when captions are off or cannot be drawn.
+	var madeDir string
+	defer func() {
+		if madeDir != "" {
+			_ = os.RemoveAll(madeDir)
+		}
+	}()
+	captionDir := sync.OnceValue(func() string {
+		if t.opts.NoCaption {
+			return ""
+		}
+		dir, err := os.MkdirTemp("", "livepeertest-caption-")
+		if err != nil {
+			return ""
+		}
+		madeDir = dir
+		if !drawtextWorks(ctx, t.opts.FFmpeg, dir) {
+			return ""
+		}
+		return dir
+	})
 	// apply merges one control message into the parameters; a message that
 	// names an invalid filter leaves them unchanged.
 	apply := func(m map[string]any) (string, error) {
@@ -128,13 +162,13 @@ func (t *transform) Run(ctx context.Context, s *PipelineStream) error {
 		if err != nil {
 			return want, err
 		}
-		params, want = next, f
+		params, want, wantCaption = next, f, captionFor(next)
 		return f, nil
 	}
-	wanted := func() string {
+	wanted := func() (string, string) {
 		mu.Lock()
 		defer mu.Unlock()
-		return want
+		return want, wantCaption
 	}
 
 	wg.Go(func() {
@@ -161,7 +195,21 @@ func (t *transform) Run(ctx context.Context, s *PipelineStream) error {
 		outErr <- t.outputLoop(ctx, s, procs)
 		cancel()
 	})
-	start := func(filter string) (*media.Process, error) {
+	gen := 0
+	start := func(filter, text string) (*media.Process, error) {
+		if text != "" && captionDir() != "" {
+			gen++
+			overlay, err := textOverlay(captionDir(), gen, text)
+			if err != nil {
+				return nil, err
+			}
+			if overlay != "" {
+				if filter != "" {
+					filter += ","
+				}
+				filter += overlay
+			}
+		}
 		p, err := media.StartFilter(ctx, media.FilterOptions{Video: filter, Encode: t.opts.Encode, FFmpeg: t.opts.FFmpeg})
 		if err != nil {
 			return nil, err
@@ -170,7 +218,7 @@ func (t *transform) Run(ctx context.Context, s *PipelineStream) error {
 		return p, nil
 	}
 
-	filter := wanted()
+	filter, text := wanted()
 	_ = s.Emit(ctx, pipeStatusEvent(s, "running", map[string]any{"filter": filter}))
 	// ffmpeg starts with the first input segment, so a change that arrives
 	// before any input never leaves an ffmpeg generation without input.
@@ -184,16 +232,16 @@ func (t *transform) Run(ctx context.Context, s *PipelineStream) error {
 			if err != nil {
 				return err
 			}
-			if f := wanted(); proc == nil || f != filter {
+			if f, c := wanted(); proc == nil || f != filter || c != text {
 				// Each input segment starts on a keyframe: switch here.
 				if proc != nil {
 					_ = proc.CloseWrite()
 				}
-				if proc, err = start(f); err != nil {
+				if proc, err = start(f, c); err != nil {
 					in.Close()
 					return err
 				}
-				filter = f
+				filter, text = f, c
 			}
 			_, err = io.Copy(proc, in)
 			in.Close()

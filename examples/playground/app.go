@@ -10,7 +10,9 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -43,14 +45,22 @@ type appConfig struct {
 	DisableLiveRuns bool
 	// LivePaymentInterval is how often runs pay (default the SDK's 5 s).
 	LivePaymentInterval time.Duration
+	// Now is the hosted signer's clock (default time.Now; tests move it on).
+	Now func() time.Time
 }
 
 // app is a running playground.
 type app struct {
-	URL    string
-	Store  *store.Store
-	Web    *web.Server
-	Net    *livepeertest.Network // nil with a real signer
+	URL   string
+	Store *store.Store
+	Web   *web.Server
+	Net   *livepeertest.Network // nil with a real signer
+	// FFmpegMissing: the in-process network runs but ffmpeg is not in PATH,
+	// so its pipelines (and every run) fail.
+	FFmpegMissing bool
+	// DB is where the database is (a file path, or the PostgreSQL URL
+	// without its password).
+	DB     string
 	srv    *http.Server
 	ln     net.Listener
 	done   chan struct{}
@@ -68,6 +78,28 @@ func defaultDB() string {
 		dir = os.TempDir()
 	}
 	return filepath.Join(dir, "playground.db")
+}
+
+// describeDB says where the database is for the start-up line: the SQLite
+// file's absolute path, or the PostgreSQL URL with its password removed.
+func describeDB(db string) string {
+	if strings.HasPrefix(db, "postgres") {
+		if u, err := url.Parse(db); err == nil {
+			if u.User != nil {
+				u.User = url.User(u.User.Username())
+			}
+			return u.String()
+		}
+		return "PostgreSQL"
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if abs, err := filepath.Abs(path); err == nil && path != ":memory:" {
+		return abs
+	}
+	return path
 }
 
 // loadSecret returns cfg's secret, or one kept in a 0600 file beside a
@@ -150,7 +182,10 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 			return nil, fmt.Errorf("starting the in-process network: %w", err)
 		}
 		upSigner, upDiscovery = a.Net.SignerURL(), a.Net.DiscoveryURL()
+		_, lerr := exec.LookPath("ffmpeg")
+		a.FFmpegMissing = lerr != nil
 	}
+	a.DB = describeDB(cfg.DB)
 	a.Store, err = store.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
@@ -170,6 +205,17 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	if base == "" {
 		base = a.URL
 	}
+	// On the in-process network the price is ours: budget estimates can
+	// use it before the first payment (what go-livepeer bills per second of
+	// lv2v: 1280×720×30 px at the StreamDiffusion price).
+	var rateHint *big.Rat
+	if a.Net != nil {
+		sd := cfg.NetworkPriceSD
+		if sd <= 0 {
+			sd = defaultPriceSD
+		}
+		rateHint = big.NewRat(sd*1280*720*30, 1)
+	}
 	var runner web.Runner
 	if !cfg.DisableLiveRuns {
 		runner = &liverun.Runner{Logger: cfg.Logger, PaymentInterval: cfg.LivePaymentInterval}
@@ -178,7 +224,8 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 		Store: a.Store, BaseURL: base, Secret: secret,
 		UpstreamSigner: upSigner, UpstreamHeaders: upHeaders, UpstreamDiscovery: upDiscovery,
 		TrialCapWei: cfg.TrialBudgetWei.Int64(), BcryptCost: cfg.BcryptCost, SignInLimit: cfg.SignInLimit,
-		OIDC: cfg.OIDC, Runner: runner, Logger: cfg.Logger,
+		OIDC: cfg.OIDC, Runner: runner, Logger: cfg.Logger, Now: cfg.Now,
+		Simulated: a.Net != nil, FFmpegMissing: a.FFmpegMissing, RateHint: rateHint,
 	})
 	if err != nil {
 		return nil, err
@@ -205,12 +252,16 @@ func startApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	return a, nil
 }
 
+// defaultPriceSD is the in-process network's StreamDiffusion price, in wei
+// per pixel (about 5.5e-8 ETH per second of lv2v).
+const defaultPriceSD = 2000
+
 // startNetwork runs the SDK's in-process network with StreamDiffusion
 // priced so a first payment is a few tickets and a trial lasts hours.
 func startNetwork(cfg appConfig) (*livepeertest.Network, error) {
 	sd, xl := cfg.NetworkPriceSD, cfg.NetworkPriceXL
 	if sd <= 0 {
-		sd = 2000
+		sd = defaultPriceSD
 	}
 	if xl <= 0 {
 		xl = 2 * sd

@@ -1,6 +1,6 @@
 // Command playground is the hosted-trial playground: sign in, get a personal
 // API key, run StreamDiffusion on your camera through the Livepeer network,
-// and copy the Go program (or Python token) that makes the same calls.
+// and copy the Go or Python program that makes the same calls.
 //
 // It serves the remote-signer routes at its root (so its URL is the signer
 // URL in the snippets), authenticates them with the personal key, forwards
@@ -99,11 +99,19 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	mode := "in-process Livepeer network"
-	if a.Net == nil {
-		mode = "upstream signer"
+	fmt.Fprintf(out, "Livepeer playground on %s\n", a.URL)
+	if a.Net != nil {
+		fmt.Fprintln(out, "Network:  simulated: an in-process Livepeer network on this machine, where \"StreamDiffusion\" is an")
+		fmt.Fprintln(out, "          ffmpeg colour filter keyed by the prompt's words, with the prompt drawn on the video")
+		fmt.Fprintln(out, "          (-signer or -token uses a real network)")
+	} else {
+		fmt.Fprintln(out, "Network:  upstream signer (the Livepeer network)")
 	}
-	fmt.Fprintf(out, "Livepeer playground on %s (%s, %s database)\n", a.URL, mode, a.Store.Dialect())
+	fmt.Fprintf(out, "Database: %s (%s)\n", a.DB, a.Store.Dialect())
+	if a.FFmpegMissing {
+		fmt.Fprintln(out, "WARNING:  ffmpeg is not in PATH: the simulated network's pipelines need it, so every run will fail.")
+		fmt.Fprintln(out, "          Install it (sudo apt-get install ffmpeg, or brew install ffmpeg) and restart.")
+	}
 	fmt.Fprintf(out, "Open %s/models/daydreamlive/streamdiffusion\n", a.URL)
 	<-ctx.Done()
 	return nil

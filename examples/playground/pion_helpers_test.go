@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/rtc/rtctest"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/rtc/rtctest"
 	"github.com/stretchr/testify/require"
 )
 

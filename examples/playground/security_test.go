@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -210,8 +211,9 @@ func TestServesLandingQuickly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	var wg sync.WaitGroup
+	dbPath := filepath.Join(t.TempDir(), "pg.db")
 	wg.Go(func() {
-		err := run(ctx, []string{"-addr", addr, "-db", t.TempDir() + "/pg.db"}, &out, io.Discard)
+		err := run(ctx, []string{"-addr", addr, "-db", dbPath}, &out, io.Discard)
 		assert.NoError(t, err)
 	})
 	defer func() { cancel(); wg.Wait() }()
@@ -227,6 +229,8 @@ func TestServesLandingQuickly(t *testing.T) {
 	}, 30*time.Second, 50*time.Millisecond)
 	t.Logf("landing page served after %v", time.Since(start))
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "http://"+addr) }, 5*time.Second, 10*time.Millisecond, "prints the URL")
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Database: "+dbPath+" (sqlite)") }, 5*time.Second, 10*time.Millisecond,
+		"prints where the database is: %s", out.String())
 }
 
 type syncBuffer struct {

@@ -19,11 +19,13 @@ import (
 // the browser going away leaves no goroutine behind and the orchestrator
 // sees its stream end.
 func TestRunTeardown(t *testing.T) {
-	newTestApp(t, 1) // skips without ffmpeg
+	requireFFmpeg(t)
 	aus := cameraAUs(t)
 	for _, how := range []string{"user-stop", "out-of-credit", "browser-disconnect"} {
 		t.Run(how, func(t *testing.T) {
+			var clock skewClock
 			a, err := startApp(context.Background(), appConfig{
+				Now:  clock.Now,
 				Addr: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "pg.db"), TrialBudgetWei: big.NewInt(1_000_000_000_000_000),
 				BcryptCost: 4, SignerHeaders: map[string]string{}, LivePaymentInterval: time.Second,
 			})
@@ -56,6 +58,7 @@ func TestRunTeardown(t *testing.T) {
 				cur, err := a.Store.UserByID(context.Background(), u.ID)
 				require.NoError(t, err)
 				require.NoError(t, a.Store.SetCap(context.Background(), u.ID, cur.SpentWei+cur.ReservedWei))
+				clock.Advance(2 * time.Minute) // past the minute the first payment bought
 				require.Eventually(t, func() bool {
 					st, body := b.api(http.MethodGet, "/api/runs/"+pr.id, "", nil, "")
 					var s struct {

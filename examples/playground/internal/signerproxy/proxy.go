@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
@@ -57,7 +58,7 @@ const maxBody = 1 << 20
 // Principal is the account a call is made for.
 type Principal struct {
 	UserID int64
-	Source string // "key:<id>" or "session"
+	Source string // "key:<id>", "run:<id>" (a page run) or "session"
 }
 
 // ErrUnauthenticated is what an Authenticator returns for a call without
@@ -88,8 +89,16 @@ type Config struct {
 	// Slack is added to the lv2v billing window when bounding a payment
 	// (clock skew, latency); default 10 s.
 	Slack time.Duration
+	// PrepaidMargin: when the budget cannot buy a session's next payment
+	// but the orchestrator still holds at least this much of the session's
+	// prepaid time, the proxy answers 482 "no tickets" (skip this cycle) so
+	// the session runs on what it already paid for; below it, 483. Default
+	// Slack.
+	PrepaidMargin time.Duration
 	// KeysURL is where a user gets a key (named in 401 messages).
 	KeysURL string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -101,6 +110,9 @@ type Proxy struct {
 	hc     *http.Client
 	log    *slog.Logger
 	now    func() time.Time
+	first  firstPayments
+	rates  rates
+	skips  atomic.Int64
 }
 
 // New checks cfg and returns a Proxy; it fails naming the missing field.
@@ -122,7 +134,13 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Slack <= 0 {
 		cfg.Slack = 10 * time.Second
 	}
-	p := &Proxy{cfg: cfg, secret: cfg.Secret, hc: cfg.HTTPClient, log: cfg.Logger, now: time.Now}
+	if cfg.PrepaidMargin <= 0 {
+		cfg.PrepaidMargin = cfg.Slack
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Proxy{cfg: cfg, secret: cfg.Secret, hc: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now}
 	if p.hc == nil {
 		p.hc = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -301,9 +319,23 @@ func (p *Proxy) handlePayment(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, StatusInsufficientBalance, "insufficient balance: one payment at this orchestrator's ticket value exceeds any trial budget")
 		return
 	}
+	if decodedState == nil {
+		p.first.observe(bound.Wei, p.now())
+	}
 	ctx := context.WithoutCancel(r.Context()) // accounting must finish even if the client leaves
 	res, err := p.cfg.Store.Reserve(ctx, pr.UserID, bound.Wei.Int64())
 	if errors.Is(err, store.ErrOverCap) {
+		// The budget cannot buy this payment. A session whose orchestrator
+		// still holds prepaid time runs on it: 482 skips the cycle and
+		// commits nothing (the client keeps its state, so the next call
+		// bills the longer interval). Only once that time is nearly used
+		// up does the session get 483.
+		if left, ok := prepaidLeft(decodedState, p.now()); ok && left >= p.cfg.PrepaidMargin {
+			p.skips.Add(1)
+			p.log.Info("signerproxy: budget exhausted; the session runs on prepaid time", "user", pr.UserID, "prepaid_left", left.Round(time.Second))
+			WriteError(w, StatusNoTickets, fmt.Sprintf("no tickets: the session's prepaid credit covers about %s more; the trial budget cannot buy more", left.Round(time.Second)))
+			return
+		}
 		p.writeOutOfCredit(ctx, w, pr.UserID, bound.Wei)
 		return
 	}
@@ -379,6 +411,7 @@ func (p *Proxy) handlePayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st, ok := out["state"]; ok && len(st) > 0 && string(st) != "null" {
+		p.rates.observeState(pr.UserID, st)
 		wrapped, err := p.wrapState(pr.UserID, st)
 		if err != nil {
 			WriteError(w, http.StatusInternalServerError, "Internal Server Error")
@@ -396,6 +429,10 @@ func (p *Proxy) handlePayment(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(enc)
 }
+
+// PrepaidSkips counts the payments answered 482 because the budget was
+// spent but the session still had prepaid time.
+func (p *Proxy) PrepaidSkips() int64 { return p.skips.Load() }
 
 // writeOutOfCredit answers 483 with the account's figures.
 func (p *Proxy) writeOutOfCredit(ctx context.Context, w http.ResponseWriter, userID int64, need *big.Int) {

@@ -37,6 +37,8 @@ type fixture struct {
 	seen   chan http.Header // headers the upstream received
 	infos  []*discovery.Info
 	secret []byte
+	skew   atomic.Int64 // added to the proxy's clock, in ns
+	p      *signerproxy.Proxy
 }
 
 // keyAuth authenticates Bearer personal keys against the store.
@@ -99,8 +101,10 @@ func newFixture(t *testing.T, b storetest.Backend, pricePerPixel int64) *fixture
 	p, err := signerproxy.New(signerproxy.Config{
 		Upstream: up.URL, UpstreamHeaders: map[string]string{"X-Upstream-Credential": "upstream-secret"},
 		Store: f.st, Secret: f.secret, Auth: keyAuth(f.st), KeysURL: "http://playground/keys",
+		Now: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) },
 	})
 	require.NoError(t, err)
+	f.p = p
 	mux := http.NewServeMux()
 	p.Register(mux)
 	f.proxy = httptest.NewServer(mux)
@@ -270,7 +274,10 @@ func TestOutOfCreditAnd482(t *testing.T) {
 		next, err := f.pay(ctx, c, first.State)
 		require.NoError(t, err, "after 482s the same state still pays")
 
-		// Drain the budget: 483 with go-livepeer's envelope and the figures.
+		// Drain the budget long after the session's prepaid time is over
+		// (at this price one ticket buys hours): 483 with go-livepeer's
+		// envelope and the figures.
+		f.skew.Store(int64(1000 * time.Hour))
 		state := next.State
 		for range 10 {
 			r, err := f.pay(ctx, c, state)
@@ -362,5 +369,53 @@ func TestLoad50ConcurrentSessions(t *testing.T) {
 			f.st.Dialect(), got.Payments, got.Tickets, elapsed.Round(time.Millisecond), float64(got.Payments)/elapsed.Seconds(),
 			got.SpentWei, capWei, 100*float64(got.SpentWei)/float64(capWei), refused.Load(), noTickets.Load(), upstream,
 			len(lat), pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+	})
+}
+
+// TestSessionRunsOnPrepaidTime: go-livepeer's signer bills an lv2v
+// session's first minute up front. When the budget cannot buy the next
+// payment, the session still runs on that minute (482: skip the cycle,
+// nothing charged) and gets 483 only once it is nearly used up; the total
+// charged never passes the cap.
+func TestSessionRunsOnPrepaidTime(t *testing.T) {
+	eachBackendPriced(t, 5000, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		u, key := f.user(t, "prepaid@example.com", 1_000_000_000_000_000)
+		c := f.client(t, key, nil)
+		first, err := f.pay(ctx, c, nil)
+		require.NoError(t, err)
+		rate, ok := f.p.Rate(u.ID)
+		require.True(t, ok, "the session's streaming rate is read from the signer's state")
+		require.Equal(t, big.NewRat(5000*meter.LV2VPixelsPerSecond, 1), rate, "price × 1280×720×30 px/s")
+		cur, err := f.st.UserByID(ctx, u.ID)
+		require.NoError(t, err)
+		require.NoError(t, f.st.SetCap(ctx, u.ID, cur.SpentWei)) // nothing left to buy with
+
+		for _, after := range []time.Duration{5 * time.Second, 20 * time.Second, 45 * time.Second} {
+			f.skew.Store(int64(after))
+			_, err := f.pay(ctx, c, first.State)
+			require.ErrorIs(t, err, livepeer.ErrNoTicketsNeeded, "%v into the prepaid minute the session keeps running", after)
+			var apiErr *livepeer.APIError
+			require.ErrorAs(t, err, &apiErr)
+			require.Contains(t, apiErr.Message, "prepaid")
+		}
+		got, err := f.st.UserByID(ctx, u.ID)
+		require.NoError(t, err)
+		require.Equal(t, cur.SpentWei, got.SpentWei, "riding on prepaid time charges nothing")
+		require.Zero(t, got.ReservedWei)
+
+		// Past the prepaid minute (and the part of a ticket the signer
+		// rounded up): under the 10 s margin.
+		f.skew.Store(int64(70 * time.Second))
+		_, err = f.pay(ctx, c, first.State)
+		require.ErrorIs(t, err, livepeer.ErrInsufficientBalance)
+
+		// A first payment the budget cannot cover is refused at once, and the
+		// proxy knows what a first payment needs.
+		_, err = f.pay(ctx, c, nil)
+		require.ErrorIs(t, err, livepeer.ErrInsufficientBalance)
+		est, ok := f.p.FirstPaymentEstimate()
+		require.True(t, ok)
+		require.Positive(t, est.Sign())
 	})
 }

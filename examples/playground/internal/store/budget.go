@@ -92,7 +92,7 @@ func (s *Store) dropReservation(ctx context.Context, tx *sql.Tx, r *Reservation)
 
 // Charge is what one signed payment really committed.
 type Charge struct {
-	Source  string   // "key:<id>" or "session"
+	Source  string   // "key:<id>", "run:<id>" or "session"
 	StateID string   // the signer's session state id ("" if unknown)
 	Tickets int      // number of tickets in the payment
 	EVWei   int64    // Σ expected value, rounded up, in wei: what is billed
@@ -205,4 +205,14 @@ func (s *Store) Usage(ctx context.Context, userID int64) (*Usage, error) {
 		}
 	}
 	return out, rows.Err()
+}
+
+// SourceUsage returns what userID's payments made with source (a Charge's
+// Source, e.g. "run:<id>") cost in total, and how many there were.
+func (s *Store) SourceUsage(ctx context.Context, userID int64, source string) (evWei, payments int64, err error) {
+	err = s.queryRow(ctx, s.db, `SELECT COALESCE(SUM(ev_wei), 0), COUNT(*) FROM ledger WHERE user_id = ? AND source = ?`, userID, source).Scan(&evWei, &payments)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: source usage: %w", err)
+	}
+	return evWei, payments, nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // KeyPrefix starts every personal API key.
@@ -29,16 +31,38 @@ type APIKey struct {
 // Active reports whether the key is not revoked.
 func (k *APIKey) Active() bool { return k.RevokedAt.IsZero() }
 
+// maxKeyName bounds a key name, in bytes.
+const maxKeyName = 64
+
+// cleanKeyName makes a key name safe to store and show: valid UTF-8, no
+// control characters, trimmed, at most maxKeyName bytes cut at a character
+// boundary, "default" when empty.
+func cleanKeyName(name string) string {
+	name = strings.ToValidUTF8(name, "")
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if len(name) > maxKeyName {
+		cut := maxKeyName
+		for cut > 0 && !utf8.RuneStart(name[cut]) {
+			cut--
+		}
+		name = strings.TrimSpace(name[:cut])
+	}
+	if name == "" {
+		return "default"
+	}
+	return name
+}
+
 // CreateKey makes a new key for userID and returns it with its secret, which
 // is shown once and never stored (only its SHA-256).
 func (s *Store) CreateKey(ctx context.Context, userID int64, name string) (*APIKey, string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		name = "default"
-	}
-	if len(name) > 64 {
-		name = name[:64]
-	}
+	name = cleanKeyName(name)
 	secret := KeyPrefix + randomToken(32)
 	now := s.now().Unix()
 	var id int64

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"math/big"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -197,5 +199,31 @@ func TestConcurrentReservationsNeverPassCap(t *testing.T) {
 		require.LessOrEqual(t, got.SpentWei, int64(capWei))
 		require.Zero(t, got.ReservedWei)
 		t.Logf("%s: charged %d of cap %d wei, refused %d", s.Dialect(), got.SpentWei, capWei, refused.Load())
+	})
+}
+
+// TestKeyNamesStayValidUTF8: a long name is cut at a character boundary
+// (it was cut at byte 64, mid-character, storing invalid UTF-8), and
+// invalid bytes and control characters never reach the database.
+func TestKeyNamesStayValidUTF8(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u, err := s.CreateUser(ctx, "names@example.com", "h", "free", 1)
+		require.NoError(t, err)
+		for in, want := range map[string]string{
+			strings.Repeat("a", 63) + "é": strings.Repeat("a", 63), // "é" would end at byte 65
+			strings.Repeat("日", 30):       strings.Repeat("日", 21), // 63 bytes, not 64
+			"tab\there\x00\xffok":         "tabhereok",
+			"   ":                         "default",
+		} {
+			k, _, err := s.CreateKey(ctx, u.ID, in)
+			require.NoError(t, err)
+			require.Equal(t, want, k.Name)
+			keys, err := s.Keys(ctx, u.ID)
+			require.NoError(t, err)
+			require.True(t, utf8.ValidString(keys[0].Name), "stored %q", keys[0].Name)
+			require.Equal(t, want, keys[0].Name)
+			require.LessOrEqual(t, len(keys[0].Name), 64)
+		}
 	})
 }

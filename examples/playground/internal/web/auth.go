@@ -144,11 +144,23 @@ func (s *Server) hashPassword(pw string) (string, error) {
 	return string(h), err
 }
 
-func checkPassword(hash, pw string) bool {
-	return hash != "" && bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
+// checkPassword compares pw with hash. An account without a password (or
+// no account: hash "") is compared with the server's decoy hash, so every
+// sign-in costs one bcrypt comparison and takes about as long whether the
+// email is known or not; it then fails.
+func (s *Server) checkPassword(hash, pw string) bool {
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(s.decoyHash, []byte(pw))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
 }
 
 // limiter is a fixed-window attempt counter per key (sign-in throttling).
+// Sign-in is limited per client address and per (address, email) pair,
+// never per email alone: a stranger who guesses wrong passwords for
+// someone's email from their own address locks only themselves out, and
+// the owner signs in from theirs.
 type limiter struct {
 	mu     sync.Mutex
 	max    int
@@ -191,6 +203,13 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
+// reset forgets key (a successful sign-in clears its pair's failures).
+func (l *limiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.hits, key)
+}
+
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -205,6 +224,7 @@ func clientIP(r *http.Request) string {
 type runToken struct {
 	userID    int64
 	sessionID string
+	runID     string
 }
 
 // authenticate is the hosted signer's Authenticator: a personal key, a run
@@ -225,7 +245,7 @@ func (s *Server) authenticate(r *http.Request) (signerproxy.Principal, error) {
 			if err != nil || u.ID != rt.userID {
 				return signerproxy.Principal{}, signerproxy.ErrUnauthenticated
 			}
-			return signerproxy.Principal{UserID: u.ID, Source: "session"}, nil
+			return signerproxy.Principal{UserID: u.ID, Source: "run:" + rt.runID}, nil
 		}
 		k, u, err := s.store.KeyUser(r.Context(), tok)
 		if err != nil {
@@ -254,3 +274,7 @@ func (s *Server) authenticate(r *http.Request) (signerproxy.Principal, error) {
 // errSignIn is the one message for every failed sign-in (no account
 // enumeration).
 var errSignIn = errors.New("wrong email or password")
+
+// errSignUp is the answer to a sign-up for an email that has an account,
+// with another password: it does not say the account exists.
+var errSignUp = errors.New("could not create an account with this email and password; if you have one, sign in")

@@ -27,6 +27,7 @@ const (
 	CodecUnsupported ErrorKind = "codec-unsupported"
 	PipelineError    ErrorKind = "pipeline-error"
 	InvalidParams    ErrorKind = "invalid-params"
+	TooManyRuns      ErrorKind = "too-many-runs"
 )
 
 // ErrorState is what the page shows when a run cannot go on: a short
@@ -55,6 +56,7 @@ var errorCatalog = map[ErrorKind]ErrorState{
 	CodecUnsupported: {Kind: CodecUnsupported, Title: "Camera codec unsupported", Detail: "This browser did not offer H.264 video, which the network needs.", Action: "Use a Chromium-based browser or Safari"},
 	PipelineError:    {Kind: PipelineError, Title: "The model stopped", Detail: "The stream ended on the orchestrator.", Action: "Run again"},
 	InvalidParams:    {Kind: InvalidParams, Title: "Invalid parameter", Detail: "A parameter is out of range.", Action: "Fix the highlighted field"},
+	TooManyRuns:      {Kind: TooManyRuns, Title: "Run limit reached", Detail: "An account may have 2 runs going at once.", Action: "Stop one of your runs below, then press Run again"},
 }
 
 // ErrorCatalog returns every variant's default copy.
@@ -103,6 +105,19 @@ func ErrorStateForStatus(status int) (ErrorState, bool) {
 func OutOfCreditState(capWei, usedWei int64) ErrorState {
 	return NewErrorState(OutOfCredit, fmt.Sprintf("Your free trial budget is used up: cap %s, used %s.",
 		meter.FormatETH(big.NewInt(capWei)), meter.FormatETH(big.NewInt(usedWei))))
+}
+
+// TooManyRunsState is the too-many-runs variant for an account with n live
+// runs (the page lists them with a Stop button each).
+func TooManyRunsState(n int) ErrorState {
+	return NewErrorState(TooManyRuns, fmt.Sprintf("You have %d runs going, the most an account may have at once.", n))
+}
+
+// CannotStartState is the out-of-credit variant for a budget that cannot
+// cover a run's first payment (left and need in wei).
+func CannotStartState(left, need int64) ErrorState {
+	return NewErrorState(OutOfCredit, fmt.Sprintf("Your free trial budget cannot start another run: %s left, and a run's first payment holds up to %s.",
+		meter.FormatETH(big.NewInt(max(left, 0))), meter.FormatETH(big.NewInt(need))))
 }
 
 // ErrorStateFor maps an SDK error to a variant with the variant's default

@@ -10,14 +10,14 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/workflow"
 )
 
 var templateFuncs = template.FuncMap{
-	"eth": func(wei int64) string { return meter.FormatETH(big.NewInt(wei)) },
+	"eth": eth,
 	"json": func(v any) (template.JS, error) {
 		b, err := json.Marshal(v)
 		return template.JS(b), err
@@ -26,31 +26,47 @@ var templateFuncs = template.FuncMap{
 
 // page is the data every template gets.
 type page struct {
-	Title     string
-	User      *store.User
-	CSRF      string
-	Next      string
-	Error     string
-	Notice    string
-	OIDC      bool
-	BaseURL   string
-	Workflows []*workflow.Workflow
-	Errors    map[ErrorKind]ErrorState
+	Title   string
+	User    *store.User
+	CSRF    string
+	Next    string
+	Error   string
+	Notice  string
+	OIDC    bool
+	BaseURL string
+	// Simulated and FFmpegMissing show the network banners.
+	Simulated     bool
+	FFmpegMissing bool
+	// InlineError: the page shows Error itself (under its heading).
+	InlineError bool
+	// Email refills the sign-in and sign-up forms.
+	Email string
+	// TrialCap is a new account's budget and TrialTime the streaming time it
+	// buys at the current rate ("" when unknown).
+	TrialCap, TrialTime string
+	Workflows           []*workflow.Workflow
+	Errors              map[ErrorKind]ErrorState
 	// Page-specific.
-	Keys      []store.APIKey
-	NewKey    string
-	Usage     *store.Usage
-	Workflow  *workflow.Workflow
-	ErrorBox  *ErrorState
-	Snippet   string
-	TokenJSON string
+	Keys     []store.APIKey
+	NewKey   string
+	Budget   *budgetView
+	Workflow *workflow.Workflow
+	ErrorBox *ErrorState
+	Snippets workflow.Snippets
 }
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
-	return &page{
+	p := &page{
 		Title: title, User: s.currentUser(r), CSRF: s.csrfToken(w, r), OIDC: s.oidc != nil,
 		BaseURL: s.cfg.BaseURL, Workflows: s.cfg.Workflows.All(), Errors: ErrorCatalog(),
+		Simulated: s.cfg.Simulated, FFmpegMissing: s.cfg.Simulated && s.cfg.FFmpegMissing,
+		TrialCap: eth(s.cfg.TrialCapWei),
 	}
+	if rate := s.rate(0); rate != nil && rate.Sign() > 0 {
+		secs, _ := new(big.Rat).Quo(big.NewRat(s.cfg.TrialCapWei, 1), rate).Float64()
+		p.TrialTime = humanDuration(time.Duration(secs * float64(time.Second)))
+	}
+	return p
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {
@@ -63,7 +79,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p *page)
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, "home.html", s.newPage(w, r, "Livepeer playground"))
+	s.render(w, http.StatusOK, "home.html", s.newPage(w, r, ""))
 }
 
 // safeNext keeps redirects on this site.
@@ -105,7 +121,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	fail := func(status int, msg string) {
 		p := s.newPage(w, r, "Create an account")
-		p.Next, p.Error = next, msg
+		p.Next, p.Error, p.InlineError, p.Email = next, msg, true, email
 		s.render(w, status, "signup.html", p)
 	}
 	if ok, _ := s.signInIP.allow("ip:" + clientIP(r)); !ok {
@@ -127,7 +143,18 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.store.CreateUser(r.Context(), email, hash, "free", s.cfg.TrialCapWei)
 	if errors.Is(err, store.ErrEmailTaken) {
-		fail(http.StatusConflict, "An account with this email exists; sign in instead.")
+		// Not "this email has an account": the owner's own password signs
+		// them in as if the account were new; anything else gets the
+		// sign-in failure, after the same bcrypt work.
+		if ex, err := s.store.UserByEmail(r.Context(), strings.ToLower(email)); err == nil && s.checkPassword(ex.PasswordHash, pw) {
+			if err := s.startSession(w, r, ex); err != nil {
+				fail(http.StatusInternalServerError, "Could not sign in.")
+				return
+			}
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		fail(http.StatusUnauthorized, errSignUp.Error())
 		return
 	}
 	if err != nil {
@@ -148,22 +175,29 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	fail := func(status int, msg string) {
 		p := s.newPage(w, r, "Sign in")
-		p.Next, p.Error = next, msg
+		p.Next, p.Error, p.InlineError, p.Email = next, msg, true, email
 		s.render(w, status, "signin.html", p)
 	}
-	okIP, wait1 := s.signInIP.allow("ip:" + clientIP(r))
-	okMail, wait2 := s.signInMail.allow("email:" + email)
-	if !okIP || !okMail {
+	ip := clientIP(r)
+	pair := "pair:" + ip + "\x00" + email
+	okIP, wait1 := s.signInIP.allow("ip:" + ip)
+	okPair, wait2 := s.signInPair.allow(pair)
+	if !okIP || !okPair {
 		wait := max(wait1, wait2)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		fail(http.StatusTooManyRequests, "Too many sign-in attempts; wait a minute and try again.")
+		fail(http.StatusTooManyRequests, "Too many sign-in attempts from here; wait a minute and try again.")
 		return
 	}
+	hash := ""
 	u, err := s.store.UserByEmail(r.Context(), email)
-	if err != nil || !checkPassword(u.PasswordHash, pw) {
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	if !s.checkPassword(hash, pw) { // one bcrypt comparison, known email or not
 		fail(http.StatusUnauthorized, errSignIn.Error())
 		return
 	}
+	s.signInPair.reset(pair)
 	if err := s.startSession(w, r, u); err != nil {
 		fail(http.StatusInternalServerError, "Could not sign in.")
 		return
@@ -195,7 +229,7 @@ func (s *Server) keysPage(w http.ResponseWriter, r *http.Request, u *store.User,
 	if p.Keys, err = s.store.Keys(r.Context(), u.ID); err != nil {
 		p.Error = "Could not list keys."
 	}
-	if p.Usage, err = s.store.Usage(r.Context(), u.ID); err != nil {
+	if p.Budget, err = s.budget(r, u.ID); err != nil {
 		p.Error = "Could not read usage."
 	}
 	p.NewKey = newKey
@@ -250,16 +284,14 @@ func (s *Server) handleCard(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(w, r, wf.Title)
 	p.Workflow = wf
 	m, _ := wf.Model("")
-	snip, err := workflow.RenderGo(wf, workflow.SnippetData{BaseURL: s.cfg.BaseURL, Key: workflow.KeyPlaceholder, ModelID: m.ID, Params: m.Defaults})
+	sn, err := workflow.Render(wf, workflow.SnippetData{BaseURL: s.cfg.BaseURL, ModelID: m.ID, Params: m.Copy()})
 	if err != nil {
 		s.log.Error("web: snippet", "err", err)
 	}
-	p.Snippet = snip
-	p.TokenJSON = workflow.TokenJSON(s.cfg.BaseURL, workflow.KeyPlaceholder)
+	p.Snippets = sn
 	if p.User != nil {
-		p.Usage, _ = s.store.Usage(r.Context(), p.User.ID)
-		if us := p.Usage; us != nil && us.CapWei-us.SpentWei-us.ReservedWei <= 0 {
-			e := OutOfCreditState(us.CapWei, us.SpentWei)
+		p.Budget, _ = s.budget(r, p.User.ID)
+		if e, ok := s.cannotAffordStart(r.Context(), p.User.ID); ok {
 			p.ErrorBox = &e
 		}
 	}
@@ -285,14 +317,14 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		writeErrorState(w, http.StatusUnauthorized, NewErrorState(SignedOut, ""))
 		return
 	}
-	us, err := s.store.Usage(r.Context(), u.ID)
+	b, err := s.budget(r, u.ID)
 	if err != nil {
 		writeErrorState(w, http.StatusServiceUnavailable, NewErrorState(SignerDown, "Usage could not be read."))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"email": u.Email, "plan": u.Plan, "capWei": us.CapWei, "spentWei": us.SpentWei, "reservedWei": us.ReservedWei,
-		"cap": meter.FormatETH(big.NewInt(us.CapWei)), "spent": meter.FormatETH(big.NewInt(us.SpentWei)),
-		"faceValue": meter.FormatETH(us.FaceWei), "payments": us.Payments, "tickets": us.Tickets,
+	writeJSON(w, http.StatusOK, map[string]any{"email": u.Email, "plan": u.Plan, "budget": b,
+		// the earlier flat fields, kept for scripts
+		"capWei": b.CapWei, "spentWei": b.SpentWei, "reservedWei": b.ReservedWei, "cap": b.Cap, "spent": b.Used,
+		"faceValue": b.FaceValue, "payments": b.Payments, "tickets": b.Tickets,
 	})
 }

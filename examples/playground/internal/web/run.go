@@ -7,13 +7,14 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/rtc"
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/workflow"
 	"github.com/livepeer/livepeer-go-gateway/media"
+	"github.com/livepeer/livepeer-go-gateway/rtc"
 )
 
 // Runner starts live sessions for the page's runs.
@@ -46,8 +47,12 @@ type LiveRun interface {
 	Close() error
 }
 
-// maxRunsPerUser bounds concurrent runs of one account.
+// maxRunsPerUser bounds the live runs of one account.
 const maxRunsPerUser = 2
+
+// mediaWait is how long a created run waits for the page's camera (WHIP)
+// before it ends on its own (a page that crashed or was closed in between).
+const mediaWait = time.Minute
 
 // run is one browser run: WHIP in, Live session, WHEP out, params.
 type run struct {
@@ -61,6 +66,8 @@ type run struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	stopOnce sync.Once
+	started  time.Time
+	stopping atomic.Bool // set as soon as the run starts ending
 
 	mu       sync.Mutex
 	params   map[string]any
@@ -72,18 +79,60 @@ type run struct {
 	egress   *rtc.Egress
 	debounce *time.Timer
 	pending  bool
+	inAt     map[int64]time.Time // when input segment n was opened (latency)
+	latency  time.Duration       // last output segment's arrival − its input's
+	firstOut time.Time           // first output segment's arrival
+	ended    time.Time
 
 	inSegs, outSegs, controls atomic.Int64
 }
 
-func (s *Server) userRunCount(userID int64) int {
-	n := 0
+// liveRunsLocked returns userID's runs that are not ending, oldest first
+// (stopped runs stay listed a minute for their end state but do not count).
+func (s *Server) liveRunsLocked(userID int64) []*run {
+	var out []*run
 	for _, r := range s.runs {
-		if r.userID == userID {
-			n++
+		if r.userID == userID && !r.stopping.Load() {
+			out = append(out, r)
 		}
 	}
-	return n
+	slices.SortFunc(out, func(a, b *run) int { return a.started.Compare(b.started) })
+	return out
+}
+
+// runSummary is a run as the page lists it.
+type runSummary struct {
+	ID        string    `json:"id"`
+	Model     string    `json:"model"`
+	State     string    `json:"state"`
+	StartedAt time.Time `json:"startedAt"`
+}
+
+func (rn *run) summary() runSummary {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return runSummary{ID: rn.id, Model: rn.model, State: rn.state, StartedAt: rn.started}
+}
+
+func summaries(runs []*run) []runSummary {
+	out := make([]runSummary, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, r.summary())
+	}
+	return out
+}
+
+// handleListRuns is GET /api/runs: the account's live runs.
+func (s *Server) handleListRuns(w http.ResponseWriter, r *http.Request) {
+	u := s.currentUser(r)
+	if u == nil {
+		writeErrorState(w, http.StatusUnauthorized, NewErrorState(SignedOut, ""))
+		return
+	}
+	s.mu.Lock()
+	runs := s.liveRunsLocked(u.ID)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"runs": summaries(runs)})
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) *run {
@@ -138,10 +187,10 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 		writeErrorState(w, http.StatusServiceUnavailable, NewErrorState(NoOrchestrator, "This playground has no network configured."))
 		return
 	}
-	// Refuse up front when the budget is gone: the same out-of-credit state
-	// the signer would give a moment later.
-	if fresh, err := s.store.UserByID(r.Context(), u.ID); err == nil && fresh.RemainingWei() <= 0 {
-		writeErrorState(w, 483, OutOfCreditState(fresh.CapWei, fresh.SpentWei))
+	// Refuse up front when the budget cannot cover a first payment: the
+	// same out-of-credit state the signer would give a moment later.
+	if e, ok := s.cannotAffordStart(r.Context(), u.ID); ok {
+		writeErrorState(w, 483, e)
 		return
 	}
 	sid := cookieValue(r, sessionCookie)
@@ -151,17 +200,19 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 		writeErrorState(w, http.StatusServiceUnavailable, NewErrorState(SignerDown, "The server is shutting down."))
 		return
 	}
-	if s.userRunCount(u.ID) >= maxRunsPerUser {
+	if live := s.liveRunsLocked(u.ID); len(live) >= maxRunsPerUser {
 		s.mu.Unlock()
-		writeErrorState(w, http.StatusTooManyRequests, NewErrorState(PaymentFailed, "You already have the maximum number of runs; stop one first."))
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": TooManyRunsState(len(live)), "runs": summaries(live)})
 		return
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	rn := &run{id: randomString(12), userID: u.ID, token: runTokenPfx + randomString(32), wf: wf, model: m.ID, s: s,
-		ctx: ctx, cancel: cancel, params: params, state: "waiting-media", liveUp: make(chan struct{})}
+		ctx: ctx, cancel: cancel, params: params, state: "waiting-media", liveUp: make(chan struct{}), started: time.Now()}
+	rn.wg.Add(1) // awaitMedia, before any stop can Wait
 	s.runs[rn.id] = rn
-	s.runTokens[rn.token] = runToken{userID: u.ID, sessionID: sid}
+	s.runTokens[rn.token] = runToken{userID: u.ID, sessionID: sid, runID: rn.id}
 	s.mu.Unlock()
+	go rn.awaitMedia()
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"id": rn.id, "whip": "/api/runs/" + rn.id + "/whip", "whep": "/api/runs/" + rn.id + "/whep",
 		"params": params, "model": m.ID, "capability": wf.CapabilityName(m.ID),
@@ -206,8 +257,26 @@ func (rn *run) fail(e ErrorState) {
 	go rn.stop()
 }
 
+// awaitMedia ends a run whose camera never connected.
+func (rn *run) awaitMedia() {
+	defer rn.wg.Done()
+	t := time.NewTimer(mediaWait)
+	defer t.Stop()
+	select {
+	case <-rn.ctx.Done():
+	case <-t.C:
+		rn.mu.Lock()
+		waiting := rn.ingest == nil
+		rn.mu.Unlock()
+		if waiting {
+			rn.fail(NewErrorState(CameraDenied, "The camera never connected to this run, so it ended."))
+		}
+	}
+}
+
 // stop ends the run and waits for its goroutines; idempotent.
 func (rn *run) stop() {
+	rn.stopping.Store(true)
 	rn.stopOnce.Do(func() {
 		rn.cancel()
 		rn.mu.Lock()
@@ -228,6 +297,7 @@ func (rn *run) stop() {
 		rn.wg.Wait()
 		rn.mu.Lock()
 		rn.state = "ended"
+		rn.ended = time.Now()
 		rn.mu.Unlock()
 		rn.s.mu.Lock()
 		delete(rn.s.runTokens, rn.token)
@@ -239,6 +309,30 @@ func (rn *run) stop() {
 			rn.s.mu.Unlock()
 		})
 	})
+}
+
+// endedState is the error state of a run that has ended (its own, or "the
+// run ended"), and false while it runs.
+func (rn *run) endedState() (ErrorState, bool) {
+	if rn.ctx.Err() == nil {
+		return ErrorState{}, false
+	}
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.errState != nil {
+		return *rn.errState, true
+	}
+	return NewErrorState(PipelineError, "This run was stopped; press Run to start a new one."), true
+}
+
+// writeEnded answers a media request for a run that has ended with the
+// run's own error state (409), so the page shows why, not a media error.
+func (rn *run) writeEnded(w http.ResponseWriter) bool {
+	e, ended := rn.endedState()
+	if ended {
+		writeErrorState(w, http.StatusConflict, e)
+	}
+	return ended
 }
 
 func readSDP(w http.ResponseWriter, r *http.Request) (string, bool) {
@@ -258,7 +352,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	offer, ok := readSDP(w, r)
-	if !ok {
+	if !ok || rn.writeEnded(w) {
 		return
 	}
 	seg, segErr := rn.newSegmenter()
@@ -281,7 +375,9 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		_ = seg.Close()
-		http.Error(w, "WHIP: "+err.Error(), http.StatusBadRequest)
+		if !rn.writeEnded(w) {
+			http.Error(w, "WHIP: "+err.Error(), http.StatusBadRequest)
+		}
 		return
 	}
 	rn.mu.Lock()
@@ -289,7 +385,9 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		rn.mu.Unlock()
 		_ = in.Close()
 		_ = seg.Close()
-		http.Error(w, "this run already has a camera, or it ended", http.StatusConflict)
+		if !rn.writeEnded(w) {
+			http.Error(w, "this run already has a camera", http.StatusConflict)
+		}
 		return
 	}
 	rn.ingest = in
@@ -329,7 +427,14 @@ func (rn *run) newSegmenter() (*media.Segmenter, error) {
 		if live == nil {
 			return nil, errors.New("run ended")
 		}
-		rn.inSegs.Add(1)
+		n := rn.inSegs.Add(1)
+		rn.mu.Lock()
+		if rn.inAt == nil {
+			rn.inAt = map[int64]time.Time{}
+		}
+		rn.inAt[n] = time.Now()
+		delete(rn.inAt, n-64) // keep a bounded window
+		rn.mu.Unlock()
 		return live.NextSegment(ctx)
 	})
 	return media.NewSegmenter(sink, media.SegmenterOptions{Logger: rn.s.log})
@@ -373,14 +478,33 @@ func (rn *run) watch(live LiveRun) {
 	defer rn.wg.Done()
 	select {
 	case <-live.Done():
+		e := NewErrorState(PipelineError, "The stream ended.")
 		if err := live.Err(); err != nil {
 			rn.s.log.Info("web: run ended", "run", rn.id, "err", err)
-			rn.fail(ErrorStateFor(err))
-			return
+			e = ErrorStateFor(err)
 		}
-		rn.fail(NewErrorState(PipelineError, "The stream ended."))
+		// An orchestrator ends the stream of a payer whose credit ran out
+		// (after the session's prepaid time, once the signer stopped
+		// selling tickets) without saying why: when the session ended
+		// without a reason of its own and the budget cannot pay for more,
+		// that is the reason to show.
+		if e.Kind == PipelineError && rn.budgetExhausted() {
+			raw := e.Raw
+			e = NewErrorState(OutOfCredit, "")
+			e.Raw = raw
+		}
+		rn.fail(e)
 	case <-rn.ctx.Done():
 	}
+}
+
+// budgetExhausted reports whether the run's account cannot pay for more
+// streaming (nothing left, or less than a first payment needs).
+func (rn *run) budgetExhausted() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, exhausted := rn.s.cannotAffordStart(ctx, rn.userID)
+	return exhausted
 }
 
 // handleWHEP plays the output: an SDP offer (recvonly) in, the answer out;
@@ -392,19 +516,23 @@ func (s *Server) handleWHEP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	offer, ok := readSDP(w, r)
-	if !ok {
+	if !ok || rn.writeEnded(w) {
 		return
 	}
 	out, answer, err := rtc.NewEgress(rn.ctx, offer, rtc.EgressOptions{Logger: s.log})
 	if err != nil {
-		http.Error(w, "WHEP: "+err.Error(), http.StatusBadRequest)
+		if !rn.writeEnded(w) {
+			http.Error(w, "WHEP: "+err.Error(), http.StatusBadRequest)
+		}
 		return
 	}
 	rn.mu.Lock()
 	if rn.egress != nil || rn.ctx.Err() != nil {
 		rn.mu.Unlock()
 		_ = out.Close()
-		http.Error(w, "this run already has a player, or it ended", http.StatusConflict)
+		if !rn.writeEnded(w) {
+			http.Error(w, "this run already has a player", http.StatusConflict)
+		}
 		return
 	}
 	rn.egress = out
@@ -444,7 +572,7 @@ func (rn *run) pumpOutput(out *rtc.Egress) {
 		if err != nil {
 			return
 		}
-		rn.outSegs.Add(1)
+		rn.noteOutput(rn.outSegs.Add(1))
 		d := media.NewDemuxer(seg, media.DemuxerOptions{})
 		for {
 			p, err := d.ReadPacket()
@@ -464,6 +592,23 @@ func (rn *run) pumpOutput(out *rtc.Egress) {
 			}
 		}
 		_ = seg.Close()
+	}
+}
+
+// noteOutput records output segment n's arrival. The latency is its
+// arrival minus the opening of input segment n: the in-process pipeline
+// cuts its output at the input's keyframes, one output segment per input
+// segment, so this is the delay of each segment's first frame (on the real
+// network segments need not line up: an estimate).
+func (rn *run) noteOutput(n int64) {
+	now := time.Now()
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.firstOut.IsZero() {
+		rn.firstOut = now
+	}
+	if t, ok := rn.inAt[n]; ok && now.After(t) {
+		rn.latency = now.Sub(t)
 	}
 }
 
@@ -536,10 +681,26 @@ func (s *Server) handleRunStatus(w http.ResponseWriter, r *http.Request) {
 	if rn == nil {
 		return
 	}
+	spent, payments, err := s.store.SourceUsage(r.Context(), rn.userID, rn.source())
+	if err != nil {
+		s.log.Warn("web: run usage", "run", rn.id, "err", err)
+	}
 	rn.mu.Lock()
+	end := time.Now()
+	if !rn.ended.IsZero() {
+		end = rn.ended
+	}
 	out := map[string]any{
 		"id": rn.id, "state": rn.state, "params": rn.params, "model": rn.model,
 		"inputSegments": rn.inSegs.Load(), "outputSegments": rn.outSegs.Load(), "controls": rn.controls.Load(),
+		"startedAt": rn.started, "seconds": int64(end.Sub(rn.started) / time.Second),
+		"spentWei": spent, "spent": eth(spent), "payments": payments,
+	}
+	if rn.latency > 0 {
+		out["latencyMs"] = rn.latency.Milliseconds()
+	}
+	if !rn.firstOut.IsZero() {
+		out["firstOutputMs"] = rn.firstOut.Sub(rn.started).Milliseconds()
 	}
 	if rn.errState != nil {
 		out["error"] = rn.errState
@@ -547,6 +708,9 @@ func (s *Server) handleRunStatus(w http.ResponseWriter, r *http.Request) {
 	rn.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }
+
+// source is the ledger source of the run's payments.
+func (rn *run) source() string { return "run:" + rn.id }
 
 func (s *Server) handleStopRun(w http.ResponseWriter, r *http.Request) {
 	rn := s.getRun(w, r)

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"strings"
 	"sync"
@@ -47,13 +48,23 @@ type Config struct {
 	TrialCapWei int64
 	// BcryptCost for passwords (default bcrypt.DefaultCost).
 	BcryptCost int
-	// SignInLimit is the number of sign-in attempts per email and per IP
-	// per minute (default 10).
+	// SignInLimit is the number of sign-in attempts per minute for one
+	// email from one client address (default 10); a client address gets
+	// three times as many over all emails.
 	SignInLimit int
 	// OIDC enables "Sign in with <provider>" when set.
 	OIDC *OIDCConfig
 	// Runner runs workflows (nil: runs are refused with an error state).
 	Runner Runner
+	// Simulated says the upstream is the in-process network on this
+	// machine (every page then says so in a banner); FFmpegMissing that its
+	// pipelines cannot run (no ffmpeg in PATH).
+	Simulated, FFmpegMissing bool
+	// RateHint is the streaming cost in wei per second assumed for budget
+	// estimates before any payment was seen (nil: no estimate until then).
+	RateHint *big.Rat
+	// Now is the hosted signer's clock (default time.Now).
+	Now func() time.Time
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -72,8 +83,9 @@ type Server struct {
 	handler    http.Handler
 	proxy      *signerproxy.Proxy
 	signInIP   *limiter
-	signInMail *limiter
+	signInPair *limiter // per (client address, email)
 	oidc       *oidcClient
+	decoyHash  []byte // compared against when an email has no account
 
 	mu        sync.Mutex
 	runTokens map[string]runToken
@@ -106,12 +118,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, store: cfg.Store, secret: cfg.Secret, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
 		bcryptCost: cfg.BcryptCost, log: cfg.Logger,
-		signInIP: newLimiter(cfg.SignInLimit*3, time.Minute), signInMail: newLimiter(cfg.SignInLimit, time.Minute),
+		signInIP: newLimiter(cfg.SignInLimit*3, time.Minute), signInPair: newLimiter(cfg.SignInLimit, time.Minute),
 		runTokens: map[string]runToken{}, runs: map[string]*run{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	decoy, err := bcrypt.GenerateFromPassword([]byte(randomString(24)), cfg.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	s.decoyHash = decoy
 	tmpl, err := template.New("").Funcs(templateFuncs).ParseFS(assets, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -119,7 +136,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.tmpl = tmpl
 	s.proxy, err = signerproxy.New(signerproxy.Config{
 		Upstream: cfg.UpstreamSigner, UpstreamHeaders: cfg.UpstreamHeaders, DiscoveryUpstream: cfg.UpstreamDiscovery,
-		Store: cfg.Store, Secret: cfg.Secret, Auth: s.authenticate, KeysURL: cfg.BaseURL + "/keys", Logger: s.log,
+		Store: cfg.Store, Secret: cfg.Secret, Auth: s.authenticate, KeysURL: cfg.BaseURL + "/keys", Logger: s.log, Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -174,22 +191,40 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /models/{owner}/{name}", s.handleCard)
 	mux.HandleFunc("GET /api/me", s.handleMe)
 	mux.HandleFunc("POST /api/runs", s.requireCSRF(s.handleStartRun))
+	mux.HandleFunc("GET /api/runs", s.handleListRuns)
+	mux.HandleFunc("POST /api/snippets", s.handleSnippets)
+	mux.HandleFunc("POST /api/keys", s.requireCSRF(s.handleCreateKeyAPI))
 	mux.HandleFunc("POST /api/runs/{id}/whip", s.requireCSRF(s.handleWHIP))
 	mux.HandleFunc("POST /api/runs/{id}/whep", s.requireCSRF(s.handleWHEP))
 	mux.HandleFunc("POST /api/runs/{id}/params", s.requireCSRF(s.handleParams))
 	mux.HandleFunc("GET /api/runs/{id}", s.handleRunStatus)
 	mux.HandleFunc("DELETE /api/runs/{id}", s.requireCSRF(s.handleStopRun))
 	s.mux = mux
-	s.handler = securityHeaders(s.withUser(mux))
+	s.handler = securityHeaders(s.secure, s.withUser(mux))
 }
 
-// securityHeaders sets conservative browser headers on every answer.
-func securityHeaders(next http.Handler) http.Handler {
+// contentSecurityPolicy allows the page's own scripts, styles, images and
+// API calls only: no inline script or style (the page keeps its data in
+// non-executed application/json script elements and sets sizes from
+// script), no framing, no plugins; camera and WebRTC media come as
+// MediaStreams, which need no source.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	"media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"frame-ancestors 'none'; form-action 'self'"
+
+// securityHeaders sets conservative browser headers on every answer, and
+// HSTS when the server is served over https (its base URL).
+func securityHeaders(secure bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+		if secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

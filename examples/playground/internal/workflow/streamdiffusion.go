@@ -29,6 +29,7 @@ func StreamDiffusion() *Workflow {
 		Slug:       "daydreamlive/streamdiffusion",
 		Title:      "StreamDiffusion",
 		Summary:    "Real-time image-to-image diffusion on your camera: type a prompt, see your video restyled live.",
+		Simulated:  "On the simulated network this is an ffmpeg colour filter chosen by the prompt's words (ocean → blue, sunset → warm, sketch → edges, noir → black and white…) with the prompt drawn on the video: it shows the path your video and payments take, not a diffusion model.",
 		Capability: "live-video-to-video",
 		Models: []Model{
 			{ID: "streamdiffusion", Label: "SD-Turbo (stabilityai/sd-turbo)", Defaults: common("stabilityai/sd-turbo", []int64{12, 20, 32})},
@@ -36,12 +37,12 @@ func StreamDiffusion() *Workflow {
 		},
 		Params: []Param{
 			{Name: "prompt", Label: "Prompt", Type: Textarea, MaxLen: 2000, Help: "What the video should look like."},
-			{Name: "negative_prompt", Label: "Negative prompt", Type: Textarea, MaxLen: 2000, Help: "What to steer away from."},
-			{Name: "guidance_scale", Label: "Guidance scale", Type: Float, Min: 0.1, Max: 3, HasMin: true, HasMax: true, Step: 0.01, Help: "How strongly the prompt is followed."},
-			{Name: "delta", Label: "Delta", Type: Float, Min: 0.1, Max: 3, HasMin: true, HasMax: true, Step: 0.01, Help: "Residual noise multiplier."},
-			{Name: "num_inference_steps", Label: "Inference steps", Type: Int, Min: 1, Max: 100, HasMin: true, HasMax: true, Step: 1, Help: "Denoising schedule length; t_index_list indexes into it."},
-			{Name: "t_index_list", Label: "t_index_list", Type: IntList, Min: 0, Max: 99, HasMin: true, HasMax: true, MinItems: 1, MaxItems: 4, NonDecreasing: true, ItemsBelow: "num_inference_steps", Help: "1–4 non-decreasing timestep indices, each below num_inference_steps."},
-			{Name: "seed", Label: "Seed", Type: Int, Min: 0, Max: 2147483647, HasMin: true, HasMax: true, Step: 1},
+			{Name: "negative_prompt", Label: "Avoid", Type: Textarea, MaxLen: 2000, Help: "What to steer away from (negative prompt)."},
+			{Name: "guidance_scale", Label: "Prompt strength", Type: Float, Min: 0.1, Max: 3, HasMin: true, HasMax: true, Step: 0.01, Widget: Slider, Help: "How strongly the prompt is followed (guidance_scale)."},
+			{Name: "delta", Label: "Noise blend", Type: Float, Min: 0.1, Max: 3, HasMin: true, HasMax: true, Step: 0.01, Widget: Slider, Help: "How much residual noise is blended in (delta)."},
+			{Name: "num_inference_steps", Label: "Schedule length", Type: Int, Min: 1, Max: 100, HasMin: true, HasMax: true, Step: 1, Widget: Slider, Help: "Length of the denoising schedule the steps below index into (num_inference_steps)."},
+			{Name: "t_index_list", Label: "Denoising steps used", Type: IntList, Min: 0, Max: 99, HasMin: true, HasMax: true, MinItems: 1, MaxItems: 4, NonDecreasing: true, ItemsBelow: "num_inference_steps", Widget: Steps, Help: "Which schedule steps run: 1 to 4, in order, each below the schedule length (t_index_list). Fewer is faster; later steps stay closer to the camera."},
+			{Name: "seed", Label: "Seed", Type: Int, Min: 0, Max: 2147483647, HasMin: true, HasMax: true, Step: 1, Widget: Number, Help: "The same seed gives the same look."},
 		},
 		ControlDebounceMS: 300,
 	}

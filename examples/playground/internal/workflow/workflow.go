@@ -25,12 +25,23 @@ const (
 	IntList  ParamType = "intlist" // list of integers
 )
 
+// Widget is how the page edits a parameter.
+type Widget string
+
+// Widgets ("" is a text field or area by type).
+const (
+	Slider Widget = "slider" // a range with its value, bounds and default shown
+	Number Widget = "number" // a number field (wide ranges, e.g. a seed)
+	Steps  Widget = "steps"  // an int list as a count and one slider per item
+)
+
 // Param is one parameter of a workflow, named as the worker names it.
 type Param struct {
-	Name  string    `json:"name"`
-	Label string    `json:"label"`
-	Help  string    `json:"help,omitempty"`
-	Type  ParamType `json:"type"`
+	Name   string    `json:"name"`
+	Label  string    `json:"label"` // in words, for people
+	Help   string    `json:"help,omitempty"`
+	Type   ParamType `json:"type"`
+	Widget Widget    `json:"widget,omitempty"`
 	// Min/Max bound numbers (and list items); HasMin/HasMax say whether they apply.
 	Min    float64 `json:"min"`
 	Max    float64 `json:"max"`
@@ -61,9 +72,11 @@ type Model struct {
 
 // Workflow is one realtime workflow card.
 type Workflow struct {
-	Slug       string  `json:"slug"` // URL path under /models/
-	Title      string  `json:"title"`
-	Summary    string  `json:"summary"`
+	Slug    string `json:"slug"` // URL path under /models/
+	Title   string `json:"title"`
+	Summary string `json:"summary"`
+	// Simulated says what the workflow is on the in-process network.
+	Simulated  string  `json:"simulated,omitempty"`
 	Capability string  `json:"capability"` // pipeline, e.g. "live-video-to-video"
 	Models     []Model `json:"models"`     // the first is the default
 	Params     []Param `json:"params"`     // editable, in display order
@@ -106,12 +119,30 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
-// Defaults returns a fresh copy of model's full parameter set.
+// Copy returns a fresh copy of the model's full parameter set, with the
+// same Go types as Defaults (int64 stays int64, lists are copied).
 func (m *Model) Copy() map[string]any {
-	b, _ := json.Marshal(m.Defaults)
-	var out map[string]any
-	_ = json.Unmarshal(b, &out)
-	return out
+	return copyValue(m.Defaults).(map[string]any)
+}
+
+func copyValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = copyValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = copyValue(e)
+		}
+		return out
+	case []int64:
+		return append([]int64(nil), x...)
+	}
+	return v
 }
 
 // Apply returns current with patch applied, validated as a whole: only

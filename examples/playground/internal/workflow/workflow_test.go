@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"encoding/json"
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -52,7 +53,8 @@ func TestSnippetAndToken(t *testing.T) {
 	m, _ := wf.Model("")
 	src, err := workflow.RenderGo(wf, workflow.SnippetData{BaseURL: "http://127.0.0.1:9", Key: "lpk_abc", ModelID: m.ID, Params: m.Defaults})
 	require.NoError(t, err)
-	for _, want := range []string{`SignerURL:        "http://127.0.0.1:9"`, `"Bearer lpk_abc"`, `gw.Live(ctx, "live-video-to-video"`, `Model: "streamdiffusion"`, `"model_id":            "stabilityai/sd-turbo"`, `sess.Control(ctx, params)`} {
+	for _, want := range []string{`SignerURL:        "http://127.0.0.1:9"`, `"Bearer lpk_abc"`, `gw.Live(ctx, "live-video-to-video/streamdiffusion"`,
+		`"model_id":            "stabilityai/sd-turbo"`, `sess.Control(ctx, next)`, `os.Create("output.ts")`, "go mod init", "go get github.com/livepeer/livepeer-go-gateway"} {
 		require.Contains(t, src, want)
 	}
 	tok, err := livepeer.ParseToken(workflow.Token("http://127.0.0.1:9", "lpk_abc"))
@@ -60,4 +62,58 @@ func TestSnippetAndToken(t *testing.T) {
 	require.Equal(t, "http://127.0.0.1:9", tok.Signer)
 	require.Equal(t, "Bearer lpk_abc", tok.SignerHeaders["Authorization"])
 	require.Equal(t, "http://127.0.0.1:9/discover-orchestrators", tok.Discovery)
+}
+
+func TestRenderAllSnippetsFollowTheForm(t *testing.T) {
+	wf := workflow.StreamDiffusion()
+	m, _ := wf.Model("streamdiffusion-sdxl")
+	params, err := wf.Apply(m.Copy(), map[string]any{"prompt": `a "quoted" cat`, "guidance_scale": 2.5})
+	require.NoError(t, err)
+	sn, err := workflow.Render(wf, workflow.SnippetData{BaseURL: "http://127.0.0.1:9", ModelID: m.ID, Params: params})
+	require.NoError(t, err)
+	for name, src := range map[string]string{"go": sn.Go, "curl": sn.Curl} {
+		require.Contains(t, src, "live-video-to-video/streamdiffusion-sdxl", name)
+	}
+	for name, src := range map[string]string{"go": sn.Go, "python": sn.Python, "curl": sn.Curl} {
+		require.NotContains(t, src, "lpk_", name)
+	}
+	require.Contains(t, sn.Go, `"guidance_scale":      2.5`)
+	require.Contains(t, sn.Go, "Bearer "+workflow.KeyPlaceholder)
+	require.Contains(t, sn.Python, `"guidance_scale": 2.5,`)
+	require.Contains(t, sn.Python, `"prompt": "a \"quoted\" cat",`)
+	require.Contains(t, sn.Python, `"t_index_list": [36],`)
+	require.Contains(t, sn.Python, `MODEL = "streamdiffusion-sdxl"`)
+	require.Contains(t, sn.Python, `TOKEN = "`+workflow.TokenPlaceholder+`"`)
+	require.Contains(t, sn.Python, "pip install livepeer-gateway")
+	require.Contains(t, sn.Python, "start_lv2v(None, StartJobRequest(model_id=MODEL, params=PARAMS), token=TOKEN)")
+	require.Contains(t, sn.Python, "asyncio.run(main())")
+	require.Contains(t, sn.Python, `open("output.ts", "wb")`)
+	require.Contains(t, sn.Python, `getattr(e, "rejections", [])`)
+	require.NotContains(t, sn.Python, "true")
+	require.Contains(t, sn.Curl, `TOKEN="`+workflow.TokenPlaceholder+`"`)
+	var tok map[string]any
+	require.NoError(t, json.Unmarshal([]byte(sn.TokenJSON), &tok))
+	require.Equal(t, "http://127.0.0.1:9", tok["signer"])
+}
+
+// TestPythonSnippetParses checks the Python snippet's syntax with the
+// machine's python3 (skipped without one; the SDK itself is not needed).
+func TestPythonSnippetParses(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	wf := workflow.StreamDiffusion()
+	m, _ := wf.Model("")
+	params, err := wf.Apply(m.Copy(), map[string]any{"prompt": "naïve 'quotes' \"and\" \\ backslashes\nnew line"})
+	require.NoError(t, err)
+	sn, err := workflow.Render(wf, workflow.SnippetData{BaseURL: "http://127.0.0.1:9", ModelID: m.ID, Params: params})
+	require.NoError(t, err)
+	cmd := exec.Command(py, "-c", "import ast, sys; t = ast.parse(sys.stdin.read()); "+
+		"p = [n for n in t.body if isinstance(n, ast.Assign) and n.targets[0].id == 'PARAMS'][0]; "+
+		"print(ast.literal_eval(p.value)['prompt'])")
+	cmd.Stdin = strings.NewReader(sn.Python)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Equal(t, "naïve 'quotes' \"and\" \\ backslashes\nnew line\n", string(out), "the prompt survives as a Python literal")
 }

@@ -2,12 +2,15 @@ package rtc
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // EgressOptions configures NewEgress.
@@ -16,7 +19,8 @@ type EgressOptions struct {
 	Logger *slog.Logger
 }
 
-// Egress is a sending peer connection playing H.264 to one page.
+// Egress is a sending peer connection playing H.264 to one player. Its
+// methods are safe for concurrent use.
 type Egress struct {
 	pc        *webrtc.PeerConnection
 	track     *webrtc.TrackLocalStaticSample
@@ -34,8 +38,10 @@ func (e *Egress) Gone() <-chan struct{} { return e.gone }
 
 func (e *Egress) markGone() { e.goneOnce.Do(func() { close(e.gone) }) }
 
-// NewEgress answers a browser's WHEP offer (recvonly video) with an H.264
-// track. Closing the Egress (or cancelling ctx) stops it.
+// NewEgress answers a player's WHEP offer (recvonly video) with an H.264
+// track and returns the answer SDP (send it back as the 201 body). It fails
+// with ErrNoH264 or ErrInvalidOffer. Closing the Egress (or cancelling ctx)
+// stops the peer connection.
 func NewEgress(ctx context.Context, offer string, opts EgressOptions) (*Egress, string, error) {
 	if !hasH264(offer) {
 		return nil, "", ErrNoH264
@@ -49,7 +55,7 @@ func NewEgress(ctx context.Context, offer string, opts EgressOptions) (*Egress, 
 		return nil, "", err
 	}
 	e := &Egress{pc: pc, log: logger(opts.Logger), done: make(chan struct{}), gone: make(chan struct{})}
-	e.track, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: h264Fmtps[0]}, "video", "playground")
+	e.track, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: h264Fmtps[0]}, "video", "livepeer")
 	if err != nil {
 		_ = pc.Close()
 		return nil, "", err
@@ -93,8 +99,15 @@ func NewEgress(ctx context.Context, offer string, opts EgressOptions) (*Egress, 
 	return e, ans, nil
 }
 
-// WriteAccessUnit sends one Annex-B H.264 access unit lasting d.
+// WriteAccessUnit sends one Annex-B H.264 access unit lasting d (its RTP
+// timestamp advances by d). After Close it returns an error wrapping
+// livepeer.ErrClosed.
 func (e *Egress) WriteAccessUnit(au []byte, d time.Duration) error {
+	select {
+	case <-e.done:
+		return fmt.Errorf("rtc: egress: %w", lperr.ErrClosed)
+	default:
+	}
 	return e.track.WriteSample(media.Sample{Data: au, Duration: d})
 }
 

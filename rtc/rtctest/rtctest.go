@@ -1,6 +1,7 @@
-// Package rtctest is a pion peer acting as the playground page in tests:
-// a WHIP sender (H.264, sendonly) and a WHEP receiver (recvonly), both on
-// loopback only (UDP4, interface "lo"), with full ICE gathering.
+// Package rtctest is a pion peer standing in for a browser in tests of
+// WHIP/WHEP servers (such as one built on package rtc): a WHIP sender
+// (H.264, sendonly) and a WHEP receiver (recvonly), both on loopback only
+// (UDP4, interface "lo"), with full ICE gathering.
 package rtctest
 
 import (
@@ -61,7 +62,7 @@ func offer(pc *webrtc.PeerConnection) (string, error) {
 // Exchange posts an offer and returns the answer (the WHIP/WHEP POST).
 type Exchange func(ctx context.Context, offer string) (answer string, err error)
 
-// Sender is the page's camera: one sendonly H.264 track.
+// Sender is a browser's camera: one sendonly H.264 track.
 type Sender struct {
 	PC    *webrtc.PeerConnection
 	track *webrtc.TrackLocalStaticSample
@@ -131,7 +132,7 @@ func (s *Sender) Close() {
 	s.wg.Wait()
 }
 
-// Receiver is the page's output player: one recvonly H.264 transceiver.
+// Receiver is a browser's player: one recvonly H.264 transceiver.
 // Access units arrive on AUs (buffered; dropped when full); Packets counts
 // RTP packets.
 type Receiver struct {
@@ -140,6 +141,9 @@ type Receiver struct {
 	Packets atomic.Int64
 	wg      sync.WaitGroup
 	once    sync.Once
+
+	mu      sync.Mutex // guards closing against a late OnTrack adding to wg
+	closing bool
 }
 
 // NewReceiver negotiates a recvonly H.264 transceiver through ex.
@@ -158,7 +162,13 @@ func NewReceiver(ctx context.Context, ex Exchange) (*Receiver, error) {
 		return nil, err
 	}
 	pc.OnTrack(func(t *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
+		r.mu.Lock()
+		if r.closing {
+			r.mu.Unlock()
+			return
+		}
 		r.wg.Add(2)
+		r.mu.Unlock()
 		go func() {
 			defer r.wg.Done()
 			buf := make([]byte, 1500)
@@ -196,6 +206,11 @@ func NewReceiver(ctx context.Context, ex Exchange) (*Receiver, error) {
 
 // Close closes the peer connection and waits for its readers.
 func (r *Receiver) Close() {
-	r.once.Do(func() { _ = r.PC.Close() })
+	r.once.Do(func() {
+		r.mu.Lock()
+		r.closing = true
+		r.mu.Unlock()
+		_ = r.PC.Close()
+	})
 	r.wg.Wait()
 }

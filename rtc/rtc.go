@@ -1,13 +1,28 @@
-// Package rtc is the playground's browser media path over WebRTC (pion):
-// WHIP-style ingest of the camera (H.264 only, depacketized to Annex-B
-// access units with their 90 kHz timestamps, never re-encoded) and
-// WHEP-style egress of H.264 access units to the page. Signalling is one SDP
-// offer/answer over HTTP with full ICE gathering (no trickle ICE).
+// Package rtc bridges WebRTC peers (browsers, OBS, any WHIP/WHEP client) and
+// live sessions, with pion: WHIP-style ingest of a camera (H.264 only,
+// depacketized to Annex-B access units with their 90 kHz timestamps, never
+// re-encoded) and WHEP-style egress of H.264 access units to a player.
+// Signalling is one SDP offer/answer (the body of a WHIP or WHEP POST; the
+// HTTP handler is the caller's) with full ICE gathering, no trickle ICE.
+//
+// Camera into a live session: cut the access units into MPEG-TS segments
+// with media.NewSegmenter over LiveSession.NextSegment, fed from
+// IngestOptions.OnAccessUnit with Segmenter.WriteH264. Session output to a
+// player: demux each output segment (media.NewDemuxer) and pass its H.264
+// access units to Egress.WriteAccessUnit. go-livepeer's gateway does the same
+// with pion (media/whip_server.go, media/whep_server.go) and, like it, this
+// package refuses offers without H.264 video (ErrNoH264).
+//
+// Networking: IPv4 UDP host candidates, loopback included, no mDNS and no
+// STUN/TURN, so a server reachable at its own address (or a browser on the
+// same machine) connects; a peer that stops answering ICE is dropped within
+// about 8 s (Gone closes).
 package rtc
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -18,8 +33,15 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// ErrNoH264 is returned when the offer has no H.264 video.
-var ErrNoH264 = errors.New("rtc: the offer has no H.264 video (camera codec unsupported)")
+// Errors. Both come back from NewIngest and NewEgress (errors.Is).
+var (
+	// ErrNoH264: the offer has no H.264 video (the camera's codec is
+	// unsupported; browsers offer H.264 when asked with setCodecPreferences).
+	ErrNoH264 = errors.New("rtc: the offer has no H.264 video (camera codec unsupported)")
+	// ErrInvalidOffer: the offer is not a usable SDP offer; the error wraps
+	// pion's reason.
+	ErrInvalidOffer = errors.New("rtc: invalid SDP offer")
+)
 
 // h264Fmtps are the H.264 variants accepted (Chromium and Safari offer
 // these); packetization-mode=1 only, as browsers send.
@@ -84,7 +106,7 @@ func newAPI(pli bool) (*webrtc.API, error) {
 // answer applies offer to pc and returns the complete local answer.
 func answer(ctx context.Context, pc *webrtc.PeerConnection, offer string) (string, error) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %w", ErrInvalidOffer, err)
 	}
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {

@@ -14,8 +14,9 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/rtc"
-	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/rtc/rtctest"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/rtc"
+	"github.com/livepeer/livepeer-go-gateway/rtc/rtctest"
 )
 
 // au builds a synthetic Annex-B access unit numbered n: SPS and PPS, then
@@ -169,6 +170,7 @@ func TestEgressDeliversAccessUnits(t *testing.T) {
 		t.Fatal("Gone not closed after the player left")
 	}
 	require.NoError(t, out.Close())
+	require.ErrorIs(t, out.WriteAccessUnit(au(1), time.Second/25), livepeer.ErrClosed, "a closed egress says so")
 }
 
 func TestNoH264Refused(t *testing.T) {
@@ -176,4 +178,12 @@ func TestNoH264Refused(t *testing.T) {
 	require.ErrorIs(t, err, rtc.ErrNoH264)
 	_, _, err = rtc.NewEgress(context.Background(), "v=0\r\n", rtc.EgressOptions{})
 	require.ErrorIs(t, err, rtc.ErrNoH264)
+}
+
+func TestInvalidOfferRefused(t *testing.T) {
+	bad := "not sdp at all, but it mentions H264/90000"
+	_, _, err := rtc.NewIngest(context.Background(), bad, rtc.IngestOptions{})
+	require.ErrorIs(t, err, rtc.ErrInvalidOffer)
+	_, _, err = rtc.NewEgress(context.Background(), bad, rtc.EgressOptions{})
+	require.ErrorIs(t, err, rtc.ErrInvalidOffer)
 }

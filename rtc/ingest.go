@@ -22,7 +22,8 @@ type IngestOptions struct {
 	Logger *slog.Logger
 }
 
-// Ingest is a receiving peer connection for one camera. Close it when done.
+// Ingest is a receiving peer connection for one camera. Close it when done;
+// its methods are safe for concurrent use.
 type Ingest struct {
 	pc        *webrtc.PeerConnection
 	log       *slog.Logger
@@ -42,10 +43,12 @@ func (in *Ingest) Gone() <-chan struct{} { return in.gone }
 
 func (in *Ingest) markGone() { in.goneOnce.Do(func() { close(in.gone) }) }
 
-// NewIngest answers a browser's WHIP offer. It fails with ErrNoH264 when
-// the offer has no H.264 video, or with pion's error for a bad offer.
-// Closing the Ingest (or cancelling ctx) stops the peer connection and waits
-// for its reader goroutines.
+// NewIngest answers a camera's WHIP offer (sendonly H.264 video) and
+// returns the answer SDP (send it back as the 201 body). It fails with
+// ErrNoH264 when the offer has no H.264 video and ErrInvalidOffer for an
+// offer pion cannot apply. Closing the Ingest (or cancelling ctx) stops the
+// peer connection and waits for its reader goroutines, so OnAccessUnit is
+// never called after Close returns.
 func NewIngest(ctx context.Context, offer string, opts IngestOptions) (*Ingest, string, error) {
 	if !hasH264(offer) {
 		return nil, "", ErrNoH264
