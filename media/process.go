@@ -108,7 +108,7 @@ func startProcess(ctx context.Context, opts FFmpegOptions, def string, args []st
 func (p *Process) Read(b []byte) (int, error) {
 	n, err := p.stdout.Read(b)
 	if errors.Is(err, os.ErrClosed) {
-		err = ErrClosed
+		err = errProcessClosed
 	}
 	return n, err
 }
@@ -121,7 +121,7 @@ func (p *Process) Write(b []byte) (int, error) {
 	}
 	n, err := p.stdin.Write(b)
 	if errors.Is(err, os.ErrClosed) {
-		err = ErrClosed
+		err = errStdinClosed
 	}
 	return n, err
 }
