@@ -42,11 +42,13 @@ func (e closedError) Is(target error) bool { return target == ErrClosed }
 
 // The closed errors of each closable type.
 const (
-	errSegmenterClosed  closedError = "segmenter"
-	errContinuousClosed closedError = "continuous writer"
-	errProcessClosed    closedError = "process"
-	errStdinClosed      closedError = "process stdin"
-	errSegmentClosed    closedError = "segment"
+	errSegmenterClosed    closedError = "segmenter"
+	errContinuousClosed   closedError = "continuous writer"
+	errProcessClosed      closedError = "process"
+	errStdinClosed        closedError = "process stdin"
+	errSegmentClosed      closedError = "segment"
+	errFrameEncoderClosed closedError = "frame encoder"
+	errFrameDecoderClosed closedError = "frame decoder"
 )
 
 // SinkError reports that the [SegmentSink] could not open a new segment. It is

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image/color"
 	"io"
 	"os"
 	"strings"
@@ -23,8 +24,7 @@ type closable struct {
 	run    func(t *testing.T) error
 }
 
-// closables lists every media type with a Close method; frames_errors_test.go
-// adds the frame encoder and decoder.
+// closables lists every media type with a Close method.
 var closables = []closable{
 	{name: "Segmenter", run: func(t *testing.T) error {
 		s, err := NewSegmenter(&BufferSink{}, SegmenterOptions{})
@@ -56,6 +56,25 @@ var closables = []closable{
 		require.NoError(t, err)
 		require.NoError(t, p.Close())
 		_, err = p.Write([]byte{1})
+		return err
+	}},
+	{name: "FrameEncoder", ffmpeg: true, run: func(t *testing.T) error {
+		enc, err := NewFrameEncoder(context.Background(), &BufferSink{}, FrameEncoderOptions{Width: 16, Height: 16})
+		require.NoError(t, err)
+		require.NoError(t, enc.Close())
+		return enc.WriteImage(context.Background(), solid(16, 16, color.RGBA{A: 255}))
+	}},
+	{name: "FrameDecoder write", ffmpeg: true, run: func(t *testing.T) error {
+		dec, err := NewFrameDecoder(context.Background(), FrameDecoderOptions{})
+		require.NoError(t, err)
+		require.NoError(t, dec.Close())
+		return dec.WriteSegment(context.Background(), bytes.NewReader(nil))
+	}},
+	{name: "FrameDecoder read", ffmpeg: true, run: func(t *testing.T) error {
+		dec, err := NewFrameDecoder(context.Background(), FrameDecoderOptions{})
+		require.NoError(t, err)
+		require.NoError(t, dec.Close())
+		_, err = dec.ReadFrame(context.Background())
 		return err
 	}},
 }
