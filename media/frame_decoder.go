@@ -31,8 +31,10 @@ type FrameDecoderOptions struct {
 const frameInfoQueue = 16
 
 // FrameDecoderArgs returns the ffmpeg arguments a [FrameDecoder] runs:
-// MPEG-TS on stdin, the first video track decoded (slice threads only, so
-// no frame of delay is added), every decoded frame passed through
+// MPEG-TS on stdin, probing cut short (the stream starts with its tables and
+// a keyframe: a longer probe only holds the first frames back), the first
+// video track decoded (slice threads only, so no frame of delay is added),
+// every decoded frame passed through
 // (-fps_mode passthrough) as packed RGBA on stdout, and one showinfo line
 // per frame on stderr giving its timestamp (input timestamps kept with
 // -copyts, in 90 kHz ticks) and size.
@@ -42,7 +44,7 @@ func FrameDecoderArgs(o FrameDecoderOptions) []string {
 		vf = "scale=" + strconv.Itoa(o.Width) + ":" + strconv.Itoa(o.Height) + "," + vf
 	}
 	return []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "repeat+level+info",
-		"-probesize", "500000", "-analyzeduration", "1000000", "-thread_type", "slice",
+		"-probesize", "32768", "-analyzeduration", "100000", "-thread_type", "slice",
 		"-copyts", "-f", "mpegts", "-i", "pipe:0",
 		"-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf, "-fps_mode", "passthrough",
 		"-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1"}
