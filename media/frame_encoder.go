@@ -95,11 +95,12 @@ func FrameEncoderArgs(o FrameEncoderOptions) []string {
 // as they are encoded.
 //
 // Memory is bounded: at most QueueFrames frames wait between the caller and
-// ffmpeg, and a slow ffmpeg or sink blocks the writes rather than buffering.
-// Cancelling the ctx given to NewFrameEncoder kills ffmpeg and ends
-// everything at once; Close ends the input and flushes. Either way, Close
-// must be called; it returns once the process is reaped and every goroutine
-// has ended.
+// ffmpeg (plus the one being handed over), and a slow ffmpeg or sink blocks
+// the writes rather than buffering. Cancelling the ctx given to
+// NewFrameEncoder kills ffmpeg and ends everything; Close ends the input
+// and flushes. Either way, Close must be called; it returns once the process
+// is reaped and every goroutine has ended. A segment write that never
+// returns (a sink that ignores its own session's end) holds Close up too.
 //
 // The write methods may be called from several goroutines (frames are then
 // encoded in the order the calls got their turn); Close from any goroutine.

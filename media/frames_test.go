@@ -310,10 +310,12 @@ func TestFrameEncoderCancel(t *testing.T) {
 		writeErr <- err
 	}()
 	cancel()
+	// The sink's writes do not watch ctx (the Segmenter gives them none):
+	// once released they fail or finish, and everything ends.
+	close(sink.release)
 	require.ErrorIs(t, <-writeErr, context.Canceled, "a blocked write returns")
 	require.ErrorIs(t, enc.Close(), context.Canceled)
 	requireGone(t, pid)
-	close(sink.release)
 }
 
 // liveSegments encodes n frames and yields them as one segment per GOP.
