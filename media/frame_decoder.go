@@ -56,9 +56,9 @@ func FrameDecoderArgs(o FrameDecoderOptions) []string {
 // ReadFrame or Frames. Input and output run concurrently: feed it from one
 // goroutine and read from another (or use [DecodeFrames]).
 //
-// Memory is bounded: nothing is buffered beyond the OS pipes and the frame
-// being read; when frames are not read, ffmpeg stops, and then
-// WriteSegment blocks. Cancelling the ctx given to NewFrameDecoder kills
+// Memory is bounded: nothing is buffered beyond the OS pipes, ffmpeg's own
+// few frames and the frame being read; when frames are not read, ffmpeg
+// stops, and then WriteSegment blocks. Cancelling the ctx given to NewFrameDecoder kills
 // ffmpeg; Close does the same and must always be called. After either,
 // the process is gone once Close returns.
 type FrameDecoder struct {
@@ -71,7 +71,6 @@ type FrameDecoder struct {
 
 	inMu      sync.Mutex // serialises WriteSegment and CloseInput
 	inClosed  bool
-	skipped   atomic.Int64
 	inErr     error // sticky input error
 	rdMu      sync.Mutex
 	pending   *frameInfo // frame whose bytes are being read
@@ -278,13 +277,6 @@ func (d *FrameDecoder) Frames(ctx context.Context) iter.Seq2[Frame, error] {
 	}
 }
 
-// SkippedSegments counts segments that [DecodeFrames] skipped because they
-// were not MPEG-TS (for example an empty segment).
-func (d *FrameDecoder) SkippedSegments() int64 { return d.skipped.Load() }
-
-// Pid returns ffmpeg's process id.
-func (d *FrameDecoder) Pid() int { return d.proc.Pid() }
-
 // Close kills ffmpeg (if still running), waits for it to be reaped and
 // releases the pipes; calls blocked in WriteSegment or ReadFrame return
 // ErrClosed. It is idempotent and returns nil.
@@ -362,7 +354,6 @@ func feedSegments[R io.Reader](ctx context.Context, d *FrameDecoder, segs iter.S
 			_ = c.Close()
 		}
 		if errors.Is(werr, ErrInvalidStream) {
-			d.skipped.Add(1)
 			d.log.Debug("media: frame decoder: skipped a segment", "err", werr)
 			continue
 		}

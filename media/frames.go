@@ -67,7 +67,8 @@ type Frame struct {
 	Index int
 	// PTS is the frame's presentation timestamp in 90 kHz ticks, as the
 	// MPEG-TS input carries it (segments joined by [FrameDecoder.WriteSegment]
-	// run on one [Timeline], so it is monotonic across segments).
+	// run on one [Timeline], so it is monotonic across segments); -1 when
+	// the stream gives the frame none.
 	PTS int64
 	// Image holds the pixels, opaque RGBA with Rect (0,0)-(width,height).
 	// The frame's receiver owns it: the decoder never reuses it.

@@ -401,7 +401,7 @@ func TestFrameDecoderBackpressure(t *testing.T) {
 	_, err = dec.ReadFrame(ctx)
 	require.ErrorIs(t, err, io.EOF)
 	require.NoError(t, dec.Close())
-	requireGone(t, dec.Pid())
+	requireGone(t, dec.proc.Pid())
 }
 
 // TestDecodeFramesStops: breaking out of the loop, cancelling ctx or a

@@ -40,11 +40,16 @@
 // shows a loading frame when show_reloading_frame is set): model_id,
 // lora_dict, use_lcm_lora, lcm_lora_id, acceleration, use_denoising_batch,
 // do_add_noise, skip_diffusion, the similar-image filter fields,
-// show_reloading_frame, the other ip_adapter fields, cached_attention.enabled,
-// and ControlNet changes other than conditioning_scale (adding, removing,
-// reordering, model_id, preprocessor, its params, enabled, guidance range:
-// ai-runner hands them to StreamDiffusion's runtime update, which params.py's
-// ControlNetConfig documents as unable to apply them without a reload).
+// show_reloading_frame, the other ip_adapter fields and
+// cached_attention.enabled. ai-runner also reloads when a runtime update
+// fails inside StreamDiffusion.
+//
+// ControlNet changes other than conditioning_scale (adding, removing,
+// reordering, model_id, preprocessor, its params, enabled, guidance range)
+// need a reload as well: pipeline.py passes them to StreamDiffusion's
+// runtime update, which params.py's ControlNetConfig documents as unable to
+// apply them without one. Diff counts them as reloads, so that a caller is
+// warned either way.
 //
 // A change of the output size is refused mid-stream (process.py): width,
 // height, or enabling, disabling or rescaling an upscale / realesrgan_trt
