@@ -64,7 +64,7 @@ func (c *ContinuousWriter) WriteSegment(ctx context.Context, r io.Reader) error 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return ErrClosed
+		return errContinuousClosed
 	}
 	dm := NewDemuxer(r, c.opts.Demuxer)
 	defer func() {
@@ -146,7 +146,7 @@ func WriteSegments[R io.Reader](ctx context.Context, c *ContinuousWriter, segs i
 	return err
 }
 
-// Close flushes the output and makes further calls return ErrClosed. It does
+// Close flushes the output and makes further calls return errContinuousClosed. It does
 // not close the underlying writer. Close is idempotent.
 func (c *ContinuousWriter) Close() error {
 	c.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 	mtscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 )
@@ -224,7 +225,7 @@ func (d *Demuxer) onH264(pts, dts int64, au [][]byte) error {
 	pts = unwrap(dts, pts)
 	d.vLast, d.vSeen = dts, true
 	d.stats.VideoPackets++
-	d.queue = append(d.queue, Packet{Codec: CodecH264, PTS: pts, DTS: dts, Data: joinAnnexB(nalus), Keyframe: isIDR(nalus)})
+	d.queue = append(d.queue, Packet{Codec: CodecH264, PTS: pts, DTS: dts, Data: joinAnnexB(nalus), Keyframe: h264.IsRandomAccess(nalus)})
 	return nil
 }
 

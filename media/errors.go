@@ -3,6 +3,8 @@ package media
 import (
 	"errors"
 	"fmt"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 var (
@@ -23,8 +25,30 @@ var (
 	// component that returned it stays usable.
 	ErrInvalidAccessUnit = errors.New("media: invalid access unit")
 
-	// ErrClosed is returned by calls made after Close.
-	ErrClosed = errors.New("media: closed")
+	// ErrClosed is returned (wrapped, with a "media: <type> closed" message)
+	// by calls made after Close. It is the SDK-wide closed error: the same
+	// value as livepeer.ErrClosed and trickle.ErrClosed, so one errors.Is
+	// check covers every closed object.
+	ErrClosed = lperr.ErrClosed
+)
+
+// closedError names what was closed; errors.Is(err, ErrClosed) holds.
+type closedError string
+
+func (e closedError) Error() string { return "media: " + string(e) + " closed" }
+
+// Is reports whether target is ErrClosed.
+func (e closedError) Is(target error) bool { return target == ErrClosed }
+
+// The closed errors of each closable type.
+const (
+	errSegmenterClosed    closedError = "segmenter"
+	errContinuousClosed   closedError = "continuous writer"
+	errProcessClosed      closedError = "process"
+	errStdinClosed        closedError = "process stdin"
+	errSegmentClosed      closedError = "segment"
+	errFrameEncoderClosed closedError = "frame encoder"
+	errFrameDecoderClosed closedError = "frame decoder"
 )
 
 // SinkError reports that the [SegmentSink] could not open a new segment. It is

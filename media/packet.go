@@ -112,26 +112,8 @@ func splitAnnexB(b []byte) ([][]byte, error) {
 	return out, nil
 }
 
-// isIDR reports whether the access unit holds an IDR slice.
-func isIDR(nalus [][]byte) bool {
-	for _, n := range nalus {
-		if len(n) > 0 && h264.NALUType(n[0]&0x1f) == h264.NALUTypeIDR {
-			return true
-		}
-	}
-	return false
-}
-
 // joinAnnexB marshals NAL units into an Annex-B access unit with 4-byte start codes.
 func joinAnnexB(nalus [][]byte) []byte {
-	n := 0
-	for _, x := range nalus {
-		n += 4 + len(x)
-	}
-	b := make([]byte, 0, n)
-	for _, x := range nalus {
-		b = append(b, 0, 0, 0, 1)
-		b = append(b, x...)
-	}
+	b, _ := h264.AnnexB(nalus).Marshal() // never fails
 	return b
 }

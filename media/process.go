@@ -52,6 +52,15 @@ type Process struct {
 // startProcess runs bin with args; stdout is piped to the returned Process
 // and, when withStdin, stdin too.
 func startProcess(ctx context.Context, opts FFmpegOptions, def string, args []string, withStdin bool) (*Process, error) {
+	return startProcessStderr(ctx, opts, def, args, withStdin, nil)
+}
+
+// startProcessStderr is startProcess with the process's stderr going to
+// stderr(tail) instead of the tail buffer alone: the returned writer sees
+// every byte and should pass what it does not consume on to tail, which
+// Process.Stderr and ProcessError report. The writer must not block once
+// the Process is closed, or Close would wait for it.
+func startProcessStderr(ctx context.Context, opts FFmpegOptions, def string, args []string, withStdin bool, stderr func(tail io.Writer) io.Writer) (*Process, error) {
 	name := opts.binary(def)
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -74,6 +83,9 @@ func startProcess(ctx context.Context, opts FFmpegOptions, def string, args []st
 	p := &Process{cmd: cmd, name: def, stdout: outR, stderr: &tailBuffer{max: 4096}, ctx: ctx, done: make(chan struct{})}
 	cmd.Stdout = outW
 	cmd.Stderr = p.stderr
+	if stderr != nil {
+		cmd.Stderr = stderr(p.stderr)
+	}
 	var inR *os.File
 	if withStdin {
 		inR, p.stdin, err = os.Pipe()
@@ -108,7 +120,7 @@ func startProcess(ctx context.Context, opts FFmpegOptions, def string, args []st
 func (p *Process) Read(b []byte) (int, error) {
 	n, err := p.stdout.Read(b)
 	if errors.Is(err, os.ErrClosed) {
-		err = ErrClosed
+		err = errProcessClosed
 	}
 	return n, err
 }
@@ -121,7 +133,7 @@ func (p *Process) Write(b []byte) (int, error) {
 	}
 	n, err := p.stdin.Write(b)
 	if errors.Is(err, os.ErrClosed) {
-		err = ErrClosed
+		err = errStdinClosed
 	}
 	return n, err
 }

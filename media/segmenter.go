@@ -208,20 +208,20 @@ func (s *Segmenter) WriteH264(ctx context.Context, pts int64, au []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return ErrClosed
+		return errSegmenterClosed
 	}
 	if s.video == nil {
 		return fmt.Errorf("%w: segmenter has no video track", ErrUnsupportedCodec)
 	}
 	dts, err := s.dtsx.Extract(nalus, pts)
-	if err != nil && isIDR(nalus) {
+	if err != nil && h264.IsRandomAccess(nalus) {
 		// A new IDR after a discontinuity: start DTS extraction afresh.
 		s.dtsx = &h264.DTSExtractor{}
 		s.dtsx.Initialize()
 		dts, err = s.dtsx.Extract(nalus, pts)
 	}
 	if err != nil {
-		if !s.started && !isIDR(nalus) {
+		if !s.started && !h264.IsRandomAccess(nalus) {
 			s.stats.DroppedBeforeKeyframe++
 			return nil
 		}
@@ -253,7 +253,7 @@ func (s *Segmenter) WritePacket(ctx context.Context, p Packet) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.closed {
-			return ErrClosed
+			return errSegmenterClosed
 		}
 		if s.video == nil {
 			return fmt.Errorf("%w: segmenter has no video track", ErrUnsupportedCodec)
@@ -267,7 +267,7 @@ func (s *Segmenter) WritePacket(ctx context.Context, p Packet) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.closed {
-			return ErrClosed
+			return errSegmenterClosed
 		}
 		if s.audio == nil {
 			return fmt.Errorf("%w: segmenter has no audio track", ErrUnsupportedCodec)
@@ -284,7 +284,7 @@ func (s *Segmenter) countInvalid() {
 }
 
 func (s *Segmenter) writeVideoLocked(ctx context.Context, pts, dts int64, nalus [][]byte) error {
-	key := isIDR(nalus)
+	key := h264.IsRandomAccess(nalus)
 	if key {
 		nalus = s.withParamSetsLocked(nalus)
 	} else {
@@ -472,7 +472,7 @@ func (s *Segmenter) takeWriteErr() error {
 	return err
 }
 
-// Close ends the current segment and makes further writes return ErrClosed.
+// Close ends the current segment and makes further writes return errSegmenterClosed.
 // It returns the error from closing the last segment, if any. Close is
 // idempotent; it does not close the sink.
 func (s *Segmenter) Close() error {

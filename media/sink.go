@@ -55,7 +55,7 @@ func (s *bufferSegment) Write(p []byte) (int, error) {
 	s.sink.mu.Lock()
 	defer s.sink.mu.Unlock()
 	if s.closed {
-		return 0, ErrClosed
+		return 0, errSegmentClosed
 	}
 	return s.buf.Write(p)
 }
