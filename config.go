@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
-
 	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/eth"
 )
 
 // Defaults applied by NewGateway to zero Config fields.
@@ -218,8 +217,8 @@ func resolve(cfg Config) (*settings, error) {
 		s.maxPrice = new(big.Rat).Set(cfg.MaxPrice)
 	}
 	if k := cfg.SigningKey; k != nil {
-		if k.D == nil || k.Curve != crypto.S256() {
-			return nil, &ConfigError{Field: "SigningKey", Reason: "must be a secp256k1 private key (go-ethereum crypto.GenerateKey / crypto.HexToECDSA)"}
+		if !eth.IsKey(k) {
+			return nil, &ConfigError{Field: "SigningKey", Reason: "must be a secp256k1 private key (eth.GenerateKey, eth.ParseKey, or go-ethereum's crypto.GenerateKey)"}
 		}
 		s.signingKey = k
 	}

@@ -16,9 +16,8 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/ethereum/go-ethereum/common"
-
 	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/payment"
@@ -35,10 +34,10 @@ const maxTokenBody = 1 << 20
 // jobCreds are the signed headers of one job, made once and sent to every
 // orchestrator tried.
 type jobCreds struct {
-	header  string         // Livepeer
-	eth     string         // Livepeer-Eth-Address
-	sender  common.Address // the job's sender
-	payer   common.Address // the signer's address (zero off-chain)
+	header  string      // Livepeer
+	eth     string      // Livepeer-Eth-Address
+	sender  eth.Address // the job's sender
+	payer   eth.Address // the signer's address (zero off-chain)
 	onchain bool
 }
 

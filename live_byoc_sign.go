@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
@@ -38,7 +36,10 @@ func (g *Gateway) signJobRequest(ctx context.Context, job *byoc.JobRequest, o *j
 		if err != nil {
 			return nil, fmt.Errorf("livepeer: sign BYOC sender address: %w", err)
 		}
-		c.payer, c.sender = oi.Address, common.HexToAddress(sig.Sender)
+		if c.sender, err = eth.ParseAddress(sig.Sender); err != nil {
+			return nil, fmt.Errorf("livepeer: sign BYOC job: the signer's sender: %w", err)
+		}
+		c.payer = oi.Address
 		eth := &byoc.JobSender{Addr: oi.Address.Hex(), Sig: byoc.EncodeSig(oi.Signature)}
 		if c.eth, err = eth.Encode(); err != nil {
 			return nil, err
@@ -46,14 +47,14 @@ func (g *Gateway) signJobRequest(ctx context.Context, job *byoc.JobRequest, o *j
 	} else {
 		if key == nil {
 			var err error
-			if key, err = crypto.GenerateKey(); err != nil {
+			if key, err = eth.GenerateKey(); err != nil {
 				return nil, err
 			}
 		}
 		if err := job.SignV0(key); err != nil {
 			return nil, err
 		}
-		c.sender = crypto.PubkeyToAddress(key.PublicKey)
+		c.sender = eth.KeyAddress(key)
 		eth, err := byoc.NewJobSender(key)
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
@@ -90,26 +91,20 @@ func TestGetOrchestratorOffchain(t *testing.T) {
 	require.ErrorIs(t, err, ErrClosed)
 }
 
-// textHash is personal_sign's hash ("\x19Ethereum Signed Message:\n32" + h).
-func textHash(h []byte) []byte {
-	return crypto.Keccak256([]byte("\x19Ethereum Signed Message:\n32"), h)
-}
-
 // fakeSigner serves /sign-orchestrator-info with a real key, as go-livepeer's
 // remote signer does: sig = personal_sign(keccak256(checksummed address)).
-func fakeSigner(t *testing.T) (*httptest.Server, common.Address) {
-	key, err := crypto.GenerateKey()
+func fakeSigner(t *testing.T) (*httptest.Server, eth.Address) {
+	key, err := eth.GenerateKey()
 	require.NoError(t, err)
-	addr := crypto.PubkeyToAddress(key.PublicKey)
-	sig, err := crypto.Sign(textHash(crypto.Keccak256([]byte(addr.Hex()))), key)
+	addr := eth.KeyAddress(key)
+	sig, err := ethsig.SignText(key, ethsig.Keccak256([]byte(addr.Hex())))
 	require.NoError(t, err)
-	sig[64] += 27
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/sign-orchestrator-info" || r.Method != http.MethodPost {
 			http.NotFound(w, r)
 			return
 		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"address": addr.Hex(), "signature": "0x" + common.Bytes2Hex(sig)})
+		_ = json.NewEncoder(w).Encode(map[string]string{"address": addr.Hex(), "signature": "0x" + hex.EncodeToString(sig)})
 	}))
 	t.Cleanup(srv.Close)
 	return srv, addr
@@ -117,14 +112,8 @@ func fakeSigner(t *testing.T) (*httptest.Server, common.Address) {
 
 // verifyOrchReq checks the request signature as go-livepeer's orchestrator does.
 func verifyOrchReq(req *lpnet.OrchestratorRequest) bool {
-	addr := common.BytesToAddress(req.Address)
-	sig := append([]byte(nil), req.Sig...)
-	if len(sig) != 65 || (sig[64] != 27 && sig[64] != 28) {
-		return false
-	}
-	sig[64] -= 27
-	pub, err := crypto.SigToPub(textHash(crypto.Keccak256([]byte(addr.Hex()))), sig)
-	return err == nil && crypto.PubkeyToAddress(*pub) == addr
+	addr := eth.BytesToAddress(req.Address)
+	return ethsig.VerifyText(addr, ethsig.Keccak256([]byte(addr.Hex())), req.Sig) == nil
 }
 
 func TestGetOrchestratorSigned(t *testing.T) {
@@ -134,7 +123,7 @@ func TestGetOrchestratorSigned(t *testing.T) {
 		if !verifyOrchReq(req) {
 			return nil, status.Error(codes.Unknown, "Invalid orchestrator request: invalid signature")
 		}
-		return &lpnet.OrchestratorInfo{Transcoder: "https://orch", Address: common.HexToAddress("0x01").Bytes()}, nil
+		return &lpnet.OrchestratorInfo{Transcoder: "https://orch", Address: eth.BytesToAddress([]byte{1}).Bytes()}, nil
 	})
 	sc, err := signer.New([]string{srv.URL})
 	require.NoError(t, err)

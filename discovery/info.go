@@ -6,9 +6,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -72,7 +72,7 @@ type Info struct {
 	// endpoint (LV2V start, /payment, BYOC, trickle) is relative to it.
 	Transcoder string
 	// Address is the orchestrator's Ethereum address (zero off-chain).
-	Address common.Address
+	Address eth.Address
 	// Price is price_info: the base price, or the price of the requested
 	// capability when Requested is set. nil off-chain.
 	Price *Price
@@ -107,7 +107,7 @@ func NewInfo(addr string, pb *lpnet.OrchestratorInfo) *Info {
 		pb = &lpnet.OrchestratorInfo{}
 	}
 	i := &Info{Addr: addr, Transcoder: pb.GetTranscoder(), pb: pb}
-	i.Address = common.BytesToAddress(pb.GetAddress())
+	i.Address = eth.BytesToAddress(pb.GetAddress())
 	if p := pb.GetPriceInfo(); p != nil {
 		i.Price = &Price{PricePerUnit: p.GetPricePerUnit(), PixelsPerUnit: p.GetPixelsPerUnit()}
 	}

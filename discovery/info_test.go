@@ -4,17 +4,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 func sampleInfoProto() *lpnet.OrchestratorInfo {
 	return &lpnet.OrchestratorInfo{
 		Transcoder: "https://127.0.0.1:8935",
-		Address:    common.HexToAddress("0x00000000000000000000000000000000000000aa").Bytes(),
+		Address:    eth.BytesToAddress([]byte{0xaa}).Bytes(),
 		PriceInfo:  &lpnet.PriceInfo{PricePerUnit: 10, PixelsPerUnit: 3},
 		Capabilities: &lpnet.Capabilities{
 			Bitstring: []uint64{1<<0 | 1<<35},
@@ -41,7 +41,7 @@ func TestNewInfo(t *testing.T) {
 	i := NewInfo("127.0.0.1:8935", pb)
 	require.Equal(t, "127.0.0.1:8935", i.Addr)
 	require.Equal(t, "https://127.0.0.1:8935", i.Transcoder)
-	require.Equal(t, common.HexToAddress("0xaa"), i.Address)
+	require.Equal(t, eth.BytesToAddress([]byte{0xaa}), i.Address)
 	require.Equal(t, &Price{10, 3}, i.Price)
 	require.Equal(t, []CapabilityID{CapH264, CapLiveVideoToVideo}, i.Capabilities)
 	require.Equal(t, "0.8.7", i.Version)

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
 	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
 )
 
@@ -317,7 +315,7 @@ func (s *BYOCServer) handleToken(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("Could not get price err=capability %s not found", name), http.StatusBadRequest)
 		return
 	}
-	addr := common.HexToAddress(sender.Addr)
+	addr := hexAddress(sender.Addr)
 	tok := byoc.JobToken{
 		SenderAddress:     sender,
 		TicketParams:      s.o.TicketParams(addr, price),

@@ -13,15 +13,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
 )
 
 // byocJob is a verified job request with its reserved worker.
 type byocJob struct {
 	req    *byoc.JobRequest
-	sender common.Address
+	sender eth.Address
 	price  *big.Rat
 	worker *byocWorker
 }
@@ -44,7 +43,7 @@ func (s *BYOCServer) setupJob(r *http.Request) (*byocJob, int, string) {
 	if !ok {
 		return nil, http.StatusServiceUnavailable, "No capacity available for capability"
 	}
-	job := &byocJob{req: req, sender: common.HexToAddress(req.Sender), worker: wk}
+	job := &byocJob{req: req, sender: hexAddress(req.Sender), worker: wk}
 	job.price, ok = s.capabilityPrice(req.Capability)
 	if !ok {
 		s.free(wk)

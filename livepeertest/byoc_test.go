@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/stretchr/testify/require"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
@@ -36,7 +36,7 @@ func signedJob(t *testing.T, capability string, sign bool) string {
 	t.Helper()
 	j := &byoc.JobRequest{ID: "j", Request: "{}", Parameters: "{}", Capability: capability, TimeoutSeconds: 5}
 	if sign {
-		key, err := crypto.GenerateKey()
+		key, err := eth.GenerateKey()
 		require.NoError(t, err)
 		require.NoError(t, j.SignV0(key))
 	}
@@ -114,7 +114,7 @@ func TestBYOCTokenAndRegistration(t *testing.T) {
 	code, _ = register("orch-secret", `{"name":"undeclared","url":"http://127.0.0.1:1"}`)
 	require.Equal(t, http.StatusBadRequest, code)
 
-	key, _ := crypto.GenerateKey()
+	key, _ := eth.GenerateKey()
 	snd, _ := byoc.NewJobSender(key)
 	eth, _ := snd.Encode()
 	req, _ := http.NewRequest(http.MethodGet, o.URL()+"/process/token", nil)

@@ -14,8 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/trickle"
 )
 
@@ -353,7 +352,7 @@ const (
 // liveStream is the server's record of one stream.
 type liveStream struct {
 	kind, id, model, streamID string
-	payer                     common.Address // balance owner (the payment's sender)
+	payer                     eth.Address // balance owner (the payment's sender)
 	price                     *big.Rat
 	units                     *big.Rat // billed units per second
 	names                     []string

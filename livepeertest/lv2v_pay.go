@@ -5,7 +5,7 @@ import (
 	"math/big"
 	"net/http"
 
-	"github.com/ethereum/go-ethereum/common"
+	"github.com/livepeer/livepeer-go-gateway/eth"
 )
 
 // capability returns the orchestrator's capability with this id and model
@@ -33,7 +33,7 @@ func (ls *LiveServer) chargedPrice(c *capability) *big.Rat {
 // manifest's balance (402/403/400 from ProcessPayment), then, for a priced
 // payment, require at least one ticket's worth of balance (400
 // "Insufficient balance"). It returns the payer and, on error, the status.
-func (ls *LiveServer) lv2vStartPayment(r *http.Request, mid string) (common.Address, int, error) {
+func (ls *LiveServer) lv2vStartPayment(r *http.Request, mid string) (eth.Address, int, error) {
 	sender, err := ls.o.ProcessPayment(r, mid)
 	if err != nil {
 		var pe *PaymentError

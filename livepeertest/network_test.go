@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/status"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -111,7 +111,7 @@ func TestNetworkOffchain(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, info.TicketParams)
 	require.Nil(t, info.PriceInfo)
-	require.Equal(t, common.Address{}.Bytes(), info.Address)
+	require.Equal(t, eth.Address{}.Bytes(), info.Address)
 	require.NotNil(t, info.AuthToken)
 	var tok map[string]string
 	raw, err := base64.StdEncoding.DecodeString(n.Token())

@@ -10,11 +10,11 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -37,7 +37,7 @@ func (s *orchRPC) GetOrchestrator(_ context.Context, req *lpnet.OrchestratorRequ
 	if fail {
 		return nil, status.Error(codes.Unknown, "livepeertest: injected GetOrchestrator failure")
 	}
-	sender := common.BytesToAddress(req.GetAddress())
+	sender := eth.BytesToAddress(req.GetAddress())
 	if !o.offchain && !verifyOrchRequest(sender, req.GetSig()) {
 		// go-livepeer returns plain errors, which gRPC sends with status Unknown.
 		return nil, status.Error(codes.Unknown, "Invalid orchestrator request: orchestrator req sig check failed")
@@ -53,7 +53,7 @@ func (s *orchRPC) Ping(_ context.Context, p *lpnet.PingPong) (*lpnet.PingPong, e
 	if s.o.offchain {
 		return &lpnet.PingPong{}, nil
 	}
-	sig, err := ethSign(s.o.key, crypto.Keccak256(p.GetValue()))
+	sig, err := ethSign(s.o.key, ethsig.Keccak256(p.GetValue()))
 	if err != nil {
 		return nil, status.Error(codes.Unknown, err.Error())
 	}
@@ -92,7 +92,7 @@ func (o *Orchestrator) lookup(id uint32, model string) *capability {
 // hardware; without caps it quotes the base price and includes both. Each call
 // issues a fresh auth token (new session id, valid AuthTokenValidity) and fresh
 // ticket params. Offchain: no price, no ticket params, zero address.
-func (o *Orchestrator) OrchestratorInfo(sender common.Address, caps *lpnet.Capabilities) *lpnet.OrchestratorInfo {
+func (o *Orchestrator) OrchestratorInfo(sender eth.Address, caps *lpnet.Capabilities) *lpnet.OrchestratorInfo {
 	info := &lpnet.OrchestratorInfo{
 		Transcoder:   o.URL(),
 		Address:      o.address.Bytes(),
@@ -279,14 +279,14 @@ func (o *Orchestrator) CheckAuthToken(t *lpnet.AuthToken) error {
 // that never advances rounds.
 const creationRound = 1
 
-var creationRoundBlockHash = crypto.Keccak256Hash([]byte("livepeertest round 1"))
+var creationRoundBlockHash = keccakHash([]byte("livepeertest round 1"))
 
 // TicketParams returns fresh ticket params for sender at price (wei per unit),
 // as go-livepeer's recipient does: a random seed, recipientRandHash =
 // keccak256(HMAC(secret, seed‖sender‖faceValue‖winProb‖expirationBlock‖price‖auxData)),
 // expiration = current block + 40. A zero price gives zero face value and win
 // probability. It returns nil offchain.
-func (o *Orchestrator) TicketParams(sender common.Address, price *big.Rat) *lpnet.TicketParams {
+func (o *Orchestrator) TicketParams(sender eth.Address, price *big.Rat) *lpnet.TicketParams {
 	if o.offchain {
 		return nil
 	}
@@ -304,7 +304,7 @@ func (o *Orchestrator) TicketParams(sender common.Address, price *big.Rat) *lpne
 		Recipient:         o.address.Bytes(),
 		FaceValue:         face.Bytes(),
 		WinProb:           win.Bytes(),
-		RecipientRandHash: crypto.Keccak256(common.LeftPadBytes(rnd.Bytes(), 32)),
+		RecipientRandHash: ethsig.Keccak256(leftPad(rnd.Bytes(), 32)),
 		Seed:              seedInt.Bytes(),
 		ExpirationBlock:   exp.Bytes(),
 		ExpirationParams: &lpnet.TicketExpirationParams{
@@ -314,7 +314,7 @@ func (o *Orchestrator) TicketParams(sender common.Address, price *big.Rat) *lpne
 	}
 }
 
-func (o *Orchestrator) recipientRand(seed *big.Int, sender common.Address, face, win, exp *big.Int, price *big.Rat, round int64, blockHash common.Hash) *big.Int {
+func (o *Orchestrator) recipientRand(seed *big.Int, sender eth.Address, face, win, exp *big.Int, price *big.Rat, round int64, blockHash hash32) *big.Int {
 	h := hmac.New(sha256.New, o.randKey)
 	h.Write(seed.Bytes())
 	h.Write(sender.Bytes())

@@ -14,10 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"google.golang.org/grpc"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -62,7 +61,7 @@ type Orchestrator struct {
 	caps      []*capability
 	offchain  bool
 	key       *ecdsa.PrivateKey
-	address   common.Address
+	address   eth.Address
 	clock     *BlockClock
 	basePrice *big.Rat
 	faceValue *big.Int
@@ -88,7 +87,7 @@ type Orchestrator struct {
 	failGetOrch int
 	httpFaults  map[string]httpFault
 	balances    map[balanceKey]*big.Rat
-	nonces      map[common.Hash]map[uint32]struct{}
+	nonces      map[hash32]map[uint32]struct{}
 	inUse       map[string]int
 	payments    int
 	tickets     int
@@ -101,7 +100,7 @@ type httpFault struct {
 }
 
 type balanceKey struct {
-	sender     common.Address
+	sender     eth.Address
 	manifestID string
 }
 
@@ -126,7 +125,7 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 		closed:     make(chan struct{}),
 		httpFaults: map[string]httpFault{},
 		balances:   map[balanceKey]*big.Rat{},
-		nonces:     map[common.Hash]map[uint32]struct{}{},
+		nonces:     map[hash32]map[uint32]struct{}{},
 		inUse:      map[string]int{},
 	}
 	if o.log == nil {
@@ -156,12 +155,12 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 	}
 	o.winProb = winProbFor(o.faceValue, ev)
 	if o.key == nil && !o.offchain {
-		if o.key, err = crypto.GenerateKey(); err != nil {
+		if o.key, err = eth.GenerateKey(); err != nil {
 			return nil, err
 		}
 	}
 	if !o.offchain {
-		o.address = crypto.PubkeyToAddress(o.key.PublicKey)
+		o.address = eth.KeyAddress(o.key)
 	}
 	o.secret, o.randKey = make([]byte, 32), make([]byte, 32)
 	if _, err := rand.Read(o.secret); err != nil {
@@ -207,7 +206,7 @@ func (o *Orchestrator) Addr() string { return o.hostPort }
 func (o *Orchestrator) URL() string { return "https://" + o.hostPort }
 
 // Address returns the orchestrator's Ethereum address (zero when offchain).
-func (o *Orchestrator) Address() common.Address { return o.address }
+func (o *Orchestrator) Address() eth.Address { return o.address }
 
 // Offchain reports whether the orchestrator runs without payments.
 func (o *Orchestrator) Offchain() bool { return o.offchain }

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -235,7 +235,7 @@ func TestPaymentCapsAndCeiling(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, msg)
 	require.Equal(t, 1, o.TicketsReceived())
 	require.True(t, o.SufficientBalance(n.Signer().Address(), "m"))
-	require.False(t, o.SufficientBalance(common.Address{1}, "m"))
+	require.False(t, o.SufficientBalance(eth.Address{1}, "m"))
 	before := o.Balance(n.Signer().Address(), "m")
 	after := o.Debit(n.Signer().Address(), "m", big.NewInt(10))
 	require.Equal(t, new(big.Int).Sub(before, big.NewInt(10)), after)

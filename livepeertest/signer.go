@@ -2,6 +2,7 @@ package livepeertest
 
 import (
 	"crypto/ecdsa"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"math/big"
@@ -10,8 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/livepeer/livepeer-go-gateway/eth"
 )
 
 // Signer defaults (go-livepeer -maxTicketEV / -maxTotalEV defaults).
@@ -48,7 +48,7 @@ type SignerConfig struct {
 type Signer struct {
 	log        *slog.Logger
 	key        *ecdsa.PrivateKey
-	address    common.Address
+	address    eth.Address
 	orchSig    []byte
 	budget     *big.Int
 	maxPrice   *big.Rat
@@ -109,11 +109,11 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	}
 	var err error
 	if s.key == nil {
-		if s.key, err = crypto.GenerateKey(); err != nil {
+		if s.key, err = eth.GenerateKey(); err != nil {
 			return nil, err
 		}
 	}
-	s.address = crypto.PubkeyToAddress(s.key.PublicKey)
+	s.address = eth.KeyAddress(s.key)
 	// go-livepeer signs the orchestrator-info message once at start-up.
 	if s.orchSig, err = signOrchRequest(s.key); err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 func (s *Signer) URL() string { return s.url }
 
 // Address returns the payer's Ethereum address (the ticket sender).
-func (s *Signer) Address() common.Address { return s.address }
+func (s *Signer) Address() eth.Address { return s.address }
 
 // SetDown makes every route answer 503 {"error":{"message":"Service Unavailable Error"}}
 // (the port stays open) until SetDown(false).
@@ -259,6 +259,6 @@ func (s *Signer) takeFaultLocked(path string) (int, bool) {
 func (s *Signer) handleSignOrchInfo(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, map[string]string{
 		"address":   s.address.Hex(),
-		"signature": "0x" + common.Bytes2Hex(s.orchSig),
+		"signature": "0x" + hex.EncodeToString(s.orchSig),
 	})
 }

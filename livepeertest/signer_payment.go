@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -45,7 +45,7 @@ type remotePaymentState struct {
 	StateID              string
 	PMSessionID          string
 	LastUpdate           time.Time
-	OrchestratorAddress  common.Address
+	OrchestratorAddress  eth.Address
 	App                  string
 	AuthExpiry           int64
 	SenderNonce          uint32
@@ -119,7 +119,7 @@ func (s *Signer) handleGenerateLivePayment(w http.ResponseWriter, r *http.Reques
 		bad("missing ticketParams in OrchestratorInfo")
 		return
 	}
-	orchAddr := common.BytesToAddress(info.Address)
+	orchAddr := eth.BytesToAddress(info.Address)
 
 	var state *remotePaymentState
 	hasState := len(req.State.State) != 0 || len(req.State.Sig) != 0
@@ -171,7 +171,7 @@ func (s *Signer) handleGenerateLivePayment(w http.ResponseWriter, r *http.Reques
 	face := new(big.Int).SetBytes(tp.FaceValue)
 	win := new(big.Int).SetBytes(tp.WinProb)
 	expBlock := new(big.Int).SetBytes(tp.ExpirationBlock)
-	randHash := common.BytesToHash(tp.RecipientRandHash)
+	randHash := bytesToHash(tp.RecipientRandHash)
 	pmSession := randHash.Hex()
 	nonce := state.SenderNonce
 	if state.PMSessionID != pmSession {
@@ -388,14 +388,14 @@ func (s *Signer) uncommit(cost *big.Rat) {
 func (s *Signer) buildPayment(info *lpnet.OrchestratorInfo, caps *lpnet.Capabilities, manifestID string, nonce uint32, n int) (*remotePaymentResponse, error) {
 	tp := info.TicketParams
 	round := tp.GetExpirationParams().GetCreationRound()
-	blockHash := common.BytesToHash(tp.GetExpirationParams().GetCreationRoundBlockHash())
-	if round == 0 || blockHash == (common.Hash{}) {
+	blockHash := bytesToHash(tp.GetExpirationParams().GetCreationRoundBlockHash())
+	if round == 0 || blockHash == (hash32{}) {
 		round, blockHash = creationRound, creationRoundBlockHash
 	}
 	t := ticket{
-		Recipient: common.BytesToAddress(tp.Recipient), Sender: s.address,
+		Recipient: eth.BytesToAddress(tp.Recipient), Sender: s.address,
 		FaceValue: new(big.Int).SetBytes(tp.FaceValue), WinProb: new(big.Int).SetBytes(tp.WinProb),
-		RecipientRandHash: common.BytesToHash(tp.RecipientRandHash), CreationRound: round, CreationRoundBlockHash: blockHash,
+		RecipientRandHash: bytesToHash(tp.RecipientRandHash), CreationRound: round, CreationRoundBlockHash: blockHash,
 	}
 	p := &lpnet.Payment{
 		Sender:        s.address.Bytes(),
@@ -418,7 +418,7 @@ func (s *Signer) buildPayment(info *lpnet.OrchestratorInfo, caps *lpnet.Capabili
 	if err != nil {
 		return nil, err
 	}
-	segSig, err := ethSign(s.key, crypto.Keccak256(segFlatten([]byte(manifestID), 0, emptySegmentHash)))
+	segSig, err := ethSign(s.key, ethsig.Keccak256(segFlatten([]byte(manifestID), 0, emptySegmentHash)))
 	if err != nil {
 		return nil, err
 	}

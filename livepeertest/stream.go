@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
 )
 
 // BYOC stream headers (go-livepeer byoc/types.go).
@@ -67,9 +67,9 @@ func (ls *LiveServer) registerStreamRoutes() {
 // payment credited to (sender, capability) and at least 60 s of balance when
 // the capability is priced (402), request JSON with a stream_id. It returns
 // the job, its payer, the stream id and the capability.
-func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, common.Address, string, *capability, error) {
-	bad := func(msg string) (*streamJob, common.Address, string, *capability, error) {
-		return nil, common.Address{}, "", nil, &streamJobError{http.StatusBadRequest, msg}
+func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, eth.Address, string, *capability, error) {
+	bad := func(msg string) (*streamJob, eth.Address, string, *capability, error) {
+		return nil, eth.Address{}, "", nil, &streamJobError{http.StatusBadRequest, msg}
 	}
 	raw, err := base64.StdEncoding.DecodeString(r.Header.Get(streamJobHeader))
 	if err != nil {
@@ -90,8 +90,8 @@ func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, common.Addre
 	if err != nil {
 		return bad("Could not verify job creds")
 	}
-	sender := common.HexToAddress(job.Sender)
-	if !ls.o.Offchain() && !verifySig(sender, crypto.Keccak256([]byte(job.Request+job.Parameters)), sig) {
+	sender := hexAddress(job.Sender)
+	if !ls.o.Offchain() && !verifySig(sender, ethsig.Keccak256([]byte(job.Request+job.Parameters)), sig) {
 		return bad("Could not verify job creds")
 	}
 	c := ls.capability(capBYOC, job.Capability)

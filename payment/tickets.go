@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
@@ -18,11 +18,11 @@ var maxWinProb = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewI
 
 // Tickets describes the probabilistic micropayment tickets in one Payment.
 type Tickets struct {
-	Count     int            // number of tickets
-	Sender    common.Address // payer
-	Recipient common.Address // orchestrator
-	FaceValue *big.Int       // wei paid out if a ticket wins
-	WinProb   *big.Int       // win probability × (2^256-1)
+	Count     int         // number of tickets
+	Sender    eth.Address // payer
+	Recipient eth.Address // orchestrator
+	FaceValue *big.Int    // wei paid out if a ticket wins
+	WinProb   *big.Int    // win probability × (2^256-1)
 	// EV is the expected value committed by all tickets together, in wei:
 	// Count × FaceValue × WinProb / (2^256-1). This is what the payment
 	// really costs the payer on average.
@@ -48,9 +48,9 @@ func (p *Payment) Tickets() (Tickets, error) {
 		return t, fmt.Errorf("livepeer: payment: Livepeer-Payment is not a net.Payment: %v: %w", err, lperr.ErrPaymentFailed)
 	}
 	t.Count = len(pb.GetTicketSenderParams())
-	t.Sender = common.BytesToAddress(pb.GetSender())
+	t.Sender = eth.BytesToAddress(pb.GetSender())
 	if tp := pb.GetTicketParams(); tp != nil {
-		t.Recipient = common.BytesToAddress(tp.GetRecipient())
+		t.Recipient = eth.BytesToAddress(tp.GetRecipient())
 		t.FaceValue.SetBytes(tp.GetFaceValue())
 		t.WinProb.SetBytes(tp.GetWinProb())
 	}

@@ -7,14 +7,14 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ethereum/go-ethereum/common"
+	"github.com/livepeer/livepeer-go-gateway/eth"
 )
 
 // OrchInfoSig is the payer's address and its signature over its checksummed
 // address string, as OrchestratorRequest.address / .sig need them. In
 // off-chain mode both are empty.
 type OrchInfoSig struct {
-	Address   common.Address
+	Address   eth.Address
 	Signature []byte
 	Signer    string // base URL of the signer that answered; "" off-chain
 }
@@ -81,7 +81,7 @@ func DecodeOrchInfoSig(body []byte) (*OrchInfoSig, error) {
 	if err != nil {
 		return nil, &DecodeError{Op: pathSignOrchInfo, Field: "address", Reason: "not hex", Body: truncBody(body), Err: err}
 	}
-	if len(addr) != common.AddressLength {
+	if len(addr) != eth.AddressLength {
 		return nil, &DecodeError{Op: pathSignOrchInfo, Field: "address", Reason: "not a 20-byte address", Body: truncBody(body)}
 	}
 	if raw.Signature == nil {
@@ -94,7 +94,7 @@ func DecodeOrchInfoSig(body []byte) (*OrchInfoSig, error) {
 	if len(sig) == 0 {
 		return nil, &DecodeError{Op: pathSignOrchInfo, Field: "signature", Reason: "empty", Body: truncBody(body)}
 	}
-	return &OrchInfoSig{Address: common.BytesToAddress(addr), Signature: sig}, nil
+	return &OrchInfoSig{Address: eth.BytesToAddress(addr), Signature: sig}, nil
 }
 
 // decodeHex decodes hex with or without a 0x prefix.

@@ -2,10 +2,10 @@ package signer
 
 import (
 	"context"
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"net/http"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +19,7 @@ func TestSignOrchestratorInfoWireAndCache(t *testing.T) {
 	c := fastClient(t, []string{f.URL + "/api/signer"}, WithHeaders(http.Header{"Authorization": {"Bearer k"}}))
 	sig, err := c.SignOrchestratorInfo(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, common.HexToAddress(testAddr), sig.Address)
+	assert.Equal(t, mustParse(testAddr), sig.Address)
 	assert.Equal(t, []byte{1, 2}, sig.Signature)
 	assert.Equal(t, f.URL+"/api/signer", sig.Signer)
 	assert.False(t, sig.IsZero())
@@ -52,7 +52,7 @@ func TestSignOrchestratorInfoFailureNotCached(t *testing.T) {
 	assert.Contains(t, err.Error(), "check the signer headers")
 	sig, err := c.SignOrchestratorInfo(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, common.HexToAddress(testAddr), sig.Address)
+	assert.Equal(t, mustParse(testAddr), sig.Address)
 	assert.EqualValues(t, 2, f.hits.Load())
 }
 
@@ -99,5 +99,13 @@ func TestOffchainSignOrchestratorInfo(t *testing.T) {
 	sig, err := Offchain().SignOrchestratorInfo(context.Background())
 	require.NoError(t, err)
 	assert.True(t, sig.IsZero())
-	assert.Equal(t, common.Address{}, sig.Address)
+	assert.Equal(t, eth.Address{}, sig.Address)
+}
+
+func mustParse(s string) eth.Address {
+	a, err := eth.ParseAddress(s)
+	if err != nil {
+		panic(err)
+	}
+	return a
 }

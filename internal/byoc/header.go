@@ -12,8 +12,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/livepeer/livepeer-go-gateway/eth"
 )
 
 // Header names (byoc/types.go in go-livepeer).
@@ -63,7 +62,7 @@ func (j *JobRequest) SignV0(key *ecdsa.PrivateKey) error {
 	if err != nil {
 		return err
 	}
-	j.Sender = crypto.PubkeyToAddress(key.PublicKey).Hex()
+	j.Sender = eth.KeyAddress(key).Hex()
 	j.Sig = EncodeSig(sig)
 	return nil
 }
@@ -110,5 +109,5 @@ func (j *JobRequest) VerifySig(skipSignature bool) error {
 	if skipSignature {
 		return nil
 	}
-	return Verify(common.HexToAddress(j.Sender), j.SignedMessage(), sig)
+	return Verify(lenientAddress(j.Sender), j.SignedMessage(), sig)
 }

@@ -6,8 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/livepeer/livepeer-go-gateway/eth"
 )
 
 // JobSender is the JSON in the `Livepeer-Eth-Address` header and the
@@ -24,7 +23,7 @@ func NewJobSender(key *ecdsa.PrivateKey) (*JobSender, error) {
 	if key == nil {
 		return nil, fmt.Errorf("byoc: no signing key")
 	}
-	addr := crypto.PubkeyToAddress(key.PublicKey).Hex()
+	addr := eth.KeyAddress(key).Hex()
 	sig, err := Sign(key, []byte(addr))
 	if err != nil {
 		return nil, err
@@ -62,7 +61,7 @@ func ParseEthAddressHeader(h string, skipSignature bool) (*JobSender, error) {
 		return nil, err
 	}
 	if !skipSignature {
-		if err := Verify(common.HexToAddress(s.Addr), []byte(s.Addr), sig); err != nil {
+		if err := Verify(lenientAddress(s.Addr), []byte(s.Addr), sig); err != nil {
 			return nil, err
 		}
 	}

@@ -5,75 +5,37 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/big"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
 )
 
 // ErrBadSignature is matched (errors.Is) by every signature failure: bad
 // hex, wrong length, high S, V not 27/28, or a recovered address that is
 // not the claimed one.
-var ErrBadSignature = errors.New("byoc: bad signature")
-
-var secp256k1HalfN = new(big.Int).Rsh(crypto.S256().Params().N, 1)
-
-// TextHash is the Ethereum personal_sign digest of msg:
-// keccak256("\x19Ethereum Signed Message:\n" + len(msg) + msg).
-func TextHash(msg []byte) []byte {
-	prefix := fmt.Sprintf("\x19Ethereum Signed Message:\n%d", len(msg))
-	return crypto.Keccak256([]byte(prefix), msg)
-}
+var ErrBadSignature = ethsig.ErrBadSignature
 
 // Sign signs msg the way go-livepeer's broadcaster does:
-// personal_sign(keccak256(msg)), 65 bytes with V = 27 or 28 (S is low, as
-// go-ethereum produces it). It fails only on a nil key.
+// personal_sign(keccak256(msg)), 65 bytes with V = 27 or 28 and a low S.
+// It fails only on a nil or non-secp256k1 key.
 func Sign(key *ecdsa.PrivateKey, msg []byte) ([]byte, error) {
 	if key == nil {
 		return nil, errors.New("byoc: no signing key")
 	}
-	sig, err := crypto.Sign(TextHash(crypto.Keccak256(msg)), key)
-	if err != nil {
-		return nil, err
-	}
-	sig[64] += 27
-	return sig, nil
+	return ethsig.SignText(key, ethsig.Keccak256(msg))
 }
 
 // Recover returns the address that produced sig over msg with Sign. Like
 // go-livepeer's crypto.VerifySig it refuses signatures that are not 65
 // bytes, have a high S or a V other than 27/28. Errors wrap ErrBadSignature.
-func Recover(msg, sig []byte) (common.Address, error) {
-	if len(sig) != 65 {
-		return common.Address{}, fmt.Errorf("%w: %d bytes, want 65", ErrBadSignature, len(sig))
-	}
-	if new(big.Int).SetBytes(sig[32:64]).Cmp(secp256k1HalfN) > 0 {
-		return common.Address{}, fmt.Errorf("%w: s value too high", ErrBadSignature)
-	}
-	if v := sig[64]; v != 27 && v != 28 {
-		return common.Address{}, fmt.Errorf("%w: v value %d, want 27 or 28", ErrBadSignature, v)
-	}
-	s := make([]byte, 65)
-	copy(s, sig)
-	s[64] -= 27
-	pub, err := crypto.SigToPub(TextHash(crypto.Keccak256(msg)), s)
-	if err != nil {
-		return common.Address{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
-	}
-	return crypto.PubkeyToAddress(*pub), nil
+func Recover(msg, sig []byte) (eth.Address, error) {
+	return ethsig.RecoverText(ethsig.Keccak256(msg), sig)
 }
 
 // Verify reports (as a nil error) whether sig over msg was made by addr;
 // errors wrap ErrBadSignature.
-func Verify(addr common.Address, msg, sig []byte) error {
-	got, err := Recover(msg, sig)
-	if err != nil {
-		return err
-	}
-	if got != addr {
-		return fmt.Errorf("%w: signed by %s, not %s", ErrBadSignature, got.Hex(), addr.Hex())
-	}
-	return nil
+func Verify(addr eth.Address, msg, sig []byte) error {
+	return ethsig.VerifyText(addr, ethsig.Keccak256(msg), sig)
 }
 
 // DecodeSig hex-decodes a signature as go-livepeer's orchestrator does: a
@@ -99,4 +61,15 @@ func EncodeSig(sig []byte) string {
 		return ""
 	}
 	return "0x" + hex.EncodeToString(sig)
+}
+
+// lenientAddress reads an address the way go-ethereum's HexToAddress does
+// for verification purposes: a malformed one becomes the zero address, which
+// no signature recovers to.
+func lenientAddress(s string) eth.Address {
+	a, err := eth.ParseAddress(s)
+	if err != nil {
+		return eth.Address{}
+	}
+	return a
 }
