@@ -95,6 +95,7 @@ type Config struct {
 // settings is a validated Config with the token applied.
 type settings struct {
 	signerURLs       []string
+	signerFields     []string // the Config field each signer URL came from
 	signerHeaders    map[string]string
 	discoveryURL     string
 	discoveryField   string
@@ -131,13 +132,20 @@ func resolve(cfg Config) (*settings, error) {
 	}
 	if primary != "" {
 		s.signerURLs = append(s.signerURLs, primary)
+		if tok.Signer != "" {
+			s.signerFields = append(s.signerFields, "Token.signer")
+		} else {
+			s.signerFields = append(s.signerFields, "SignerURL")
+		}
 	}
 	for i, u := range cfg.SignerFallbackURLs {
 		u = strings.TrimSpace(u)
+		f := fmt.Sprintf("SignerFallbackURLs[%d]", i)
 		if u == "" {
-			return nil, &ConfigError{Field: fmt.Sprintf("SignerFallbackURLs[%d]", i), Reason: "empty URL"}
+			return nil, &ConfigError{Field: f, Reason: "empty URL"}
 		}
 		s.signerURLs = append(s.signerURLs, u)
+		s.signerFields = append(s.signerFields, f)
 	}
 	if primary == "" && len(s.signerURLs) > 0 {
 		return nil, &ConfigError{Field: "SignerURL", Reason: "SignerFallbackURLs set without a SignerURL"}

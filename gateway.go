@@ -2,6 +2,7 @@ package livepeer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -38,27 +39,19 @@ func NewGateway(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{set: s}
-	retries := s.maxRetries
-	if retries < 0 {
-		retries = 0
+	hdr := http.Header{}
+	for k, v := range s.signerHeaders {
+		hdr.Set(k, v)
 	}
-	sopts := []signer.Option{
-		signer.WithHeaderMap(s.signerHeaders),
-		signer.WithLogger(s.log),
-		signer.WithTimeout(s.requestTimeout),
-		signer.WithRetry(retries, signer.DefaultRetryWaitMin, signer.DefaultRetryWaitMax),
-	}
-	if s.httpClient != nil {
-		sopts = append(sopts, signer.WithHTTPClient(s.httpClient))
-	}
-	if g.signer, err = signer.New(s.signerURLs, sopts...); err != nil {
-		return nil, err
+	if g.signer, err = signer.New(signer.Config{URLs: s.signerURLs, Headers: hdr, HTTPClient: s.httpClient,
+		Logger: s.log, Timeout: s.requestTimeout, MaxRetries: s.maxRetries}); err != nil {
+		return nil, signerConfigError(err, s.signerFields)
 	}
 	switch {
 	case len(s.orchestrators) > 0:
 		g.source = discovery.List(s.orchestrators)
 	case s.discoveryURL != "":
-		g.source, err = discovery.NewEndpoint(s.discoveryField, s.discoveryURL, discovery.EndpointOptions{
+		g.source, err = discovery.NewEndpoint(s.discoveryURL, discovery.EndpointConfig{
 			Headers:    s.discoveryHeaders,
 			HTTPClient: s.httpClient,
 			Timeout:    s.requestTimeout,
@@ -66,12 +59,12 @@ func NewGateway(cfg Config) (*Gateway, error) {
 			Logger:     s.log,
 		})
 		if err != nil {
-			return nil, err
+			return nil, relabel(err, map[string]string{"URL": s.discoveryField})
 		}
 	default:
-		g.source = discovery.FromSigner(g.signer)
+		g.source = signer.NewSource(g.signer)
 	}
-	g.disc, err = discovery.NewClient(discovery.ClientOptions{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log})
+	g.disc, err = discovery.NewClient(discovery.ClientConfig{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log})
 	if err != nil {
 		return nil, err
 	}
@@ -155,9 +148,37 @@ func (g *Gateway) NewPaymentSession(info *discovery.Info, cfg payment.Config) (*
 			if cfg.BYOCCapability == "" {
 				cfg.BYOCCapability = req.Model
 			}
-		case cfg.Capabilities == nil:
-			cfg.Capabilities = req.Proto()
+		case cfg.Capability == nil:
+			c := *req
+			cfg.Capability = &c
 		}
 	}
 	return payment.NewSession(cfg)
+}
+
+// relabel renames the Field of a *ConfigError from a sub-package to the
+// Config field it came from.
+func relabel(err error, fields map[string]string) error {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		if f, ok := fields[ce.Field]; ok {
+			c := *ce
+			c.Field = f
+			return &c
+		}
+	}
+	return err
+}
+
+// signerConfigError names the Config field of a signer URL error
+// ("URLs[i]" or "URLs" from signer.New).
+func signerConfigError(err error, fields []string) error {
+	m := map[string]string{}
+	for i, f := range fields {
+		m[fmt.Sprintf("URLs[%d]", i)] = f
+	}
+	if len(fields) == 1 {
+		m["URLs"] = fields[0]
+	}
+	return relabel(err, m)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/orchinfo"
 	"github.com/livepeer/livepeer-go-gateway/payment"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
@@ -166,7 +167,19 @@ func (g *Gateway) pay(ctx context.Context, info *discovery.Info, capability stri
 	if seconds < 1 {
 		seconds = 1
 	}
-	sess, err := g.NewPaymentSession(payment.BYOCInfo(info, capability, tok.Price, tok.TicketParams), payment.Config{BYOCCapability: capability})
+	tp, err := orchinfo.TicketParamsFromProto(tok.TicketParams)
+	if err != nil {
+		return "", err
+	}
+	var tokPrice *discovery.Price
+	if tok.Price != nil {
+		tokPrice = &discovery.Price{PricePerUnit: tok.Price.GetPricePerUnit(), PixelsPerUnit: tok.Price.GetPixelsPerUnit()}
+	}
+	binfo, err := payment.BYOCInfo(info, capability, tokPrice, tp)
+	if err != nil {
+		return "", err
+	}
+	sess, err := g.NewPaymentSession(binfo, payment.Config{BYOCCapability: capability})
 	if err != nil {
 		return "", err
 	}

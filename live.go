@@ -573,7 +573,7 @@ func (s *LiveSession) start(ctx context.Context, o *LiveOptions, send func(conte
 		if iv <= 0 {
 			iv = DefaultLivePaymentInterval
 		}
-		s.sender = payment.StartSender(s.ctx, iv, send, &payment.SenderOptions{Logger: s.log, OnStop: func(err error) {
+		s.sender = payment.StartSender(s.ctx, payment.SenderConfig{Interval: iv, Send: send, Logger: s.log, OnStop: func(err error) {
 			if err != nil {
 				s.end(err)
 			}

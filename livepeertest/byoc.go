@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // DefaultBYOCDebitInterval is how often go-livepeer debits a BYOC job that
@@ -296,16 +297,16 @@ func (s *BYOCServer) handleUnregister(w http.ResponseWriter, r *http.Request) {
 
 // handleToken serves GET /process/token (go-livepeer GetJobToken).
 func (s *BYOCServer) handleToken(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get(byoc.HeaderEthAddress) == "" {
+	if r.Header.Get(lphttp.HeaderEthAddress) == "" {
 		http.Error(w, "Must have eth address and signature on address in Livepeer-Eth-Address header", http.StatusBadRequest)
 		return
 	}
-	sender, err := byoc.ParseEthAddressHeader(r.Header.Get(byoc.HeaderEthAddress), s.o.Offchain())
+	sender, err := byoc.ParseEthAddressHeader(r.Header.Get(lphttp.HeaderEthAddress), s.o.Offchain())
 	if err != nil {
 		http.Error(w, "Invalid eth address header ", http.StatusBadRequest)
 		return
 	}
-	name := r.Header.Get(byoc.HeaderCapability)
+	name := r.Header.Get(lphttp.HeaderCapability)
 	if name == "" {
 		http.Error(w, "Job capabilities not provided, must provide comma separated capabilities in Livepeer-Capability header", http.StatusBadRequest)
 		return
@@ -318,7 +319,7 @@ func (s *BYOCServer) handleToken(w http.ResponseWriter, r *http.Request) {
 	addr := hexAddress(sender.Addr)
 	tok := byoc.JobToken{
 		SenderAddress:     sender,
-		TicketParams:      s.o.TicketParams(addr, price),
+		TicketParams:      s.o.ticketParams(addr, price),
 		Balance:           s.o.Balance(addr, name).Int64(),
 		Price:             priceInfo(price),
 		ServiceAddr:       s.o.URL(),

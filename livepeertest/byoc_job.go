@@ -15,6 +15,7 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // byocJob is a verified job request with its reserved worker.
@@ -31,7 +32,7 @@ type byocJob struct {
 // balance covers 60 s (400 "Insufficient balance for request"), and parse
 // the request details (400).
 func (s *BYOCServer) setupJob(r *http.Request) (*byocJob, int, string) {
-	req, err := byoc.VerifyJobHeader(r.Header.Get(byoc.HeaderJob), s.o.Offchain())
+	req, err := byoc.VerifyJobHeader(r.Header.Get(lphttp.HeaderJob), s.o.Offchain())
 	if errors.Is(err, byoc.ErrNoTimeout) {
 		return nil, http.StatusBadRequest, err.Error()
 	}
@@ -50,7 +51,7 @@ func (s *BYOCServer) setupJob(r *http.Request) (*byocJob, int, string) {
 		return nil, http.StatusBadRequest, "Could not get job price"
 	}
 	if job.price.Sign() > 0 {
-		if h := r.Header.Get(byoc.HeaderPayment); h != "" {
+		if h := r.Header.Get(lphttp.HeaderPayment); h != "" {
 			if _, err := s.o.ProcessTickets(h, req.Capability); err != nil {
 				s.o.Logger().Debug("livepeertest: BYOC job payment error", "err", err) // only logged, as in go-livepeer
 			}
@@ -135,7 +136,7 @@ func (s *BYOCServer) handleRequest(w http.ResponseWriter, r *http.Request) {
 			s.Unregister(job.req.Capability) // go-livepeer removes a worker it cannot reach
 		}
 		s.chargeSince(job, start)
-		w.Header().Set(byoc.HeaderBalance, s.balance(job).String())
+		w.Header().Set(lphttp.HeaderBalance, s.balance(job).String())
 		http.Error(w, fmt.Sprintf("job not able to be processed, removing capability err=%v", err), http.StatusInternalServerError)
 		return
 	}
@@ -143,7 +144,7 @@ func (s *BYOCServer) handleRequest(w http.ResponseWriter, r *http.Request) {
 	if resp.StatusCode == http.StatusUnauthorized {
 		s.Unregister(job.req.Capability)
 		s.chargeSince(job, start)
-		w.Header().Set(byoc.HeaderBalance, s.balance(job).String())
+		w.Header().Set(lphttp.HeaderBalance, s.balance(job).String())
 		http.Error(w, "job not able to be processed, removing capability err=worker auth token failed", http.StatusInternalServerError)
 		return
 	}
@@ -152,7 +153,7 @@ func (s *BYOCServer) handleRequest(w http.ResponseWriter, r *http.Request) {
 	if !strings.Contains(resp.Header.Get("Content-Type"), "text/event-stream") {
 		data, err := io.ReadAll(resp.Body)
 		s.chargeSince(job, start)
-		w.Header().Set(byoc.HeaderBalance, s.balance(job).String())
+		w.Header().Set(lphttp.HeaderBalance, s.balance(job).String())
 		switch {
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -175,7 +176,7 @@ func (s *BYOCServer) handleRequest(w http.ResponseWriter, r *http.Request) {
 func (s *BYOCServer) relaySSE(ctx context.Context, w http.ResponseWriter, job *byocJob, body io.Reader) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set(byoc.HeaderPaymentBalance, s.balance(job).String())
+	w.Header().Set(lphttp.HeaderPaymentBalance, s.balance(job).String())
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "Streaming not supported", http.StatusInternalServerError)

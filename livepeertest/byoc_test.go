@@ -14,6 +14,7 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
 
@@ -51,7 +52,7 @@ func postJob(t *testing.T, o *Orchestrator, path, header, body string) *http.Res
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	if header != "" {
-		req.Header.Set(byoc.HeaderJob, header)
+		req.Header.Set(lphttp.HeaderJob, header)
 	}
 	resp, err := byocClient().Do(req)
 	require.NoError(t, err)
@@ -67,7 +68,7 @@ func TestBYOCJobChecks(t *testing.T) {
 	// A signed job runs (price 0 here); the worker's answer comes back with Livepeer-Balance.
 	resp := postJob(t, o, "/process/request/reverse-text", signedJob(t, "text-reversal", true), `{"text":"abc"}`)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Equal(t, "0", resp.Header.Get(byoc.HeaderBalance))
+	require.Equal(t, "0", resp.Header.Get(lphttp.HeaderBalance))
 	b, _ := io.ReadAll(resp.Body)
 	require.JSONEq(t, `{"original":"abc","reversed":"cba"}`, string(b))
 
@@ -118,8 +119,8 @@ func TestBYOCTokenAndRegistration(t *testing.T) {
 	snd, _ := byoc.NewJobSender(key)
 	eth, _ := snd.Encode()
 	req, _ := http.NewRequest(http.MethodGet, o.URL()+"/process/token", nil)
-	req.Header.Set(byoc.HeaderEthAddress, eth)
-	req.Header.Set(byoc.HeaderCapability, "text-reversal")
+	req.Header.Set(lphttp.HeaderEthAddress, eth)
+	req.Header.Set(lphttp.HeaderCapability, "text-reversal")
 	resp, err := hc.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -145,7 +146,7 @@ func TestBYOCRelayEmulatesBlankLinesAfterDone(t *testing.T) {
 	require.NoError(t, err)
 	resp := postJob(t, o, "/process/request/", signedJob(t, "stream", false), `{}`)
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
-	require.Equal(t, "0", resp.Header.Get(byoc.HeaderPaymentBalance))
+	require.Equal(t, "0", resp.Header.Get(lphttp.HeaderPaymentBalance))
 	br := bufio.NewReader(resp.Body)
 	var lines []string
 	for len(lines) < 20 {

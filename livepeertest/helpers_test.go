@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
-	"google.golang.org/protobuf/proto"
 	"io"
 	"net/http"
 	"runtime"
@@ -15,8 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
@@ -73,10 +71,9 @@ func (c *rawClient) signOrchInfo(signerURL string) (eth.Address, []byte) {
 
 // getOrchestrator dials target over TLS (skip verify) and calls GetOrchestrator.
 func getOrchestrator(ctx context.Context, t *testing.T, target string, req *lpnet.OrchestratorRequest) (*lpnet.OrchestratorInfo, error) {
-	cc, err := grpc.NewClient(target, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{InsecureSkipVerify: true})))
-	require.NoError(t, err)
-	defer cc.Close()
-	return lpnet.NewOrchestratorClient(cc).GetOrchestrator(ctx, req)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true} //nolint:gosec // self-signed, as go-livepeer
+	defer tr.CloseIdleConnections()
+	return lpnet.NewOrchestratorClient(&http.Client{Transport: tr}, "https://"+target, "").GetOrchestrator(ctx, req)
 }
 
 func readAll(t *testing.T, r io.Reader) []byte {

@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
@@ -27,7 +26,7 @@ func TestBlackholeCostsClientTimeout(t *testing.T) {
 	_, err = getOrchestrator(ctx, t, o.Addr(), &lpnet.OrchestratorRequest{})
 	cancel()
 	elapsed := time.Since(start)
-	require.Equal(t, codes.DeadlineExceeded, status.Code(err), err)
+	require.Equal(t, connect.CodeDeadlineExceeded, connect.CodeOf(err), err)
 	require.GreaterOrEqual(t, elapsed, timeout)
 	require.Less(t, elapsed, timeout+2*time.Second)
 
@@ -87,7 +86,7 @@ func TestOrchestratorFaults(t *testing.T) {
 	o.FailGetOrchestrator(2)
 	for i := 0; i < 2; i++ {
 		_, err := getOrchestrator(ctx, t, o.Addr(), &lpnet.OrchestratorRequest{})
-		require.Equal(t, codes.Unknown, status.Code(err))
+		require.Equal(t, connect.CodeUnknown, connect.CodeOf(err))
 	}
 	_, err = getOrchestrator(ctx, t, o.Addr(), &lpnet.OrchestratorRequest{})
 	require.NoError(t, err)

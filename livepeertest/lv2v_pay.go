@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // capability returns the orchestrator's capability with this id and model
@@ -42,7 +43,7 @@ func (ls *LiveServer) lv2vStartPayment(r *http.Request, mid string) (eth.Address
 		}
 		return sender, http.StatusInternalServerError, err
 	}
-	p, derr := decodePayment(r.Header.Get(PaymentHeader))
+	p, derr := decodePayment(r.Header.Get(lphttp.HeaderPayment))
 	if derr == nil && p.GetExpectedPrice().GetPricePerUnit() > 0 && !ls.o.SufficientBalance(sender, mid) {
 		return sender, http.StatusBadRequest, errors.New("Insufficient balance")
 	}

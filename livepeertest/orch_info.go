@@ -10,8 +10,7 @@ import (
 	"math/big"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"connectrpc.com/connect"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
@@ -20,7 +19,6 @@ import (
 
 // orchRPC implements the net.Orchestrator gRPC service.
 type orchRPC struct {
-	lpnet.UnimplementedOrchestratorServer
 	o *Orchestrator
 }
 
@@ -35,17 +33,17 @@ func (s *orchRPC) GetOrchestrator(_ context.Context, req *lpnet.OrchestratorRequ
 	}
 	o.mu.Unlock()
 	if fail {
-		return nil, status.Error(codes.Unknown, "livepeertest: injected GetOrchestrator failure")
+		return nil, connect.NewError(connect.CodeUnknown, errors.New("livepeertest: injected GetOrchestrator failure"))
 	}
 	sender := eth.BytesToAddress(req.GetAddress())
 	if !o.offchain && !verifyOrchRequest(sender, req.GetSig()) {
 		// go-livepeer returns plain errors, which gRPC sends with status Unknown.
-		return nil, status.Error(codes.Unknown, "Invalid orchestrator request: orchestrator req sig check failed")
+		return nil, connect.NewError(connect.CodeUnknown, errors.New("Invalid orchestrator request: orchestrator req sig check failed"))
 	}
 	if req.GetCapabilities() != nil && !req.GetIgnoreCapacityCheck() && !o.hasLiveCapacity(req.GetCapabilities()) {
-		return nil, status.Error(codes.Unknown, "Invalid orchestrator request: OrchestratorCapped")
+		return nil, connect.NewError(connect.CodeUnknown, errors.New("Invalid orchestrator request: OrchestratorCapped"))
 	}
-	return o.OrchestratorInfo(sender, req.GetCapabilities()), nil
+	return o.orchestratorInfo(sender, req.GetCapabilities()), nil
 }
 
 // Ping answers with the orchestrator's signature over the value (empty offchain).
@@ -55,7 +53,7 @@ func (s *orchRPC) Ping(_ context.Context, p *lpnet.PingPong) (*lpnet.PingPong, e
 	}
 	sig, err := ethSign(s.o.key, ethsig.Keccak256(p.GetValue()))
 	if err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
+		return nil, connect.NewError(connect.CodeUnknown, err)
 	}
 	return &lpnet.PingPong{Value: sig}, nil
 }
@@ -86,13 +84,13 @@ func (o *Orchestrator) lookup(id uint32, model string) *capability {
 	return nil
 }
 
-// OrchestratorInfo builds the answer to a GetOrchestrator call from sender,
+// orchestratorInfo builds the answer to a GetOrchestrator call from sender,
 // as go-livepeer's orchestratorInfoWithCaps does: with caps it quotes the sum
 // of the requested models' prices and leaves out capabilities_prices and
 // hardware; without caps it quotes the base price and includes both. Each call
 // issues a fresh auth token (new session id, valid AuthTokenValidity) and fresh
 // ticket params. Offchain: no price, no ticket params, zero address.
-func (o *Orchestrator) OrchestratorInfo(sender eth.Address, caps *lpnet.Capabilities) *lpnet.OrchestratorInfo {
+func (o *Orchestrator) orchestratorInfo(sender eth.Address, caps *lpnet.Capabilities) *lpnet.OrchestratorInfo {
 	info := &lpnet.OrchestratorInfo{
 		Transcoder:   o.URL(),
 		Address:      o.address.Bytes(),
@@ -112,7 +110,7 @@ func (o *Orchestrator) OrchestratorInfo(sender eth.Address, caps *lpnet.Capabili
 		price = o.priceForCaps(caps)
 	}
 	info.PriceInfo = priceInfo(price)
-	info.TicketParams = o.TicketParams(sender, price)
+	info.TicketParams = o.ticketParams(sender, price)
 	return info
 }
 
@@ -259,9 +257,9 @@ func (o *Orchestrator) authToken(sessionID string, expiration int64) *lpnet.Auth
 	return &lpnet.AuthToken{Token: h.Sum(nil), SessionId: sessionID, Expiration: expiration}
 }
 
-// CheckAuthToken verifies a token this orchestrator issued and that it has not
+// checkAuthToken verifies a token this orchestrator issued and that it has not
 // expired; the errors carry go-livepeer's messages.
-func (o *Orchestrator) CheckAuthToken(t *lpnet.AuthToken) error {
+func (o *Orchestrator) checkAuthToken(t *lpnet.AuthToken) error {
 	if t == nil {
 		return errors.New("missing auth token")
 	}
@@ -281,12 +279,12 @@ const creationRound = 1
 
 var creationRoundBlockHash = keccakHash([]byte("livepeertest round 1"))
 
-// TicketParams returns fresh ticket params for sender at price (wei per unit),
+// ticketParams returns fresh ticket params for sender at price (wei per unit),
 // as go-livepeer's recipient does: a random seed, recipientRandHash =
 // keccak256(HMAC(secret, seed‖sender‖faceValue‖winProb‖expirationBlock‖price‖auxData)),
 // expiration = current block + 40. A zero price gives zero face value and win
 // probability. It returns nil offchain.
-func (o *Orchestrator) TicketParams(sender eth.Address, price *big.Rat) *lpnet.TicketParams {
+func (o *Orchestrator) ticketParams(sender eth.Address, price *big.Rat) *lpnet.TicketParams {
 	if o.offchain {
 		return nil
 	}

@@ -11,13 +11,8 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
-)
-
-// Header names go-livepeer uses for payments (server/segment_rpc.go).
-const (
-	PaymentHeader = "Livepeer-Payment"
-	SegmentHeader = "Livepeer-Segment"
 )
 
 // PaymentError is a payment rejected by ProcessPayment or ProcessTickets.
@@ -46,8 +41,8 @@ func (o *Orchestrator) handlePayment(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}
-	payment, _ := decodePayment(r.Header.Get(PaymentHeader))
-	info := o.OrchestratorInfo(paymentSender(payment), seg.GetCapabilities())
+	payment, _ := decodePayment(r.Header.Get(lphttp.HeaderPayment))
+	info := o.orchestratorInfo(paymentSender(payment), seg.GetCapabilities())
 	// go-livepeer keeps the token the client has: new ones only come from GetOrchestrator.
 	info.AuthToken = seg.GetAuthToken()
 	buf, err := proto.Marshal(&lpnet.PaymentResult{Info: info})
@@ -70,12 +65,12 @@ func (o *Orchestrator) ProcessPayment(r *http.Request, manifestID string) (eth.A
 }
 
 func (o *Orchestrator) processPayment(r *http.Request, manifestID string) (eth.Address, *lpnet.SegData, error) {
-	payment, err := decodePayment(r.Header.Get(PaymentHeader))
+	payment, err := decodePayment(r.Header.Get(lphttp.HeaderPayment))
 	if err != nil {
 		return eth.Address{}, nil, &PaymentError{StatusCode: http.StatusPaymentRequired, Err: err}
 	}
 	sender := paymentSender(payment)
-	seg, err := o.verifySegCreds(r.Header.Get(SegmentHeader), sender)
+	seg, err := o.verifySegCreds(r.Header.Get(lphttp.HeaderSegment), sender)
 	if err != nil {
 		return sender, nil, &PaymentError{StatusCode: http.StatusForbidden, Err: err}
 	}
@@ -146,7 +141,7 @@ func (o *Orchestrator) verifySegCreds(h string, sender eth.Address) (*lpnet.SegD
 	if !o.compatible(seg.GetCapabilities()) {
 		return nil, errors.New("incompatible capabilities")
 	}
-	if err := o.CheckAuthToken(seg.GetAuthToken()); err != nil {
+	if err := o.checkAuthToken(seg.GetAuthToken()); err != nil {
 		return nil, err
 	}
 	return &seg, nil

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
@@ -72,7 +70,8 @@ type Orchestrator struct {
 
 	ln        *holdListener
 	srv       *http.Server
-	grpc      *grpc.Server
+	rpc       http.Handler // net.Orchestrator over gRPC (connect)
+	rpcPrefix string
 	mux       *http.ServeMux
 	hostPort  string
 	serveDone chan struct{}
@@ -180,8 +179,7 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 	}
 	o.ln = newHoldListener(l)
 	o.hostPort = l.Addr().String()
-	o.grpc = grpc.NewServer()
-	lpnet.RegisterOrchestratorServer(o.grpc, &orchRPC{o: o})
+	o.rpcPrefix, o.rpc = lpnet.NewOrchestratorHandler(&orchRPC{o: o})
 	o.mux.HandleFunc("POST /payment", o.handlePayment)
 	o.srv = &http.Server{
 		Handler:           http.HandlerFunc(o.serveHTTP),
@@ -285,7 +283,6 @@ func (o *Orchestrator) Close() {
 		close(o.closed)
 		_ = o.srv.Close()
 		_ = o.ln.Close()
-		o.grpc.Stop()
 		<-o.serveDone
 		o.reqs.Wait()
 	})
@@ -315,8 +312,8 @@ func (o *Orchestrator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !sleepCtx(r, o.closed, latency) {
 		return
 	}
-	if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
-		o.grpc.ServeHTTP(w, r)
+	if strings.HasPrefix(r.URL.Path, o.rpcPrefix) {
+		o.rpc.ServeHTTP(w, r)
 		return
 	}
 	if status, ok := o.takeHTTPFault(r.URL.Path); ok {

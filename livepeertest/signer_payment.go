@@ -17,20 +17,10 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
-
-// Status codes of go-livepeer's remote signer, and the metering code of the
-// in-process network (modelled on a PymtHouse-style auth webhook answer).
-const (
-	StatusRefreshSession      = 480
-	StatusPriceExceeded       = 481
-	StatusNoTickets           = 482
-	StatusInsufficientBalance = 483
-)
-
-// RefreshOrchestratorURLHeader carries the orchestrator URL on a 480 answer.
-const RefreshOrchestratorURLHeader = "Livepeer-Orchestrator-URL"
 
 // authTokenRefreshBuffer: the signer asks for a refresh in the last 10 % of
 // go-livepeer's fixed 30-minute token validity (server/broadcast.go).
@@ -244,7 +234,7 @@ func (s *Signer) handleGenerateLivePayment(w http.ResponseWriter, r *http.Reques
 		initialMax = big.NewRat(state.InitialPricePerUnit, state.InitialPixelsPerUnit)
 	}
 	if msg := checkCeilings(orchPrice, []ceiling{{"configured maximum price", s.maxPrice}, {"request maxPrice", reqMax}, {"initial session price", initialMax}}); msg != "" {
-		writeJSONError(w, StatusPriceExceeded, msg)
+		writeJSONError(w, signer.StatusPriceExceeded, msg)
 		return
 	}
 	initialPrice := big.NewRat(state.InitialPricePerUnit, state.InitialPixelsPerUnit)
@@ -276,7 +266,7 @@ func (s *Signer) handleGenerateLivePayment(w http.ResponseWriter, r *http.Reques
 		numTickets = int(n.Int64())
 	}
 	if numTickets <= 0 {
-		writeJSONError(w, StatusNoTickets, "no tickets")
+		writeJSONError(w, signer.StatusNoTickets, "no tickets")
 		return
 	}
 	if numTickets > 100 {
@@ -285,7 +275,7 @@ func (s *Signer) handleGenerateLivePayment(w http.ResponseWriter, r *http.Reques
 	}
 	// genPayment: price may not have more than doubled since the session began.
 	if orchPrice.Cmp(new(big.Rat).Mul(initialPrice, big.NewRat(2, 1))) > 0 {
-		writeJSONError(w, StatusPriceExceeded, fmt.Sprintf("Orchestrator price has more than doubled, Orchestrator price: %v, Orchestrator initial price: %v", orchPrice.RatString(), initialPrice.RatString()))
+		writeJSONError(w, signer.StatusPriceExceeded, fmt.Sprintf("Orchestrator price has more than doubled, Orchestrator price: %v, Orchestrator initial price: %v", orchPrice.RatString(), initialPrice.RatString()))
 		return
 	}
 	if _, err := s.validateTicketParams(face, win, expBlock, numTickets); err != nil {
@@ -296,7 +286,7 @@ func (s *Signer) handleGenerateLivePayment(w http.ResponseWriter, r *http.Reques
 	// Metering: commit numTickets × EV against the budget.
 	cost := new(big.Rat).Mul(ev, new(big.Rat).SetInt64(int64(numTickets)))
 	if !s.commit(cost) {
-		writeJSONError(w, StatusInsufficientBalance, "insufficient balance")
+		writeJSONError(w, signer.StatusInsufficientBalance, "insufficient balance")
 		return
 	}
 	resp, err := s.buildPayment(&info, caps, manifestID, nonce, numTickets)
@@ -335,8 +325,8 @@ func (s *Signer) handleGenerateLivePayment(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Signer) refresh(w http.ResponseWriter, transcoder string) {
-	w.Header().Set(RefreshOrchestratorURLHeader, transcoder)
-	writeJSONError(w, StatusRefreshSession, "refresh session for remote signer")
+	w.Header().Set(lphttp.HeaderOrchestratorURL, transcoder)
+	writeJSONError(w, signer.StatusRefreshSession, "refresh session for remote signer")
 }
 
 // validateTicketParams is go-livepeer's sender.validateTicketParams without the

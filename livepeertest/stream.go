@@ -15,12 +15,7 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
-)
-
-// BYOC stream headers (go-livepeer byoc/types.go).
-const (
-	streamJobHeader     = "Livepeer"
-	streamBalanceHeader = "Livepeer-Balance"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // byocMinBalanceSeconds is how many seconds of compute a BYOC payer must
@@ -71,7 +66,7 @@ func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, eth.Address,
 	bad := func(msg string) (*streamJob, eth.Address, string, *capability, error) {
 		return nil, eth.Address{}, "", nil, &streamJobError{http.StatusBadRequest, msg}
 	}
-	raw, err := base64.StdEncoding.DecodeString(r.Header.Get(streamJobHeader))
+	raw, err := base64.StdEncoding.DecodeString(r.Header.Get(lphttp.HeaderJob))
 	if err != nil {
 		return bad("Could not verify job creds")
 	}
@@ -99,7 +94,7 @@ func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, eth.Address,
 		return nil, sender, "", nil, &streamJobError{http.StatusBadRequest, "No capacity available for capability"}
 	}
 	if price := ls.chargedPrice(c); price != nil {
-		if h := r.Header.Get(PaymentHeader); h != "" {
+		if h := r.Header.Get(lphttp.HeaderPayment); h != "" {
 			if _, err := ls.o.ProcessTickets(h, job.Capability); err != nil {
 				ls.log.Debug("livepeertest: BYOC stream payment error", "err", err)
 			}
@@ -167,30 +162,30 @@ func (ls *LiveServer) handleStreamStart(w http.ResponseWriter, r *http.Request) 
 	mimes := []string{"video/MP2T", "video/MP2T", "application/json", "application/json", "application/jsonl"}
 	if jp.EnableVideoIngress {
 		chans.In, names[0] = base, id
-		w.Header().Set("X-Publish-Url", base)
+		w.Header().Set(lphttp.HeaderPublishURL, base)
 	}
 	if jp.EnableVideoEgress {
 		chans.Out, names[1] = base+"-out", id+"-out"
-		w.Header().Set("X-Subscribe-Url", base+"-out")
+		w.Header().Set(lphttp.HeaderSubscribeURL, base+"-out")
 	}
 	if jp.EnableDataOutput {
 		names[4] = id + "-data"
-		w.Header().Set("X-Data-Url", base+"-data")
+		w.Header().Set(lphttp.HeaderDataURL, base+"-data")
 	}
-	w.Header().Set("X-Control-Url", chans.Control)
-	w.Header().Set("X-Events-Url", chans.Events)
+	w.Header().Set(lphttp.HeaderControlURL, chans.Control)
+	w.Header().Set(lphttp.HeaderEventsURL, chans.Events)
 	s := &liveStream{
 		kind: "byoc", id: id, model: c.model, payer: sender, price: ls.chargedPrice(c),
 		units: big.NewRat(1, 1), names: names, params: body,
 	}
 	if err := ls.startStream(s, chans, mimes); err != nil {
-		for _, h := range []string{"X-Publish-Url", "X-Subscribe-Url", "X-Data-Url", "X-Control-Url", "X-Events-Url"} {
+		for _, h := range []string{lphttp.HeaderPublishURL, lphttp.HeaderSubscribeURL, lphttp.HeaderDataURL, lphttp.HeaderControlURL, lphttp.HeaderEventsURL} {
 			w.Header().Del(h)
 		}
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set(streamBalanceHeader, ls.o.Balance(sender, c.model).String())
+	w.Header().Set(lphttp.HeaderBalance, ls.o.Balance(sender, c.model).String())
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -266,6 +261,6 @@ func (ls *LiveServer) handleStreamPayment(w http.ResponseWriter, r *http.Request
 		writeStreamJobError(w, err)
 		return
 	}
-	w.Header().Set(streamBalanceHeader, ls.o.Balance(sender, job.Capability).String())
+	w.Header().Set(lphttp.HeaderBalance, ls.o.Balance(sender, job.Capability).String())
 	w.WriteHeader(http.StatusOK)
 }

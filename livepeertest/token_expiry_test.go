@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 func TestAuthTokenExpiry(t *testing.T) {
@@ -14,9 +17,9 @@ func TestAuthTokenExpiry(t *testing.T) {
 	require.NoError(t, err)
 	defer o.Close()
 	past := o.authToken("abcd0123", time.Now().Add(-time.Second).Unix())
-	require.EqualError(t, o.CheckAuthToken(past), "expired auth token")
-	require.EqualError(t, o.CheckAuthToken(nil), "missing auth token")
-	require.NoError(t, o.CheckAuthToken(o.newAuthToken()))
+	require.EqualError(t, o.checkAuthToken(past), "expired auth token")
+	require.EqualError(t, o.checkAuthToken(nil), "missing auth token")
+	require.NoError(t, o.checkAuthToken(o.newAuthToken()))
 }
 
 // The signer refreshes in the last 10 % of go-livepeer's 30-minute validity: a
@@ -31,15 +34,15 @@ func TestSignerRefreshOnShortToken(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	c := newRawClient(t)
-	info := o.OrchestratorInfo(s.Address(), lv2vCaps("noop"))
+	info := o.orchestratorInfo(s.Address(), lv2vCaps("noop"))
 	code, _, resp, _ := c.generatePayment(s.URL(), info, nil, "m", "lv2v")
-	require.Equal(t, StatusRefreshSession, code)
-	require.Equal(t, o.URL(), resp.Header.Get(RefreshOrchestratorURLHeader))
+	require.Equal(t, signer.StatusRefreshSession, code)
+	require.Equal(t, o.URL(), resp.Header.Get(lphttp.HeaderOrchestratorURL))
 	require.Equal(t, http.StatusOK, func() int {
 		o2, err := NewOrchestrator(OrchestratorConfig{Clock: clock})
 		require.NoError(t, err)
 		defer o2.Close()
-		code, _, _, _ := c.generatePayment(s.URL(), o2.OrchestratorInfo(s.Address(), lv2vCaps("noop")), nil, "m", "lv2v")
+		code, _, _, _ := c.generatePayment(s.URL(), o2.orchestratorInfo(s.Address(), lv2vCaps("noop")), nil, "m", "lv2v")
 		return code
 	}())
 }

@@ -30,14 +30,7 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
-)
-
-// Status codes of go-livepeer's remote signer.
-const (
-	StatusRefreshSession      = 480
-	StatusPriceExceeded       = 481
-	StatusNoTickets           = 482
-	StatusInsufficientBalance = 483
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // Paths served, as go-livepeer's signer serves them.
@@ -196,8 +189,8 @@ func relay(w http.ResponseWriter, resp *http.Response, body []byte) {
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		w.Header().Set("Content-Type", ct)
 	}
-	if u := resp.Header.Get("Livepeer-Orchestrator-URL"); u != "" && resp.StatusCode == StatusRefreshSession {
-		w.Header().Set("Livepeer-Orchestrator-URL", u)
+	if u := resp.Header.Get(signer.HeaderOrchestratorURL); u != "" && resp.StatusCode == signer.StatusRefreshSession {
+		w.Header().Set(signer.HeaderOrchestratorURL, u)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(resp.StatusCode)
@@ -298,7 +291,7 @@ func (p *Proxy) handlePayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !bound.Wei.IsInt64() {
-		WriteError(w, StatusInsufficientBalance, "insufficient balance: one payment at this orchestrator's ticket value exceeds any trial budget")
+		WriteError(w, signer.StatusInsufficientBalance, "insufficient balance: one payment at this orchestrator's ticket value exceeds any trial budget")
 		return
 	}
 	ctx := context.WithoutCancel(r.Context()) // accounting must finish even if the client leaves
@@ -358,7 +351,7 @@ func (p *Proxy) handlePayment(w http.ResponseWriter, r *http.Request) {
 	}
 	evWei := cost.EVWei()
 	if !evWei.IsInt64() {
-		WriteError(w, StatusInsufficientBalance, "insufficient balance: payment exceeds any trial budget")
+		WriteError(w, signer.StatusInsufficientBalance, "insufficient balance: payment exceeds any trial budget")
 		return
 	}
 	settled = true // Settle releases on its own failure paths
@@ -404,5 +397,5 @@ func (p *Proxy) writeOutOfCredit(ctx context.Context, w http.ResponseWriter, use
 		msg = fmt.Sprintf("insufficient balance: trial budget exhausted (cap %s, spent %s, in flight %s, this payment needs up to %s)",
 			meter.FormatETH(big.NewInt(u.CapWei)), meter.FormatETH(big.NewInt(u.SpentWei)), meter.FormatETH(big.NewInt(u.ReservedWei)), meter.FormatETH(need))
 	}
-	WriteError(w, StatusInsufficientBalance, msg)
+	WriteError(w, signer.StatusInsufficientBalance, msg)
 }
