@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/livepeer/livepeer-go-gateway/byoc"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/lv2v"
 	"github.com/livepeer/livepeer-go-gateway/payment"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
@@ -24,6 +24,8 @@ type Gateway struct {
 	signer *signer.Client
 	disc   *discovery.Client
 	source discovery.Source
+	byoc   *byoc.Client
+	lv2v   *lv2v.Client
 
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -64,8 +66,13 @@ func NewGateway(cfg Config) (*Gateway, error) {
 	default:
 		g.source = signer.NewSource(g.signer)
 	}
-	g.disc, err = discovery.NewClient(discovery.ClientConfig{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log})
-	if err != nil {
+	if g.disc, err = discovery.NewClient(discovery.ClientConfig{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log}); err != nil {
+		return nil, err
+	}
+	if g.byoc, err = byoc.New(byoc.Config{Signer: g.signer, Payments: g, SigningKey: s.signingKey, Logger: s.log}); err != nil {
+		return nil, err
+	}
+	if g.lv2v, err = lv2v.New(lv2v.Config{Payments: g, Logger: s.log}); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -75,26 +82,12 @@ func NewGateway(cfg Config) (*Gateway, error) {
 // signer is configured). It is safe for concurrent use.
 func (g *Gateway) Signer() *signer.Client { return g.signer }
 
-// Discovery returns the GetOrchestrator client the Gateway uses (its
-// connections are the Gateway's: do not Close it, Close the Gateway).
-func (g *Gateway) Discovery() *discovery.Client { return g.disc }
-
 // Source returns where the Gateway finds orchestrators.
 func (g *Gateway) Source() discovery.Source { return g.source }
 
-// Logger returns the Gateway's logger (silent by default).
-func (g *Gateway) Logger() *slog.Logger { return g.set.log }
-
-// HTTPClient returns the caller's Config.HTTPClient, or nil when none was
-// set. Callers must not change it.
-func (g *Gateway) HTTPClient() *http.Client { return g.set.httpClient }
-
-// RequestTimeout returns the per-attempt timeout of control-plane calls.
-func (g *Gateway) RequestTimeout() time.Duration { return g.set.requestTimeout }
-
-// Close releases the Gateway's gRPC connections and idle HTTP connections.
-// Calls in flight fail, later calls return ErrClosed. It is idempotent and
-// returns nil.
+// Close releases the Gateway's connections. Calls in flight fail, later
+// calls return ErrClosed. It is idempotent and returns nil. Sessions and
+// streams already returned keep running until closed.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
 		g.closed.Store(true)
@@ -113,7 +106,7 @@ func (g *Gateway) Refresh(ctx context.Context, info *discovery.Info) (*discovery
 		return nil, fmt.Errorf("livepeer: refresh: nil orchestrator info")
 	}
 	if g.closed.Load() {
-		return nil, ErrClosed
+		return nil, fmt.Errorf("livepeer: refresh: %w", ErrClosed)
 	}
 	return g.disc.GetOrchestrator(ctx, info.Addr, info.Requested)
 }
@@ -122,9 +115,10 @@ func (g *Gateway) Refresh(ctx context.Context, info *discovery.Info) (*discovery
 // from Orchestrators or Select). cfg.Info is set to info; the fields cfg
 // leaves zero are filled from the Gateway: Signer (the Gateway's), Refresh
 // (GetOrchestrator again against info.Addr with the same capability, see
-// Refresh), Logger, and, from info.Requested, Capabilities (non-BYOC) or
+// Refresh), Logger, and, from info.Requested, Capability (non-BYOC) or
 // BYOCCapability (BYOC). No I/O happens here. Errors are payment.NewSession's
 // (*ConfigError), or ErrClosed after Close. The Session must be closed.
+// It makes the Gateway the Payments of package byoc and lv2v.
 func (g *Gateway) NewPaymentSession(info *discovery.Info, cfg payment.Config) (*payment.Session, error) {
 	if info == nil {
 		return nil, &ConfigError{Field: "Info", Reason: "orchestrator info is required"}

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	byoc "github.com/livepeer/livepeer-go-gateway/internal/byocwire"
 	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 

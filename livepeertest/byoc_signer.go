@@ -5,7 +5,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	byoc "github.com/livepeer/livepeer-go-gateway/internal/byocwire"
 )
 
 // handleSignBYOCJob serves POST /sign-byoc-job, the BYOC signing endpoint of

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
-	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	byoc "github.com/livepeer/livepeer-go-gateway/internal/byocwire"
 	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )

@@ -143,9 +143,9 @@ func (ls *LiveServer) handleStreamStart(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var body map[string]any
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || body == nil {
-		http.Error(w, "Invalid JSON body", http.StatusBadRequest)
+	params, err := startParams(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	if ls.running(id) {
@@ -176,7 +176,7 @@ func (ls *LiveServer) handleStreamStart(w http.ResponseWriter, r *http.Request) 
 	w.Header().Set(lphttp.HeaderEventsURL, chans.Events)
 	s := &liveStream{
 		kind: "byoc", id: id, model: c.model, payer: sender, price: ls.chargedPrice(c),
-		units: big.NewRat(1, 1), names: names, params: body,
+		units: big.NewRat(1, 1), names: names, params: params,
 	}
 	if err := ls.startStream(s, chans, mimes); err != nil {
 		for _, h := range []string{lphttp.HeaderPublishURL, lphttp.HeaderSubscribeURL, lphttp.HeaderDataURL, lphttp.HeaderControlURL, lphttp.HeaderEventsURL} {
@@ -187,6 +187,27 @@ func (ls *LiveServer) handleStreamStart(w http.ResponseWriter, r *http.Request) 
 	}
 	w.Header().Set(lphttp.HeaderBalance, ls.o.Balance(sender, c.model).String())
 	w.WriteHeader(http.StatusOK)
+}
+
+// startParams reads a BYOC stream start body the way a worker behind
+// go-livepeer reads it: the gateway sends {"params": {...}}
+// (byoc/stream_gateway.go), the orchestrator merges the body's keys into
+// the worker's /stream/start request (byoc/stream_orchestrator.go), and the
+// worker takes "params". A body that is not a JSON object is refused as
+// go-livepeer's orchestrator refuses it ("Invalid JSON body"); a missing or
+// null "params" is no parameters; any other non-object "params" is refused.
+func startParams(r io.Reader) (map[string]any, error) {
+	var body map[string]json.RawMessage
+	if err := json.NewDecoder(io.LimitReader(r, 1<<20)).Decode(&body); err != nil || body == nil {
+		return nil, errors.New("Invalid JSON body")
+	}
+	params := map[string]any{}
+	if raw, ok := body["params"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &params); err != nil || params == nil {
+			return nil, errors.New("params must be a JSON object")
+		}
+	}
+	return params, nil
 }
 
 // running reports whether a stream with this id is running.

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
-	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	byoc "github.com/livepeer/livepeer-go-gateway/internal/byocwire"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/orchinfo"

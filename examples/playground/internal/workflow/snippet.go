@@ -66,7 +66,7 @@ func main() {
 
 	// The full parameter set: every control message replaces all of it.
 	params := {{.ParamsGo}}
-	sess, err := gw.Live(ctx, {{printf "%q" .Capability}}, livepeer.LiveOptions{Model: {{printf "%q" .ModelID}}, Params: params})
+	sess, err := gw.Live(ctx, {{printf "%q" (print .Capability "/" .ModelID)}}, params)
 	if err != nil {
 		log.Fatal(err) // errors.Is(err, livepeer.ErrInsufficientBalance): out of trial credit
 	}

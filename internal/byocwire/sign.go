@@ -1,4 +1,4 @@
-package byoc
+package byocwire
 
 import (
 	"crypto/ecdsa"
@@ -20,7 +20,7 @@ var ErrBadSignature = ethsig.ErrBadSignature
 // It fails only on a nil or non-secp256k1 key.
 func Sign(key *ecdsa.PrivateKey, msg []byte) ([]byte, error) {
 	if key == nil {
-		return nil, errors.New("byoc: no signing key")
+		return nil, errors.New("byocwire: no signing key")
 	}
 	return ethsig.SignText(key, ethsig.Keccak256(msg))
 }

@@ -1,4 +1,4 @@
-package byoc
+package byocwire
 
 import (
 	"crypto/ecdsa"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // JobSender is the JSON in the `Livepeer-Eth-Address` header and the
@@ -21,7 +22,7 @@ type JobSender struct {
 // nil key.
 func NewJobSender(key *ecdsa.PrivateKey) (*JobSender, error) {
 	if key == nil {
-		return nil, fmt.Errorf("byoc: no signing key")
+		return nil, fmt.Errorf("byocwire: no signing key")
 	}
 	addr := eth.KeyAddress(key).Hex()
 	sig, err := Sign(key, []byte(addr))
@@ -46,7 +47,7 @@ func (s *JobSender) Encode() (string, error) {
 // wrap ErrBadHeader or ErrBadSignature.
 func ParseEthAddressHeader(h string, skipSignature bool) (*JobSender, error) {
 	if h == "" {
-		return nil, fmt.Errorf("%w: empty %s header", ErrBadHeader, HeaderEthAddress)
+		return nil, fmt.Errorf("%w: empty %s header", ErrBadHeader, lphttp.HeaderEthAddress)
 	}
 	b, err := base64.StdEncoding.DecodeString(h)
 	if err != nil {
