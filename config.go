@@ -89,4 +89,3 @@ type Config struct {
 	// eth.GenerateKey or eth.ParseKey.
 	SigningKey *ecdsa.PrivateKey
 }
-

@@ -31,10 +31,10 @@ type LiveInfo struct {
 // function returning a liveJob and a case in Live.
 type liveJob struct {
 	info   LiveInfo
-	pay    func(ctx context.Context) error              // one payment cycle; nil when free
+	pay    func(ctx context.Context) error                // one payment cycle; nil when free
 	update func(ctx context.Context, params []byte) error // nil: Update sends a control message
-	stop   func(ctx context.Context) error              // ends the stream on the orchestrator; nil: deleting the input does
-	close  func()                                       // releases the kind's resources; may be nil
+	stop   func(ctx context.Context) error                // ends the stream on the orchestrator; nil: deleting the input does
+	close  func()                                         // releases the kind's resources; may be nil
 }
 
 // Live starts a live session for capability: "live-video-to-video/<model>"
