@@ -3,7 +3,6 @@ package livepeer
 import (
 	"crypto/ecdsa"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -68,7 +67,6 @@ type callOptions struct {
 	set map[string]bool // names of the options given
 
 	timeout         time.Duration
-	header          http.Header
 	requestID       string
 	streamID        string
 	contentType     string
@@ -88,7 +86,7 @@ type callOptions struct {
 // resolveOptions applies opts for verb v over the defaults.
 func resolveOptions(v verb, opts []CallOption) (*callOptions, error) {
 	o := &callOptions{
-		set: map[string]bool{}, timeout: DefaultJobTimeout, header: http.Header{}, idle: DefaultStreamIdleTimeout,
+		set: map[string]bool{}, timeout: DefaultJobTimeout, idle: DefaultStreamIdleTimeout,
 		maxEventBytes: DefaultMaxEventBytes, maxBody: DefaultMaxResponseBytes,
 		paymentInterval: DefaultLivePaymentInterval, keepalive: DefaultKeepaliveInterval,
 		videoIn: true, videoOut: true,
@@ -135,19 +133,6 @@ func WithTimeout(d time.Duration) CallOption {
 	return CallOption{"WithTimeout", verbRun | verbStream | verbLive, func(o *callOptions) error {
 		o.timeout = d
 		return positive("WithTimeout", d)
-	}}
-}
-
-// WithHeader adds a header to the job request (go-livepeer reads only its
-// own headers and Content-Type; it forwards no others to the worker). Run,
-// Stream.
-func WithHeader(key, value string) CallOption {
-	return CallOption{"WithHeader", verbRun | verbStream, func(o *callOptions) error {
-		if err := checkHeaders(map[string]string{key: value}); err != nil {
-			return &ConfigError{Field: "WithHeader", Reason: err.Error()}
-		}
-		o.header.Add(key, value)
-		return nil
 	}}
 }
 

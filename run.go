@@ -76,8 +76,8 @@ func jobKind(capability string) (name string, err error) {
 // Run selects orchestrators advertising the capability and hands the job to
 // the kind's package, which pays when needed and fails over only while the
 // job has certainly not been accepted, so a job is never paid or run
-// twice. Options: WithTimeout, WithHeader, WithRequestID, WithContentType,
-// WithPath, WithSigningKey, WithMaxResponseBytes.
+// twice. Options: WithTimeout, WithRequestID, WithContentType, WithPath,
+// WithSigningKey, WithMaxResponseBytes.
 //
 // Errors: *JobError (errors.Is ErrJobFailed) when the worker failed;
 // *APIError for an orchestrator refusal (errors.Is ErrInsufficientBalance
@@ -144,7 +144,7 @@ func (g *Gateway) submitBYOC(ctx context.Context, capability string, input any, 
 	}
 	tr := lphttp.NewOrchestratorTransport()
 	a, err := g.byoc.Submit(ctx, &http.Client{Transport: tr}, sel, byoc.Job{
-		Capability: name, ID: o.requestID, Body: body, ContentType: ct, Path: o.path, Header: o.header,
+		Capability: name, ID: o.requestID, Body: body, ContentType: ct, Path: o.path,
 		Accept: accept, Timeout: o.timeout, SigningKey: o.key,
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	byoc "github.com/livepeer/livepeer-go-gateway/internal/byocwire"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
@@ -113,10 +113,10 @@ func (s *BYOCServer) Register(name, url string, capacity int, token string) erro
 
 func (s *BYOCServer) register(c byoc.ExternalCapability) error {
 	if _, ok := s.o.CapabilityPrice("byoc/" + c.Name); !ok {
-		return fmt.Errorf("livepeertest: capability %q is not declared: add CapabilitySpec{Name: \"byoc/%s\"} to the orchestrator's Capabilities", c.Name, c.Name)
+		return fmt.Errorf("livepeertest: capability %q is not declared: add CapabilitySpec{Name: \"byoc/%s\"} to the orchestrator's Capabilities: %w", c.Name, c.Name, lperr.ErrInvalidConfig)
 	}
 	if c.URL == "" {
-		return fmt.Errorf("livepeertest: capability %q has no url", c.Name)
+		return fmt.Errorf("livepeertest: capability %q has no url: %w", c.Name, lperr.ErrInvalidConfig)
 	}
 	if c.Capacity <= 0 {
 		c.Capacity = 1
@@ -124,7 +124,7 @@ func (s *BYOCServer) register(c byoc.ExternalCapability) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errors.New("livepeertest: BYOC server closed")
+		return fmt.Errorf("livepeertest: BYOC server: %w", lperr.ErrClosed)
 	}
 	s.workers[c.Name] = &byocWorker{cap: c} // replacing resets the load, as in go-livepeer
 	return nil
@@ -160,7 +160,7 @@ func (s *BYOCServer) ServeWorker(name string, capacity int, h http.Handler) (str
 	if s.closed {
 		s.mu.Unlock()
 		_ = l.Close()
-		return "", errors.New("livepeertest: BYOC server closed")
+		return "", fmt.Errorf("livepeertest: BYOC server: %w", lperr.ErrClosed)
 	}
 	s.served = append(s.served, srv)
 	s.wg.Add(1)

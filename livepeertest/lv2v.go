@@ -177,6 +177,9 @@ func (ls *LiveServer) handleLV2V(w http.ResponseWriter, r *http.Request) {
 	if req.StreamID != nil {
 		s.streamID = *req.StreamID
 	}
+	if req.GatewayRequestID != nil {
+		s.requestID = *req.GatewayRequestID
+	}
 	if err := ls.startStream(s, chans, []string{"video/MP2T", "video/MP2T", "application/json", "application/json"}); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -351,12 +354,12 @@ const (
 
 // liveStream is the server's record of one stream.
 type liveStream struct {
-	kind, id, model, streamID string
-	payer                     eth.Address // balance owner (the payment's sender)
-	price                     *big.Rat
-	units                     *big.Rat // billed units per second
-	names                     []string
-	params                    map[string]any
+	kind, id, model, streamID, requestID string
+	payer                                eth.Address // balance owner (the payment's sender)
+	price                                *big.Rat
+	units                                *big.Rat // billed units per second
+	names                                []string
+	params                               map[string]any
 
 	ps        *PipelineStream
 	run       *streamRun
@@ -392,6 +395,7 @@ type StreamInfo struct {
 	ID        string // manifest id (LV2V) or stream id (BYOC)
 	Model     string // model id or BYOC capability name
 	StreamID  string // the client's stream_id (LV2V), if it sent one
+	RequestID string // the client's gateway_request_id (LV2V), if it sent one
 	Params    map[string]any
 	InSegs    int // input segments the pipeline read
 	OutSegs   int // output segments it wrote
@@ -433,7 +437,7 @@ func (ls *LiveServer) Stream(id string) (StreamInfo, bool) {
 func (ls *LiveServer) infoLocked(s *liveStream) StreamInfo {
 	in, out, ctl := s.ps.Counts()
 	return StreamInfo{
-		Kind: s.kind, ID: s.id, Model: s.model, StreamID: s.streamID, Params: s.params,
+		Kind: s.kind, ID: s.id, Model: s.model, StreamID: s.streamID, RequestID: s.requestID, Params: s.params,
 		InSegs: in, OutSegs: out, Control: ctl, Debits: s.debits, Charged: new(big.Rat).Set(s.chargedOrZero()),
 		Running: s.ended.IsZero(), EndReason: s.reason,
 	}

@@ -3,7 +3,7 @@ package livepeertest
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"math/big"
@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // NetworkConfig configures NewNetwork. The zero value gives three on-chain
@@ -71,7 +73,7 @@ type Network struct {
 // NewNetwork starts a network. On error nothing is left running.
 func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	if cfg.Orchestrators < 0 {
-		return nil, errors.New("livepeertest: NetworkConfig.Orchestrators is negative")
+		return nil, fmt.Errorf("livepeertest: NetworkConfig.Orchestrators is negative: %w", lperr.ErrInvalidConfig)
 	}
 	if cfg.Orchestrators == 0 {
 		cfg.Orchestrators = 3

@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -136,7 +136,7 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 	if o.basePrice == nil {
 		o.basePrice = big.NewRat(1, 1)
 	} else if o.basePrice.Sign() < 0 {
-		return nil, errors.New("livepeertest: BasePrice is negative")
+		return nil, fmt.Errorf("livepeertest: BasePrice is negative: %w", lperr.ErrInvalidConfig)
 	}
 	if o.tokenTTL <= 0 {
 		o.tokenTTL = DefaultAuthTokenValidity
@@ -150,7 +150,7 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 		o.faceValue = new(big.Int).Mul(ev, big.NewInt(100))
 	}
 	if ev.Sign() <= 0 || o.faceValue.Cmp(ev) < 0 {
-		return nil, errors.New("livepeertest: TicketEV must be > 0 and FaceValue ≥ TicketEV")
+		return nil, fmt.Errorf("livepeertest: TicketEV must be > 0 and FaceValue ≥ TicketEV: %w", lperr.ErrInvalidConfig)
 	}
 	o.winProb = winProbFor(o.faceValue, ev)
 	if o.key == nil && !o.offchain {

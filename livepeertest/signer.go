@@ -3,7 +3,7 @@ package livepeertest
 import (
 	"crypto/ecdsa"
 	"encoding/hex"
-	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"net"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Signer defaults (go-livepeer -maxTicketEV / -maxTotalEV defaults).
@@ -91,7 +92,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	}
 	if cfg.Balance != nil {
 		if cfg.Balance.Sign() < 0 {
-			return nil, errors.New("livepeertest: SignerConfig.Balance is negative")
+			return nil, fmt.Errorf("livepeertest: SignerConfig.Balance is negative: %w", lperr.ErrInvalidConfig)
 		}
 		s.budget = new(big.Int).Set(cfg.Balance)
 	}
