@@ -14,13 +14,13 @@ import (
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
-	byoc "github.com/livepeer/livepeer-go-gateway/internal/byocwire"
+	"github.com/livepeer/livepeer-go-gateway/internal/byocwire"
 	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // byocJob is a verified job request with its reserved worker.
 type byocJob struct {
-	req    *byoc.JobRequest
+	req    *byocwire.JobRequest
 	sender eth.Address
 	price  *big.Rat
 	worker *byocWorker
@@ -32,12 +32,12 @@ type byocJob struct {
 // balance covers 60 s (400 "Insufficient balance for request"), and parse
 // the request details (400).
 func (s *BYOCServer) setupJob(r *http.Request) (*byocJob, int, string) {
-	req, err := byoc.VerifyJobHeader(r.Header.Get(lphttp.HeaderJob), s.o.Offchain())
-	if errors.Is(err, byoc.ErrNoTimeout) {
+	req, err := byocwire.VerifyJobHeader(r.Header.Get(lphttp.HeaderJob), s.o.isOffchain())
+	if errors.Is(err, byocwire.ErrNoTimeout) {
 		return nil, http.StatusBadRequest, err.Error()
 	}
 	if err != nil {
-		s.o.Logger().Debug("livepeertest: BYOC job failed verification", "err", err)
+		s.o.logger().Debug("livepeertest: BYOC job failed verification", "err", err)
 		return nil, http.StatusBadRequest, "Could not verify job creds"
 	}
 	wk, ok := s.reserve(req.Capability)
@@ -53,10 +53,10 @@ func (s *BYOCServer) setupJob(r *http.Request) (*byocJob, int, string) {
 	if job.price.Sign() > 0 {
 		if h := r.Header.Get(lphttp.HeaderPayment); h != "" {
 			if _, err := s.o.ProcessTickets(h, req.Capability); err != nil {
-				s.o.Logger().Debug("livepeertest: BYOC job payment error", "err", err) // only logged, as in go-livepeer
+				s.o.logger().Debug("livepeertest: BYOC job payment error", "err", err) // only logged, as in go-livepeer
 			}
 		}
-		if new(big.Rat).SetInt(s.o.Balance(job.sender, req.Capability)).Cmp(byoc.MinimumBalance(job.price)) < 0 {
+		if new(big.Rat).SetInt(s.o.Balance(job.sender, req.Capability)).Cmp(byocwire.MinimumBalance(job.price)) < 0 {
 			s.free(wk)
 			return nil, http.StatusBadRequest, "Insufficient balance for request"
 		}
@@ -74,7 +74,7 @@ func (s *BYOCServer) debit(job *byocJob, seconds int64) {
 		return
 	}
 	amt := new(big.Rat).Mul(job.price, big.NewRat(seconds, 1))
-	s.o.Debit(job.sender, job.req.Capability, ratFloor(amt))
+	s.o.debit(job.sender, job.req.Capability, ratFloor(amt))
 }
 
 func (s *BYOCServer) chargeSince(job *byocJob, start time.Time) {

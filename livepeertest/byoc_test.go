@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
-	byoc "github.com/livepeer/livepeer-go-gateway/internal/byocwire"
+	"github.com/livepeer/livepeer-go-gateway/internal/byocwire"
 	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
@@ -24,7 +24,7 @@ func byocClient() *http.Client {
 
 func newBYOCOrch(t *testing.T, offchain bool, cfg BYOCConfig) (*Orchestrator, *BYOCServer) {
 	t.Helper()
-	o, err := NewOrchestrator(OrchestratorConfig{Offchain: offchain, Capabilities: []CapabilitySpec{
+	o, err := newOrchestrator(orchestratorConfig{Offchain: offchain, Capabilities: []CapabilitySpec{
 		{Name: "byoc/text-reversal"}, {Name: "byoc/stream"},
 	}})
 	require.NoError(t, err)
@@ -35,7 +35,7 @@ func newBYOCOrch(t *testing.T, offchain bool, cfg BYOCConfig) (*Orchestrator, *B
 
 func signedJob(t *testing.T, capability string, sign bool) string {
 	t.Helper()
-	j := &byoc.JobRequest{ID: "j", Request: "{}", Parameters: "{}", Capability: capability, TimeoutSeconds: 5}
+	j := &byocwire.JobRequest{ID: "j", Request: "{}", Parameters: "{}", Capability: capability, TimeoutSeconds: 5}
 	if sign {
 		key, err := eth.GenerateKey()
 		require.NoError(t, err)
@@ -81,7 +81,7 @@ func TestBYOCJobChecks(t *testing.T) {
 	// No header, no timeout.
 	resp = postJob(t, o, "/process/request/", "", `{}`)
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	noTimeout, _ := (&byoc.JobRequest{Request: "{}"}).Encode()
+	noTimeout, _ := (&byocwire.JobRequest{Request: "{}"}).Encode()
 	resp = postJob(t, o, "/process/request/", noTimeout, `{}`)
 	b, _ = io.ReadAll(resp.Body)
 	require.Contains(t, string(b), "timeout_seconds")
@@ -91,7 +91,7 @@ func TestBYOCJobChecks(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	b, _ = io.ReadAll(resp.Body)
 	require.Contains(t, string(b), "No capacity available for capability")
-	require.Equal(t, 1, s.Rejected(http.StatusServiceUnavailable))
+	require.Equal(t, 1, s.rejectedCount(http.StatusServiceUnavailable))
 	require.Equal(t, 1, s.Jobs())
 }
 
@@ -116,7 +116,7 @@ func TestBYOCTokenAndRegistration(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, code)
 
 	key, _ := eth.GenerateKey()
-	snd, _ := byoc.NewJobSender(key)
+	snd, _ := byocwire.NewJobSender(key)
 	eth, _ := snd.Encode()
 	req, _ := http.NewRequest(http.MethodGet, o.URL()+"/process/token", nil)
 	req.Header.Set(lphttp.HeaderEthAddress, eth)
@@ -137,7 +137,7 @@ func TestBYOCTokenAndRegistration(t *testing.T) {
 	require.NoError(t, err)
 	resp2.Body.Close()
 	require.Equal(t, http.StatusOK, resp2.StatusCode)
-	require.False(t, s.Registered("text-reversal"))
+	require.False(t, s.registered("text-reversal"))
 }
 
 func TestBYOCRelayEmulatesBlankLinesAfterDone(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 
 func TestBlackholeCostsClientTimeout(t *testing.T) {
 	checkNoLeak(t)
-	o, err := NewOrchestrator(OrchestratorConfig{Offchain: true})
+	o, err := newOrchestrator(orchestratorConfig{Offchain: true})
 	require.NoError(t, err)
 	defer o.Close()
 	c := newRawClient(t)
@@ -45,7 +45,7 @@ func TestBlackholeCostsClientTimeout(t *testing.T) {
 
 func TestBlackholeParksOpenConnections(t *testing.T) {
 	checkNoLeak(t)
-	o, err := NewOrchestrator(OrchestratorConfig{Offchain: true})
+	o, err := newOrchestrator(orchestratorConfig{Offchain: true})
 	require.NoError(t, err)
 	c := newRawClient(t)
 	resp, err := c.http.Post(o.URL()+"/payment", "", nil) // opens a connection that stays idle
@@ -76,7 +76,7 @@ func TestBlackholeParksOpenConnections(t *testing.T) {
 
 func TestOrchestratorFaults(t *testing.T) {
 	checkNoLeak(t)
-	o, err := NewOrchestrator(OrchestratorConfig{Offchain: true})
+	o, err := newOrchestrator(orchestratorConfig{Offchain: true})
 	require.NoError(t, err)
 	defer o.Close()
 	c := newRawClient(t)
@@ -109,7 +109,7 @@ func TestOrchestratorFaults(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, resp.StatusCode) // back to the real handler
 
 	// Extension hook: routes added later share the port and the knobs.
-	o.Handle("GET /hello", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("hi")) }))
+	o.handle("GET /hello", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("hi")) }))
 	resp, err = c.http.Get(o.URL() + "/hello")
 	require.NoError(t, err)
 	require.Equal(t, "hi", string(readAll(t, resp.Body)))
@@ -118,7 +118,7 @@ func TestOrchestratorFaults(t *testing.T) {
 
 func TestSignerKnobs(t *testing.T) {
 	checkNoLeak(t)
-	s, err := NewSigner(SignerConfig{})
+	s, err := newSigner(signerConfig{})
 	require.NoError(t, err)
 	defer s.Close()
 	c := newRawClient(t)

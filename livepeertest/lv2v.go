@@ -18,20 +18,21 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/trickle"
 )
 
-// TricklePath is where an orchestrator serves trickle channels (go-livepeer's
+// tricklePath is where an orchestrator serves trickle channels (go-livepeer's
 // TrickleHTTPPath).
-const TricklePath = "/ai/trickle/"
+const tricklePath = "/ai/trickle/"
 
-// DefaultDebitInterval is how often a live stream is charged
+// defaultDebitInterval is how often a live stream is charged
 // (go-livepeer's -livePaymentInterval default).
-const DefaultDebitInterval = 5 * time.Second
+const defaultDebitInterval = 5 * time.Second
 
 // liveBilledPixelsPerSecond is what go-livepeer bills a live-video-to-video stream
 // for each second, whatever its real size: 1280×720 at 30 fps
 // (server/live_payment_processor.go defaultSegInfo).
 const liveBilledPixelsPerSecond = 1280 * 720 * 30
 
-// LiveConfig configures [EnableLive]. The zero value serves every
+// LiveConfig configures the live routes every orchestrator of a Network
+// serves (NetworkConfig.Live). The zero value serves every
 // live-video-to-video model and BYOC capability of the orchestrator with
 // [Transform], except the "noop" model, which gets [Passthrough].
 type LiveConfig struct {
@@ -42,7 +43,7 @@ type LiveConfig struct {
 	// means Transform(TransformOptions{}).
 	Default Pipeline
 	// DebitInterval is how often a stream's balance is charged
-	// (default DefaultDebitInterval).
+	// (default 5 s, go-livepeer's -livePaymentInterval).
 	DebitInterval time.Duration
 	// TrickleIdleTimeout closes channels with no new segment for this long
 	// (default 5 min, as go-livepeer).
@@ -67,18 +68,18 @@ type LiveServer struct {
 	wg      sync.WaitGroup
 }
 
-// EnableLive mounts the live routes on o and returns the server that runs
+// enableLive mounts the live routes on o and returns the server that runs
 // the streams. Call Close (before or after o.Close) to stop every stream and
 // wait for them. It panics, like http.ServeMux, if the routes are already
 // registered on o.
-func EnableLive(o *Orchestrator, cfg LiveConfig) *LiveServer {
+func enableLive(o *Orchestrator, cfg LiveConfig) *LiveServer {
 	if cfg.DebitInterval <= 0 {
-		cfg.DebitInterval = DefaultDebitInterval
+		cfg.DebitInterval = defaultDebitInterval
 	}
-	ls := &LiveServer{o: o, cfg: cfg, log: o.Logger(), streams: map[string]*liveStream{}, inUse: map[string]int{}}
-	ls.trickle = trickle.NewServer(trickle.ServerConfig{BasePath: TricklePath, IdleTimeout: cfg.TrickleIdleTimeout, Logger: ls.log})
-	o.Handle(TricklePath, ls.trickle)
-	o.Handle("POST /live-video-to-video", http.HandlerFunc(ls.handleLV2V))
+	ls := &LiveServer{o: o, cfg: cfg, log: o.logger(), streams: map[string]*liveStream{}, inUse: map[string]int{}}
+	ls.trickle = trickle.NewServer(trickle.ServerConfig{BasePath: tricklePath, IdleTimeout: cfg.TrickleIdleTimeout, Logger: ls.log})
+	o.handle(tricklePath, ls.trickle)
+	o.handle("POST /live-video-to-video", http.HandlerFunc(ls.handleLV2V))
 	ls.registerStreamRoutes()
 	return ls
 }
@@ -162,7 +163,7 @@ func (ls *LiveServer) handleLV2V(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), status)
 		return
 	}
-	base := ls.o.URL() + TricklePath + mid
+	base := ls.o.URL() + tricklePath + mid
 	chans := streamChannels{In: base, Out: base + "-out", Control: base + "-control", Events: base + "-events"}
 	params := req.Params
 	if params == nil {
@@ -284,7 +285,7 @@ func (ls *LiveServer) debitLoop(s *liveStream) {
 			}
 			fee := new(big.Rat).Mul(s.price, s.units)
 			fee.Mul(fee, new(big.Rat).SetFloat64(secs.Seconds()))
-			bal := ls.o.Debit(s.payer, s.account(), liveRatCeil(fee))
+			bal := ls.o.debit(s.payer, s.account(), liveRatCeil(fee))
 			ls.mu.Lock()
 			s.debits++
 			s.charged = new(big.Rat).Add(s.chargedOrZero(), fee)
@@ -435,7 +436,7 @@ func (ls *LiveServer) Stream(id string) (StreamInfo, bool) {
 }
 
 func (ls *LiveServer) infoLocked(s *liveStream) StreamInfo {
-	in, out, ctl := s.ps.Counts()
+	in, out, ctl := s.ps.counts()
 	return StreamInfo{
 		Kind: s.kind, ID: s.id, Model: s.model, StreamID: s.streamID, RequestID: s.requestID, Params: s.params,
 		InSegs: in, OutSegs: out, Control: ctl, Debits: s.debits, Charged: new(big.Rat).Set(s.chargedOrZero()),

@@ -35,29 +35,29 @@ type NetworkConfig struct {
 	// Logger receives debug logs from every component; nil discards them.
 	Logger *slog.Logger
 	// Live configures the live routes (live-video-to-video, BYOC streams,
-	// trickle) every orchestrator serves; see EnableLive.
+	// trickle) every orchestrator serves; see enableLive.
 	Live LiveConfig
 	// Workers, when set, turns on the BYOC job routes (EnableBYOC) on every
 	// orchestrator and serves each handler as the worker of the BYOC
 	// capability of that name (for example "text-reversal" →
 	// worker.TextReversal(), or your own container's handler). A name with
 	// no "byoc/<name>" entry in Capabilities is added at
-	// DefaultBYOCPricePerSecond (nil Capabilities start from
+	// 1000 wei per second (nil Capabilities start from
 	// DefaultCapabilities()).
 	Workers map[string]http.Handler
 	// BYOC configures the BYOC routes turned on by Workers.
 	BYOC BYOCConfig
 }
 
-// DefaultBYOCPricePerSecond is the price, in wei per second of compute, of a
+// defaultBYOCPricePerSecond is the price, in wei per second of compute, of a
 // BYOC capability that NetworkConfig.Workers adds.
-const DefaultBYOCPricePerSecond = 1000
+const defaultBYOCPricePerSecond = 1000
 
 // Network is an in-process Livepeer network: orchestrators, a remote signer
 // (unless offchain) and a standalone discovery endpoint, all on 127.0.0.1
 // random ports, sharing one simulated L1 block clock. Safe for concurrent use.
 type Network struct {
-	clock  *BlockClock
+	clock  *blockClock
 	orchs  []*Orchestrator
 	live   []*LiveServer
 	byoc   []*BYOCServer
@@ -88,14 +88,14 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Network{clock: NewBlockClock(100), discDone: make(chan struct{})}
+	n := &Network{clock: newBlockClock(100), discDone: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			n.Close()
 		}
 	}()
 	for i := 0; i < cfg.Orchestrators; i++ {
-		o, err := NewOrchestrator(OrchestratorConfig{
+		o, err := newOrchestrator(orchestratorConfig{
 			Capabilities: cfg.Capabilities, Offchain: cfg.Offchain, Clock: n.clock,
 			Logger: log.With("orchestrator", i),
 		})
@@ -103,7 +103,7 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 			return nil, err
 		}
 		n.orchs = append(n.orchs, o)
-		n.live = append(n.live, EnableLive(o, cfg.Live))
+		n.live = append(n.live, enableLive(o, cfg.Live))
 		if len(cfg.Workers) > 0 {
 			b := EnableBYOC(o, cfg.BYOC)
 			n.byoc = append(n.byoc, b)
@@ -115,7 +115,7 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 		}
 	}
 	if !cfg.Offchain {
-		n.signer, err = NewSigner(SignerConfig{
+		n.signer, err = newSigner(signerConfig{
 			Balance: cfg.SignerBalance, MaxPricePerUnit: cfg.SignerMaxPricePerUnit, Clock: n.clock,
 			Orchestrators: n.discoveryEntries, Logger: log.With("component", "signer"),
 		})
@@ -139,10 +139,10 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	return n, nil
 }
 
-func (n *Network) discoveryEntries() []DiscoveryEntry {
-	out := make([]DiscoveryEntry, 0, len(n.orchs))
+func (n *Network) discoveryEntries() []discoveryEntry {
+	out := make([]discoveryEntry, 0, len(n.orchs))
 	for _, o := range n.orchs {
-		out = append(out, o.DiscoveryEntry())
+		out = append(out, o.discoveryEntry())
 	}
 	return out
 }
@@ -175,12 +175,9 @@ func (n *Network) Orchestrators() []*Orchestrator { return append([]*Orchestrato
 // Signer returns the remote signer, or nil offchain.
 func (n *Network) Signer() *Signer { return n.signer }
 
-// Clock returns the shared block clock.
-func (n *Network) Clock() *BlockClock { return n.clock }
-
 // AdvanceBlocks moves the shared L1 clock k blocks forward; ticket params
 // expire 40 blocks after they are issued (the signer asks for a refresh one block earlier).
-func (n *Network) AdvanceBlocks(k int64) { n.clock.Advance(k) }
+func (n *Network) AdvanceBlocks(k int64) { n.clock.advance(k) }
 
 // Token returns the standard-base64 JSON gateway token {"signer","discovery"}
 // (no "signer" offchain) that the Python SDK and this module accept.
@@ -228,7 +225,7 @@ func withWorkerCapabilities(caps []CapabilitySpec, workers map[string]http.Handl
 	out := slices.Clone(caps)
 	for _, name := range slices.Sorted(maps.Keys(workers)) {
 		if !slices.ContainsFunc(out, func(c CapabilitySpec) bool { return c.Name == "byoc/"+name }) {
-			out = append(out, CapabilitySpec{Name: "byoc/" + name, PricePerUnit: DefaultBYOCPricePerSecond, PixelsPerUnit: 1, Capacity: 4})
+			out = append(out, CapabilitySpec{Name: "byoc/" + name, PricePerUnit: defaultBYOCPricePerSecond, PixelsPerUnit: 1, Capacity: 4})
 		}
 	}
 	return out

@@ -63,7 +63,7 @@ func TestNetworkGetOrchestratorSigned(t *testing.T) {
 	require.Equal(t, int64(1), byoc.PixelsPerUnit)
 	tp := info.TicketParams
 	require.Equal(t, o.Address().Bytes(), tp.Recipient)
-	require.Equal(t, n.Clock().Block()+ticketParamsLifetime, new(bigInt).SetBytes(tp.ExpirationBlock).Int64())
+	require.Equal(t, n.clock.block()+ticketParamsLifetime, new(bigInt).SetBytes(tp.ExpirationBlock).Int64())
 	require.Len(t, tp.RecipientRandHash, 32)
 	require.Len(t, info.AuthToken.SessionId, 8)
 	require.NoError(t, o.checkAuthToken(info.AuthToken))
@@ -135,11 +135,11 @@ func TestDiscovery(t *testing.T) {
 	require.Equal(t, n.SignerURL(), tok["signer"])
 	require.Equal(t, n.DiscoveryURL(), tok["discovery"])
 
-	get := func(url string) (int, []DiscoveryEntry) {
+	get := func(url string) (int, []discoveryEntry) {
 		resp, err := c.http.Get(url)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		var out []DiscoveryEntry
+		var out []discoveryEntry
 		if resp.StatusCode == http.StatusOK {
 			assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 			require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
@@ -160,7 +160,7 @@ func TestDiscovery(t *testing.T) {
 		require.Empty(t, none)
 	}
 	// A signer with no orchestrators answers 503 with go-livepeer's envelope.
-	s, err := NewSigner(SignerConfig{})
+	s, err := newSigner(signerConfig{})
 	require.NoError(t, err)
 	defer s.Close()
 	resp, err := c.http.Get(s.URL() + "/discover-orchestrators")
@@ -172,7 +172,7 @@ func TestDiscovery(t *testing.T) {
 
 func TestOrchestratorServesHTTP2(t *testing.T) {
 	checkNoLeak(t)
-	o, err := NewOrchestrator(OrchestratorConfig{})
+	o, err := newOrchestrator(orchestratorConfig{})
 	require.NoError(t, err)
 	defer o.Close()
 	c := newRawClient(t)

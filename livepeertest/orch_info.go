@@ -155,7 +155,7 @@ func (o *Orchestrator) capabilitiesPrices() []*lpnet.PriceInfo {
 
 // CapabilityPrice returns the configured price of a capability by its full
 // name ("byoc/text-reversal", "live-video-to-video/noop"); false if unknown.
-func (o *Orchestrator) CapabilityPrice(name string) (*big.Rat, bool) {
+func (o *Orchestrator) capabilityPrice(name string) (*big.Rat, bool) {
 	for _, c := range o.caps {
 		if c.name == name {
 			return new(big.Rat).Set(c.price), true
@@ -218,7 +218,7 @@ func (o *Orchestrator) hardware() []*lpnet.HardwareInformation {
 // AcquireCapacity takes one unit of capacity of a capability ("pipeline/model")
 // and returns its release function (safe to call more than once). It returns
 // false when the capability is unknown or fully in use.
-func (o *Orchestrator) AcquireCapacity(name string) (release func(), ok bool) {
+func (o *Orchestrator) acquireCapacity(name string) (release func(), ok bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, c := range o.caps {
@@ -296,7 +296,7 @@ func (o *Orchestrator) ticketParams(sender eth.Address, price *big.Rat) *lpnet.T
 		face.Set(o.faceValue)
 		win.Set(o.winProb)
 	}
-	exp := big.NewInt(o.clock.Block() + ticketParamsLifetime)
+	exp := big.NewInt(o.clock.block() + ticketParamsLifetime)
 	rnd := o.recipientRand(seedInt, sender, face, win, exp, price, creationRound, creationRoundBlockHash)
 	return &lpnet.TicketParams{
 		Recipient:         o.address.Bytes(),
@@ -326,4 +326,4 @@ func (o *Orchestrator) recipientRand(seed *big.Int, sender eth.Address, face, wi
 }
 
 // TicketEV returns the expected value of one of this orchestrator's tickets, in wei.
-func (o *Orchestrator) TicketEV() *big.Rat { return ticketEV(o.faceValue, o.winProb) }
+func (o *Orchestrator) ticketEV() *big.Rat { return ticketEV(o.faceValue, o.winProb) }

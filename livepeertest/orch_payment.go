@@ -15,25 +15,25 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
-// PaymentError is a payment rejected by ProcessPayment or ProcessTickets.
+// paymentError is a payment rejected by processPaymentFor or ProcessTickets.
 // StatusCode is what go-livepeer answers: 402 for an undecodable
 // Livepeer-Payment, 403 for bad Livepeer-Segment credentials, 400 for ticket errors.
-type PaymentError struct {
+type paymentError struct {
 	StatusCode int
 	Err        error
 }
 
-func (e *PaymentError) Error() string { return e.Err.Error() }
-func (e *PaymentError) Unwrap() error { return e.Err }
+func (e *paymentError) Error() string { return e.Err.Error() }
+func (e *paymentError) Unwrap() error { return e.Err }
 
-// ErrTicketParamsExpired is the ticket error for params whose expiration block has passed.
-var ErrTicketParamsExpired = errors.New("TicketParams expired")
+// errTicketParamsExpired is the ticket error for params whose expiration block has passed.
+var errTicketParamsExpired = errors.New("TicketParams expired")
 
 // handlePayment is go-livepeer's POST /payment.
 func (o *Orchestrator) handlePayment(w http.ResponseWriter, r *http.Request) {
 	_, seg, err := o.processPayment(r, "")
 	if err != nil {
-		var pe *PaymentError
+		var pe *paymentError
 		if errors.As(err, &pe) {
 			http.Error(w, pe.Error(), pe.StatusCode)
 			return
@@ -53,13 +53,13 @@ func (o *Orchestrator) handlePayment(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf)
 }
 
-// ProcessPayment does what go-livepeer does with the Livepeer-Payment and
+// processPaymentFor does what go-livepeer does with the Livepeer-Payment and
 // Livepeer-Segment headers of r: decode the payment (402 on failure), verify
 // the segment credentials (signature unless offchain, capabilities, auth token
 // issued by this orchestrator and unexpired; 403), then validate each ticket
 // and credit its EV to (sender, manifestID) (400 on a ticket error). An empty
-// manifestID means the one in the segment credentials. Errors are *PaymentError.
-func (o *Orchestrator) ProcessPayment(r *http.Request, manifestID string) (eth.Address, error) {
+// manifestID means the one in the segment credentials. Errors are *paymentError.
+func (o *Orchestrator) processPaymentFor(r *http.Request, manifestID string) (eth.Address, error) {
 	sender, _, err := o.processPayment(r, manifestID)
 	return sender, err
 }
@@ -67,18 +67,18 @@ func (o *Orchestrator) ProcessPayment(r *http.Request, manifestID string) (eth.A
 func (o *Orchestrator) processPayment(r *http.Request, manifestID string) (eth.Address, *lpnet.SegData, error) {
 	payment, err := decodePayment(r.Header.Get(lphttp.HeaderPayment))
 	if err != nil {
-		return eth.Address{}, nil, &PaymentError{StatusCode: http.StatusPaymentRequired, Err: err}
+		return eth.Address{}, nil, &paymentError{StatusCode: http.StatusPaymentRequired, Err: err}
 	}
 	sender := paymentSender(payment)
 	seg, err := o.verifySegCreds(r.Header.Get(lphttp.HeaderSegment), sender)
 	if err != nil {
-		return sender, nil, &PaymentError{StatusCode: http.StatusForbidden, Err: err}
+		return sender, nil, &paymentError{StatusCode: http.StatusForbidden, Err: err}
 	}
 	if manifestID == "" {
 		manifestID = string(seg.GetManifestId())
 	}
 	if err := o.creditTickets(payment, manifestID); err != nil {
-		return sender, seg, &PaymentError{StatusCode: http.StatusBadRequest, Err: err}
+		return sender, seg, &paymentError{StatusCode: http.StatusBadRequest, Err: err}
 	}
 	return sender, seg, nil
 }
@@ -86,14 +86,14 @@ func (o *Orchestrator) processPayment(r *http.Request, manifestID string) (eth.A
 // ProcessTickets decodes a Livepeer-Payment header value and credits its
 // tickets to (sender, manifestID) without segment credentials, as go-livepeer's
 // BYOC routes do (manifestID is then the capability name). Errors are
-// *PaymentError (402 undecodable, 400 ticket errors).
+// *paymentError (402 undecodable, 400 ticket errors).
 func (o *Orchestrator) ProcessTickets(paymentHeader, manifestID string) (eth.Address, error) {
 	payment, err := decodePayment(paymentHeader)
 	if err != nil {
-		return eth.Address{}, &PaymentError{StatusCode: http.StatusPaymentRequired, Err: err}
+		return eth.Address{}, &paymentError{StatusCode: http.StatusPaymentRequired, Err: err}
 	}
 	if err := o.creditTickets(payment, manifestID); err != nil {
-		return paymentSender(payment), &PaymentError{StatusCode: http.StatusBadRequest, Err: err}
+		return paymentSender(payment), &paymentError{StatusCode: http.StatusBadRequest, Err: err}
 	}
 	return paymentSender(payment), nil
 }
@@ -261,8 +261,8 @@ func (o *Orchestrator) receiveTicketLocked(t *ticket, sig []byte, exp *big.Int) 
 		return fmt.Errorf("invalid ticket senderNonce: already seen sender=%v nonce=%v", t.Sender.Hex(), t.SenderNonce)
 	}
 	seen[t.SenderNonce] = struct{}{}
-	if exp.Cmp(big.NewInt(o.clock.Block())) <= 0 {
-		return ErrTicketParamsExpired
+	if exp.Cmp(big.NewInt(o.clock.block())) <= 0 {
+		return errTicketParamsExpired
 	}
 	return nil
 }
@@ -279,21 +279,21 @@ func (o *Orchestrator) Balance(sender eth.Address, manifestID string) *big.Int {
 	return ratFloorSigned(b)
 }
 
-// SufficientBalance reports whether (sender, manifestID) holds at least one
+// sufficientBalance reports whether (sender, manifestID) holds at least one
 // ticket's EV, go-livepeer's test before starting priced work. Always true offchain.
-func (o *Orchestrator) SufficientBalance(sender eth.Address, manifestID string) bool {
+func (o *Orchestrator) sufficientBalance(sender eth.Address, manifestID string) bool {
 	if o.offchain {
 		return true
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	b := o.balances[balanceKey{sender, manifestID}]
-	return b != nil && b.Cmp(o.TicketEV()) >= 0
+	return b != nil && b.Cmp(o.ticketEV()) >= 0
 }
 
 // Debit subtracts amount wei from (sender, manifestID) (the balance may go
 // negative) and returns the new balance, rounded down.
-func (o *Orchestrator) Debit(sender eth.Address, manifestID string, amount *big.Int) *big.Int {
+func (o *Orchestrator) debit(sender eth.Address, manifestID string, amount *big.Int) *big.Int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	k := balanceKey{sender, manifestID}

@@ -18,17 +18,17 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
-// Defaults for OrchestratorConfig (go-livepeer's defaults where it has one).
+// Defaults for orchestratorConfig (go-livepeer's defaults where it has one).
 var (
 	// DefaultTicketEV is the expected value of one ticket, in wei (go-livepeer -ticketEV default).
 	DefaultTicketEV = big.NewInt(1_000_000_000_000)
-	// DefaultAuthTokenValidity is how long an auth token from GetOrchestrator stays valid (go-livepeer rpc.go).
-	DefaultAuthTokenValidity = 30 * time.Minute
+	// defaultAuthTokenValidity is how long an auth token from GetOrchestrator stays valid (go-livepeer rpc.go).
+	defaultAuthTokenValidity = 30 * time.Minute
 )
 
-// OrchestratorConfig configures NewOrchestrator. The zero value is a valid
+// orchestratorConfig configures newOrchestrator. The zero value is a valid
 // on-chain orchestrator serving DefaultCapabilities.
-type OrchestratorConfig struct {
+type orchestratorConfig struct {
 	// Capabilities served; nil means DefaultCapabilities().
 	Capabilities []CapabilitySpec
 	// Offchain behaves like go-livepeer without -network: no signature checks,
@@ -37,7 +37,7 @@ type OrchestratorConfig struct {
 	// Key is the orchestrator's Ethereum key (ticket recipient); nil generates one.
 	Key *ecdsa.PrivateKey
 	// Clock is the simulated L1 block clock; nil makes a private one at block 100.
-	Clock *BlockClock
+	Clock *blockClock
 	// BasePrice is the price (wei per pixel) quoted when a request names no priced
 	// capability; nil means 1 wei per pixel.
 	BasePrice *big.Rat
@@ -45,7 +45,7 @@ type OrchestratorConfig struct {
 	TicketEV *big.Int
 	// FaceValue of tickets in wei; nil means 100 × TicketEV (go-livepeer's evMultiplier).
 	FaceValue *big.Int
-	// AuthTokenValidity overrides DefaultAuthTokenValidity when > 0.
+	// AuthTokenValidity overrides defaultAuthTokenValidity when > 0.
 	AuthTokenValidity time.Duration
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
@@ -60,7 +60,7 @@ type Orchestrator struct {
 	offchain  bool
 	key       *ecdsa.PrivateKey
 	address   eth.Address
-	clock     *BlockClock
+	clock     *blockClock
 	basePrice *big.Rat
 	faceValue *big.Int
 	winProb   *big.Int
@@ -103,10 +103,10 @@ type balanceKey struct {
 	manifestID string
 }
 
-// NewOrchestrator starts an orchestrator on a random 127.0.0.1 port. It
+// newOrchestrator starts an orchestrator on a random 127.0.0.1 port. It
 // returns an error if the configuration is invalid or the port cannot be opened.
 // Call Close to stop it.
-func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
+func newOrchestrator(cfg orchestratorConfig) (*Orchestrator, error) {
 	caps, err := parseCapabilities(cfg.Capabilities)
 	if err != nil {
 		return nil, err
@@ -131,7 +131,7 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 		o.log = slog.New(slog.DiscardHandler)
 	}
 	if o.clock == nil {
-		o.clock = NewBlockClock(100)
+		o.clock = newBlockClock(100)
 	}
 	if o.basePrice == nil {
 		o.basePrice = big.NewRat(1, 1)
@@ -139,7 +139,7 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 		return nil, fmt.Errorf("livepeertest: BasePrice is negative: %w", lperr.ErrInvalidConfig)
 	}
 	if o.tokenTTL <= 0 {
-		o.tokenTTL = DefaultAuthTokenValidity
+		o.tokenTTL = defaultAuthTokenValidity
 	}
 	ev := cfg.TicketEV
 	if ev == nil {
@@ -207,19 +207,16 @@ func (o *Orchestrator) URL() string { return "https://" + o.hostPort }
 func (o *Orchestrator) Address() eth.Address { return o.address }
 
 // Offchain reports whether the orchestrator runs without payments.
-func (o *Orchestrator) Offchain() bool { return o.offchain }
-
-// Clock returns the block clock the orchestrator uses for ticket expiry.
-func (o *Orchestrator) Clock() *BlockClock { return o.clock }
+func (o *Orchestrator) isOffchain() bool { return o.offchain }
 
 // Logger returns the orchestrator's logger (never nil), for route files added with Handle.
-func (o *Orchestrator) Logger() *slog.Logger { return o.log }
+func (o *Orchestrator) logger() *slog.Logger { return o.log }
 
 // Handle registers an extra HTTP route on the orchestrator port (the extension
 // hook for LV2V, BYOC and trickle routes). Patterns follow http.ServeMux; like
 // it, Handle panics on a conflicting pattern. Latency, black-hole and FailHTTP
 // knobs apply to these routes too.
-func (o *Orchestrator) Handle(pattern string, h http.Handler) { o.mux.Handle(pattern, h) }
+func (o *Orchestrator) handle(pattern string, h http.Handler) { o.mux.Handle(pattern, h) }
 
 // SetLatency delays every request (gRPC and HTTP) by d before it is handled.
 func (o *Orchestrator) SetLatency(d time.Duration) {

@@ -46,9 +46,9 @@ func orchInfo(t *testing.T, n *Network, o *Orchestrator, c *rawClient, models ..
 
 func TestPaymentFlow(t *testing.T) {
 	checkNoLeak(t)
-	probe, err := NewOrchestrator(OrchestratorConfig{})
+	probe, err := newOrchestrator(orchestratorConfig{})
 	require.NoError(t, err)
-	ev := probe.TicketEV()
+	ev := probe.ticketEV()
 	probe.Close()
 	// Budget: three tickets and a little.
 	budget := ratFloor(new(big.Rat).Mul(ev, big.NewRat(3, 1)))
@@ -235,10 +235,10 @@ func TestPaymentCapsAndCeiling(t *testing.T) {
 	code, _, msg := c.postPayment(o.URL(), p.Payment, p.SegCreds)
 	require.Equal(t, http.StatusOK, code, msg)
 	require.Equal(t, 1, o.TicketsReceived())
-	require.True(t, o.SufficientBalance(n.Signer().Address(), "m"))
-	require.False(t, o.SufficientBalance(eth.Address{1}, "m"))
+	require.True(t, o.sufficientBalance(n.Signer().Address(), "m"))
+	require.False(t, o.sufficientBalance(eth.Address{1}, "m"))
 	before := o.Balance(n.Signer().Address(), "m")
-	after := o.Debit(n.Signer().Address(), "m", big.NewInt(10))
+	after := o.debit(n.Signer().Address(), "m", big.NewInt(10))
 	require.Equal(t, new(big.Int).Sub(before, big.NewInt(10)), after)
 }
 
@@ -279,9 +279,9 @@ func TestProcessTickets(t *testing.T) {
 	sender, err := o.ProcessTickets(p.Payment, "text-reversal")
 	require.NoError(t, err)
 	require.Equal(t, n.Signer().Address(), sender)
-	require.Equal(t, ratFloor(o.TicketEV()), o.Balance(sender, "text-reversal"))
+	require.Equal(t, ratFloor(o.ticketEV()), o.Balance(sender, "text-reversal"))
 	_, err = o.ProcessTickets(p.Payment, "text-reversal")
-	var pe *PaymentError
+	var pe *paymentError
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, http.StatusBadRequest, pe.StatusCode)
 	_, err = o.ProcessTickets("%%%", "x")

@@ -81,7 +81,7 @@ func TestPassthroughCopiesSegments(t *testing.T) {
 	ps, m := newPipeMemStream(in, nil, nil)
 	require.NoError(t, Passthrough().Run(context.Background(), ps))
 	assert.Equal(t, in, m.out.Segments())
-	inN, outN, _ := ps.Counts()
+	inN, outN, _ := ps.counts()
 	assert.Equal(t, 3, inN)
 	assert.Equal(t, 3, outN)
 	require.NotEmpty(t, m.events)
@@ -111,7 +111,7 @@ func TestTransformNegatesThenFollowsControl(t *testing.T) {
 	defer cancel()
 	require.NoError(t, Transform(TransformOptions{}).Run(ctx, ps))
 
-	_, _, ctl := ps.Counts()
+	_, _, ctl := ps.counts()
 	assert.Equal(t, 1, ctl, "keepalives are not control messages")
 	inFrames, err := GrayFrames(ctx, bytes.Join(in, nil), 32, 18)
 	require.NoError(t, err)

@@ -17,13 +17,13 @@ import (
 
 // Signer defaults (go-livepeer -maxTicketEV / -maxTotalEV defaults).
 var (
-	DefaultMaxTicketEV = big.NewInt(3_000_000_000_000)
-	DefaultMaxTotalEV  = big.NewInt(20_000_000_000_000)
+	defaultMaxTicketEV = big.NewInt(3_000_000_000_000)
+	defaultMaxTotalEV  = big.NewInt(20_000_000_000_000)
 )
 
-// SignerConfig configures NewSigner. The zero value is a valid signer with a
+// signerConfig configures newSigner. The zero value is a valid signer with a
 // generated key and an unlimited budget.
-type SignerConfig struct {
+type signerConfig struct {
 	// Key is the payer's Ethereum key; nil generates one.
 	Key *ecdsa.PrivateKey
 	// Balance is the payer's budget in wei of committed ticket EV; nil is unlimited.
@@ -33,12 +33,12 @@ type SignerConfig struct {
 	// for lv2v), like go-livepeer's -maxPricePerUnit; nil means none.
 	MaxPricePerUnit *big.Rat
 	// MaxTicketEV and MaxTotalEV bound one ticket's EV and one batch's EV in
-	// wei; nil means DefaultMaxTicketEV / DefaultMaxTotalEV.
+	// wei; nil means defaultMaxTicketEV / defaultMaxTotalEV.
 	MaxTicketEV, MaxTotalEV *big.Int
 	// Clock is the block clock used to tell expired ticket params; nil makes one at block 100.
-	Clock *BlockClock
+	Clock *blockClock
 	// Orchestrators feeds GET /discover-orchestrators; nil answers 503 there.
-	Orchestrators func() []DiscoveryEntry
+	Orchestrators func() []discoveryEntry
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -55,7 +55,7 @@ type Signer struct {
 	maxPrice   *big.Rat
 	maxEV      *big.Rat
 	maxTotalEV *big.Rat
-	clock      *BlockClock
+	clock      *blockClock
 
 	ln        net.Listener
 	srv       *http.Server
@@ -74,9 +74,9 @@ type Signer struct {
 	spent   *big.Rat
 }
 
-// NewSigner starts a signer on a random 127.0.0.1 port. It returns an error if
+// newSigner starts a signer on a random 127.0.0.1 port. It returns an error if
 // the key cannot be generated or the port cannot be opened. Call Close to stop it.
-func NewSigner(cfg SignerConfig) (*Signer, error) {
+func newSigner(cfg signerConfig) (*Signer, error) {
 	s := &Signer{
 		log:        cfg.Logger,
 		key:        cfg.Key,
@@ -87,12 +87,12 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		faults:     map[string]httpFault{},
 		calls:      map[string]int{},
 		spent:      new(big.Rat),
-		maxEV:      new(big.Rat).SetInt(DefaultMaxTicketEV),
-		maxTotalEV: new(big.Rat).SetInt(DefaultMaxTotalEV),
+		maxEV:      new(big.Rat).SetInt(defaultMaxTicketEV),
+		maxTotalEV: new(big.Rat).SetInt(defaultMaxTotalEV),
 	}
 	if cfg.Balance != nil {
 		if cfg.Balance.Sign() < 0 {
-			return nil, fmt.Errorf("livepeertest: SignerConfig.Balance is negative: %w", lperr.ErrInvalidConfig)
+			return nil, fmt.Errorf("livepeertest: signerConfig.Balance is negative: %w", lperr.ErrInvalidConfig)
 		}
 		s.budget = new(big.Int).Set(cfg.Balance)
 	}
@@ -106,7 +106,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.clock == nil {
-		s.clock = NewBlockClock(100)
+		s.clock = newBlockClock(100)
 	}
 	var err error
 	if s.key == nil {
@@ -121,7 +121,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	}
 	list := cfg.Orchestrators
 	if list == nil {
-		list = func() []DiscoveryEntry { return nil }
+		list = func() []discoveryEntry { return nil }
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sign-orchestrator-info", s.handleSignOrchInfo)
@@ -182,8 +182,8 @@ func (s *Signer) Spent() *big.Int {
 	return ratFloor(s.spent)
 }
 
-// SetBalance replaces the budget (nil: unlimited). Spent is kept.
-func (s *Signer) SetBalance(b *big.Int) {
+// setBalance replaces the budget (nil: unlimited). Spent is kept.
+func (s *Signer) setBalance(b *big.Int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if b == nil {

@@ -50,10 +50,10 @@ type streamJobError struct {
 func (e *streamJobError) Error() string { return e.msg }
 
 func (ls *LiveServer) registerStreamRoutes() {
-	ls.o.Handle("POST /ai/stream/start", http.HandlerFunc(ls.handleStreamStart))
-	ls.o.Handle("POST /ai/stream/update", http.HandlerFunc(ls.handleStreamUpdate))
-	ls.o.Handle("POST /ai/stream/stop", http.HandlerFunc(ls.handleStreamStop))
-	ls.o.Handle("POST /ai/stream/payment", http.HandlerFunc(ls.handleStreamPayment))
+	ls.o.handle("POST /ai/stream/start", http.HandlerFunc(ls.handleStreamStart))
+	ls.o.handle("POST /ai/stream/update", http.HandlerFunc(ls.handleStreamUpdate))
+	ls.o.handle("POST /ai/stream/stop", http.HandlerFunc(ls.handleStreamStop))
+	ls.o.handle("POST /ai/stream/payment", http.HandlerFunc(ls.handleStreamPayment))
 }
 
 // verifyStreamJob decodes and checks the Livepeer header as go-livepeer's
@@ -86,7 +86,7 @@ func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, eth.Address,
 		return bad("Could not verify job creds")
 	}
 	sender := hexAddress(job.Sender)
-	if !ls.o.Offchain() && !verifySig(sender, ethsig.Keccak256([]byte(job.Request+job.Parameters)), sig) {
+	if !ls.o.isOffchain() && !verifySig(sender, ethsig.Keccak256([]byte(job.Request+job.Parameters)), sig) {
 		return bad("Could not verify job creds")
 	}
 	c := ls.capability(capBYOC, job.Capability)
@@ -156,7 +156,7 @@ func (ls *LiveServer) handleStreamStart(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, "No capacity available for capability", http.StatusBadRequest)
 		return
 	}
-	base := ls.o.URL() + TricklePath + id
+	base := ls.o.URL() + tricklePath + id
 	chans := streamChannels{Control: base + "-control", Events: base + "-events"}
 	names := []string{"", "", id + "-control", id + "-events", ""}
 	mimes := []string{"video/MP2T", "video/MP2T", "application/json", "application/json", "application/jsonl"}

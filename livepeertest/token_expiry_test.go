@@ -13,7 +13,7 @@ import (
 
 func TestAuthTokenExpiry(t *testing.T) {
 	checkNoLeak(t)
-	o, err := NewOrchestrator(OrchestratorConfig{})
+	o, err := newOrchestrator(orchestratorConfig{})
 	require.NoError(t, err)
 	defer o.Close()
 	past := o.authToken("abcd0123", time.Now().Add(-time.Second).Unix())
@@ -26,11 +26,11 @@ func TestAuthTokenExpiry(t *testing.T) {
 // token valid for one minute is already due.
 func TestSignerRefreshOnShortToken(t *testing.T) {
 	checkNoLeak(t)
-	clock := NewBlockClock(100)
-	o, err := NewOrchestrator(OrchestratorConfig{Clock: clock, AuthTokenValidity: time.Minute})
+	clock := newBlockClock(100)
+	o, err := newOrchestrator(orchestratorConfig{Clock: clock, AuthTokenValidity: time.Minute})
 	require.NoError(t, err)
 	defer o.Close()
-	s, err := NewSigner(SignerConfig{Clock: clock})
+	s, err := newSigner(signerConfig{Clock: clock})
 	require.NoError(t, err)
 	defer s.Close()
 	c := newRawClient(t)
@@ -39,7 +39,7 @@ func TestSignerRefreshOnShortToken(t *testing.T) {
 	require.Equal(t, signer.StatusRefreshSession, code)
 	require.Equal(t, o.URL(), resp.Header.Get(lphttp.HeaderOrchestratorURL))
 	require.Equal(t, http.StatusOK, func() int {
-		o2, err := NewOrchestrator(OrchestratorConfig{Clock: clock})
+		o2, err := newOrchestrator(orchestratorConfig{Clock: clock})
 		require.NoError(t, err)
 		defer o2.Close()
 		code, _, _, _ := c.generatePayment(s.URL(), o2.orchestratorInfo(s.Address(), lv2vCaps("noop")), nil, "m", "lv2v")

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
-	byoc "github.com/livepeer/livepeer-go-gateway/internal/byocwire"
+	"github.com/livepeer/livepeer-go-gateway/internal/byocwire"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/orchinfo"
@@ -55,11 +55,11 @@ func (e *e2e) refresh(want *discovery.Capability) RefreshFunc {
 // the way a gateway does: GET /process/token with a Livepeer-Eth-Address
 // header whose signature is the signer's /sign-orchestrator-info one (both
 // are personal_sign over keccak256 of the EIP-55 address).
-func (e *e2e) jobToken(t *testing.T, capability string) *byoc.JobToken {
+func (e *e2e) jobToken(t *testing.T, capability string) *byocwire.JobToken {
 	t.Helper()
 	sig, err := e.sc.SignOrchestratorInfo(context.Background())
 	require.NoError(t, err)
-	hdr, err := (&byoc.JobSender{Addr: sig.Address.Hex(), Sig: byoc.EncodeSig(sig.Signature)}).Encode()
+	hdr, err := (&byocwire.JobSender{Addr: sig.Address.Hex(), Sig: byocwire.EncodeSig(sig.Signature)}).Encode()
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodGet, e.orch.URL()+"/process/token", nil)
 	require.NoError(t, err)
@@ -73,7 +73,7 @@ func (e *e2e) jobToken(t *testing.T, capability string) *byoc.JobToken {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	tok, err := byoc.DecodeJobToken(body)
+	tok, err := byocwire.DecodeJobToken(body)
 	require.NoError(t, err)
 	return tok
 }
