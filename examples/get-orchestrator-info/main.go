@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(wants) == 0 {
 		wants = []string{""} // everything, with every capability price
 	}
+	fmt.Fprintf(stderr, "asking the orchestrators (each for at most %v)…\n", *orchTimeout)
 	seen := map[string]bool{}
 	for _, want := range wants {
 		sel, err := gw.Select(ctx, want)
