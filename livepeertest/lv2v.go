@@ -40,7 +40,7 @@ type LiveConfig struct {
 	// pipeline serving it.
 	Pipelines map[string]Pipeline
 	// Default serves models and capabilities missing from Pipelines; nil
-	// means Transform(TransformOptions{}).
+	// means Transform(TransformConfig{}).
 	Default Pipeline
 	// DebitInterval is how often a stream's balance is charged
 	// (default 5 s, go-livepeer's -livePaymentInterval).
@@ -115,7 +115,7 @@ func (ls *LiveServer) pipelineFor(name string) Pipeline {
 	if ls.cfg.Default != nil {
 		return ls.cfg.Default
 	}
-	return Transform(TransformOptions{})
+	return Transform(TransformConfig{})
 }
 
 // lv2vRequest is the body of POST /live-video-to-video

@@ -109,7 +109,7 @@ func TestTransformNegatesThenFollowsControl(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	require.NoError(t, Transform(TransformOptions{}).Run(ctx, ps))
+	require.NoError(t, Transform(TransformConfig{}).Run(ctx, ps))
 
 	_, _, ctl := ps.counts()
 	assert.Equal(t, 1, ctl, "keepalives are not control messages")
