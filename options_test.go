@@ -75,9 +75,12 @@ func TestOptionsApplyOnlyWhereTheyMeanSomething(t *testing.T) {
 
 func TestRunOptionsTimeoutContentTypeMaxBytes(t *testing.T) {
 	checkNoLeak(t)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) }) // runs before the leak check
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
+		case <-done:
 		case <-time.After(20 * time.Second):
 		}
 	})
