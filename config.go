@@ -2,14 +2,10 @@ package livepeer
 
 import (
 	"crypto/ecdsa"
-	"fmt"
 	"log/slog"
 	"math/big"
 	"net/http"
-	"strings"
 	"time"
-
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 )
@@ -86,153 +82,10 @@ type Config struct {
 	MaxPrice *big.Rat
 	// SigningKey is the Gateway-wide secp256k1 key that signs BYOC job
 	// headers (Run, Stream, and Live on byoc/<name>) when a call gives none
-	// (WithSigningKey, LiveOptions.SigningKey). When nil, jobs are signed by
-	// the remote signer's /sign-byoc-job if it has one, and off-chain by a
-	// fresh key per job. With a priced capability the key must be the
-	// payer's (the signer's address), since orchestrators credit the sender.
+	// (WithSigningKey). When nil, jobs are signed by the remote signer's
+	// /sign-byoc-job if it has one, and off-chain by a fresh key per job.
+	// With a priced capability the key must be the payer's (the signer's
+	// address), since orchestrators credit the sender. Make one with
+	// eth.GenerateKey or eth.ParseKey.
 	SigningKey *ecdsa.PrivateKey
-}
-
-// settings is a validated Config with the token applied.
-type settings struct {
-	signerURLs       []string
-	signerHeaders    map[string]string
-	discoveryURL     string
-	discoveryField   string
-	discoveryHeaders map[string]string
-	orchestrators    []string
-	orchField        string
-	httpClient       *http.Client
-	log              *slog.Logger
-	orchTimeout      time.Duration
-	requestTimeout   time.Duration
-	maxRetries       int // -1: none
-	maxPrice         *big.Rat
-	signingKey       *ecdsa.PrivateKey
-}
-
-// resolve validates cfg, applies the token and defaults.
-func resolve(cfg Config) (*settings, error) {
-	var tok Token
-	if strings.TrimSpace(cfg.Token) != "" {
-		var err error
-		if tok, err = ParseToken(cfg.Token); err != nil {
-			return nil, err
-		}
-	}
-	s := &settings{log: cfg.Logger, httpClient: cfg.HTTPClient}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-
-	// Signer: token first, then the explicit URL; fallbacks after it.
-	primary := strings.TrimSpace(cfg.SignerURL)
-	if tok.Signer != "" {
-		primary = tok.Signer
-	}
-	if primary != "" {
-		s.signerURLs = append(s.signerURLs, primary)
-	}
-	for i, u := range cfg.SignerFallbackURLs {
-		u = strings.TrimSpace(u)
-		if u == "" {
-			return nil, &ConfigError{Field: fmt.Sprintf("SignerFallbackURLs[%d]", i), Reason: "empty URL"}
-		}
-		s.signerURLs = append(s.signerURLs, u)
-	}
-	if primary == "" && len(s.signerURLs) > 0 {
-		return nil, &ConfigError{Field: "SignerURL", Reason: "SignerFallbackURLs set without a SignerURL"}
-	}
-	s.signerHeaders = cfg.SignerHeaders
-	if tok.SignerHeaders != nil {
-		s.signerHeaders = tok.SignerHeaders
-	} else if err := checkHeaders(cfg.SignerHeaders); err != nil {
-		return nil, &ConfigError{Field: "SignerHeaders", Reason: err.Error()}
-	}
-	s.signerHeaders = copyMap(s.signerHeaders)
-
-	// Orchestrators: the token's list, even empty, shadows the explicit one.
-	switch {
-	case tok.Orchestrators != nil:
-		s.orchestrators, s.orchField = tok.Orchestrators, "Token.orchestrators"
-	default:
-		s.orchestrators, s.orchField = cfg.Orchestrators, "Orchestrators"
-	}
-	var orchs []string
-	for i, a := range s.orchestrators {
-		a = strings.TrimSpace(a)
-		if a == "" {
-			continue
-		}
-		if _, err := discovery.ParseAddress(a); err != nil {
-			return nil, &ConfigError{Field: fmt.Sprintf("%s[%d]", s.orchField, i), Reason: "invalid orchestrator address", Err: err}
-		}
-		orchs = append(orchs, a)
-	}
-	s.orchestrators = orchs
-
-	s.discoveryURL, s.discoveryField = strings.TrimSpace(cfg.DiscoveryURL), "DiscoveryURL"
-	if tok.Discovery != "" {
-		s.discoveryURL, s.discoveryField = tok.Discovery, "Token.discovery"
-	}
-	s.discoveryHeaders = cfg.DiscoveryHeaders
-	if tok.DiscoveryHeaders != nil {
-		s.discoveryHeaders = tok.DiscoveryHeaders
-	} else if err := checkHeaders(cfg.DiscoveryHeaders); err != nil {
-		return nil, &ConfigError{Field: "DiscoveryHeaders", Reason: err.Error()}
-	}
-	s.discoveryHeaders = copyMap(s.discoveryHeaders)
-
-	if len(s.orchestrators) == 0 && s.discoveryURL == "" && len(s.signerURLs) == 0 {
-		return nil, &ConfigError{Field: "Orchestrators", Reason: "no orchestrator source: set Orchestrators, DiscoveryURL, SignerURL or a Token that has one"}
-	}
-
-	switch {
-	case cfg.OrchestratorTimeout < 0:
-		return nil, &ConfigError{Field: "OrchestratorTimeout", Reason: "must not be negative"}
-	case cfg.OrchestratorTimeout == 0:
-		s.orchTimeout = DefaultOrchestratorTimeout
-	default:
-		s.orchTimeout = cfg.OrchestratorTimeout
-	}
-	switch {
-	case cfg.RequestTimeout < 0:
-		return nil, &ConfigError{Field: "RequestTimeout", Reason: "must not be negative"}
-	case cfg.RequestTimeout == 0:
-		s.requestTimeout = DefaultRequestTimeout
-	default:
-		s.requestTimeout = cfg.RequestTimeout
-	}
-	switch {
-	case cfg.MaxRetries < -1:
-		return nil, &ConfigError{Field: "MaxRetries", Reason: "must be -1 (no retries) or more"}
-	case cfg.MaxRetries == 0:
-		s.maxRetries = DefaultMaxRetries
-	default:
-		s.maxRetries = cfg.MaxRetries
-	}
-	if cfg.MaxPrice != nil {
-		if cfg.MaxPrice.Sign() < 0 {
-			return nil, &ConfigError{Field: "MaxPrice", Reason: "must not be negative"}
-		}
-		s.maxPrice = new(big.Rat).Set(cfg.MaxPrice)
-	}
-	if k := cfg.SigningKey; k != nil {
-		if k.D == nil || k.Curve != crypto.S256() {
-			return nil, &ConfigError{Field: "SigningKey", Reason: "must be a secp256k1 private key (go-ethereum crypto.GenerateKey / crypto.HexToECDSA)"}
-		}
-		s.signingKey = k
-	}
-	return s, nil
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 func TestResolvePrecedence(t *testing.T) {
@@ -74,8 +75,8 @@ func TestNewGatewaySources(t *testing.T) {
 		{Config{DiscoveryURL: "https://d", SignerURL: "https://s"}, "*discovery.Endpoint"},
 		{Config{Token: Token{Discovery: "https://td"}.Encode(), Orchestrators: []string{"a:1"}}, "*discovery.ListSource"},
 		{Config{Token: Token{Orchestrators: []string{}, Discovery: "https://td"}.Encode(), Orchestrators: []string{"a:1"}}, "*discovery.Endpoint"},
-		{Config{SignerURL: "https://s"}, "*discovery.SignerSource"},
-		{Config{Token: Token{Signer: "https://s"}.Encode()}, "*discovery.SignerSource"},
+		{Config{SignerURL: "https://s"}, "*signer.Source"},
+		{Config{Token: Token{Signer: "https://s"}.Encode()}, "*signer.Source"},
 	}
 	for i, c := range cases {
 		gw, err := NewGateway(c.cfg)
@@ -86,8 +87,8 @@ func TestNewGatewaySources(t *testing.T) {
 			got = "*discovery.ListSource"
 		case *discovery.Endpoint:
 			got = "*discovery.Endpoint"
-		case *discovery.SignerSource:
-			got = "*discovery.SignerSource"
+		case *signer.Source:
+			got = "*signer.Source"
 		}
 		require.Equal(t, c.want, got, i)
 		require.NoError(t, gw.Close())

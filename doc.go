@@ -7,21 +7,53 @@
 //	gw, err := livepeer.NewGateway(livepeer.Config{Token: token})
 //	if err != nil { ... }          // *ConfigError / *TokenError name the bad field
 //	defer gw.Close()
-//	infos, err := gw.Orchestrators(ctx, "live-video-to-video/streamdiffusion")
 //
-// The verbs built on it (Run, Stream, Live) pick orchestrators with
-// Gateway.Select and fail over to the next candidate when one refuses.
+// Three verbs run work, each taking ctx, a capability string, the request
+// data, and per-call options of one type (CallOption):
 //
-// Errors: every error wraps its cause with %w. Use errors.Is with the Err*
-// sentinels (ErrNoOrchestrator, ErrSignerUnavailable, ErrInsufficientBalance,
-// ...) and errors.As with the error types (*NoOrchestratorError lists every
-// orchestrator tried and why). A caller's own cancellation stays visible:
+//	res, err := gw.Run(ctx, "text-reversal", input, livepeer.WithTimeout(time.Minute))
+//	st, err := gw.Stream(ctx, "llm-chat", input)      // server-sent events: st.Events(ctx)
+//	sess, err := gw.Live(ctx, "live-video-to-video/streamdiffusion", params,
+//		livepeer.WithPaymentInterval(5*time.Second))  // media in/out, control, events
+//
+// They pick orchestrators with Gateway.Select (ranked by price, then
+// latency) and fail over to the next candidate while one refuses.
+//
+// # Capability kinds
+//
+// The root package holds what a user holds (Gateway, Config, the verbs,
+// Result, Stream, LiveSession, errors); the mechanics of each kind of
+// capability live in a package of its own, named after it:
+//
+//   - byoc: BYOC jobs and streams ("byoc/<name>"): job signing, job token,
+//     payment, submission, go-livepeer's event relay, stream control;
+//   - lv2v: live-video-to-video ("live-video-to-video/<model>"): start
+//     with the first payment, payments on a timer.
+//
+// A kind package takes the shared pieces through small interfaces it
+// declares itself: Candidates (the selection cursor, *discovery.Selector),
+// Signer (*signer.Client), Payments (payment sessions, *Gateway) and Doer
+// (HTTP, *http.Client). The verbs parse the capability string and dispatch:
+// Run and Stream in run.go and stream.go (submitBYOC), Live in live.go,
+// whose kinds hand the session a liveJob (channels, pay, update, stop).
+// A new kind (live-runner sessions, the built-in AI pipelines such as
+// text-to-image or llm) is a new package of that shape plus a case in
+// those dispatch functions; sessions and streams stay the root's.
+//
+// # Errors
+//
+// Every error wraps its cause with %w. Use errors.Is with the Err*
+// sentinels (ErrNoOrchestrator, ErrSignerUnavailable,
+// ErrInsufficientBalance, ErrClosed...), which are defined once and
+// exported here only: errors from every sub-package match them. Use
+// errors.As with the error types (*NoOrchestratorError lists every
+// orchestrator tried and why; *APIError is an HTTP answer, classified the
+// same way for every verb). A caller's own cancellation stays visible:
 // errors.Is(err, context.Canceled) or context.DeadlineExceeded.
 //
 // Logging goes to Config.Logger only (silent by default). The package reads
-// no environment variables and keeps no global state.
-//
-// The mechanics live in sub-packages: discovery (capabilities,
-// GetOrchestrator, ranking), signer (remote signer client), payment
-// (payment sessions), trickle and media.
+// no environment variables and keeps no global state. Other packages:
+// discovery (capabilities, GetOrchestrator, ranking), signer (remote signer
+// client), payment (payment sessions), eth (addresses, keys), trickle and
+// media (live media), livepeertest (an in-process network for tests).
 package livepeer

@@ -1,16 +1,22 @@
 package livepeer
 
 import (
+	"errors"
+
+	"github.com/livepeer/livepeer-go-gateway/byoc"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
-// Sentinel errors. Compare with errors.Is: every error this package returns
-// wraps its cause with %w, so errors.Is(err, ErrNoOrchestrator) and also
+// Sentinel errors, the SDK's one vocabulary: defined once and exported
+// here only. Compare with errors.Is: every error the SDK returns wraps its
+// cause with %w, so errors.Is(err, ErrNoOrchestrator) and also
 // errors.Is(err, context.Canceled) / context.DeadlineExceeded (the caller's
-// own cancellation) work on any returned error. The same values are used by
-// the sub-packages (discovery, signer, payment), so their errors match too.
+// own cancellation) work on any returned error. The sub-packages
+// (discovery, signer, payment, byoc, lv2v, trickle, media, livepeertest)
+// return these same values, so their errors match too: errors.Is(err,
+// livepeer.ErrClosed) holds for every closed object.
 var (
 	// ErrInvalidConfig: a Config field is invalid (a *ConfigError names it).
 	ErrInvalidConfig = lperr.ErrInvalidConfig
@@ -37,12 +43,18 @@ var (
 	ErrPaymentFailed = lperr.ErrPaymentFailed
 	// ErrUnauthorized: a signer or discovery endpoint refused the credentials (401/403).
 	ErrUnauthorized = lperr.ErrUnauthorized
-	// ErrClosed: the Gateway (or session) was closed.
+	// ErrClosed: the object (Gateway, session, stream, client...) was closed.
 	ErrClosed = lperr.ErrClosed
 	// ErrStreamIdle: a stream produced nothing for longer than its idle timeout.
 	ErrStreamIdle = lperr.ErrStreamIdle
 	// ErrJobFailed: the job reached the worker and the worker reported a failure.
 	ErrJobFailed = lperr.ErrJobFailed
+
+	// ErrUnexpectedResponse: the job answered in the other verb's format
+	// (Run got server-sent events, or Stream got a plain body).
+	ErrUnexpectedResponse = errors.New("livepeer: unexpected response kind")
+
+	// Sentinels of package discovery, for convenience.
 
 	// ErrInvalidCapability: a capability string could not be parsed.
 	ErrInvalidCapability = discovery.ErrInvalidCapability
@@ -76,4 +88,10 @@ type (
 	RPCError = discovery.RPCError
 	// SignerError is a failed remote-signer call (which signer, what to do).
 	SignerError = signer.Error
+	// JobError is a job that reached the worker and failed there
+	// (errors.Is(err, ErrJobFailed)).
+	JobError = byoc.JobError
+	// StreamError is an "error" event that ended a Stream
+	// (errors.Is(err, ErrJobFailed)).
+	StreamError = byoc.StreamError
 )

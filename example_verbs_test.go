@@ -59,7 +59,7 @@ func ExampleGateway_Stream() {
 		panic(err)
 	}
 	defer st.Close()
-	for ev, err := range st.Events() {
+	for ev, err := range st.Events(context.Background()) {
 		if err != nil {
 			panic(err)
 		}

@@ -2,14 +2,15 @@ package livepeer
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/livepeer/livepeer-go-gateway/byoc"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/lv2v"
 	"github.com/livepeer/livepeer-go-gateway/payment"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
@@ -23,6 +24,8 @@ type Gateway struct {
 	signer *signer.Client
 	disc   *discovery.Client
 	source discovery.Source
+	byoc   *byoc.Client
+	lv2v   *lv2v.Client
 
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -38,27 +41,19 @@ func NewGateway(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{set: s}
-	retries := s.maxRetries
-	if retries < 0 {
-		retries = 0
+	hdr := http.Header{}
+	for k, v := range s.signerHeaders {
+		hdr.Set(k, v)
 	}
-	sopts := []signer.Option{
-		signer.WithHeaderMap(s.signerHeaders),
-		signer.WithLogger(s.log),
-		signer.WithTimeout(s.requestTimeout),
-		signer.WithRetry(retries, signer.DefaultRetryWaitMin, signer.DefaultRetryWaitMax),
-	}
-	if s.httpClient != nil {
-		sopts = append(sopts, signer.WithHTTPClient(s.httpClient))
-	}
-	if g.signer, err = signer.New(s.signerURLs, sopts...); err != nil {
-		return nil, err
+	if g.signer, err = signer.New(signer.Config{URLs: s.signerURLs, Headers: hdr, HTTPClient: s.httpClient,
+		Logger: s.log, Timeout: s.requestTimeout, MaxRetries: s.maxRetries}); err != nil {
+		return nil, signerConfigError(err, s.signerFields)
 	}
 	switch {
 	case len(s.orchestrators) > 0:
 		g.source = discovery.List(s.orchestrators)
 	case s.discoveryURL != "":
-		g.source, err = discovery.NewEndpoint(s.discoveryField, s.discoveryURL, discovery.EndpointOptions{
+		g.source, err = discovery.NewEndpoint(s.discoveryURL, discovery.EndpointConfig{
 			Headers:    s.discoveryHeaders,
 			HTTPClient: s.httpClient,
 			Timeout:    s.requestTimeout,
@@ -66,13 +61,18 @@ func NewGateway(cfg Config) (*Gateway, error) {
 			Logger:     s.log,
 		})
 		if err != nil {
-			return nil, err
+			return nil, relabel(err, map[string]string{"URL": s.discoveryField})
 		}
 	default:
-		g.source = discovery.FromSigner(g.signer)
+		g.source = signer.NewSource(g.signer)
 	}
-	g.disc, err = discovery.NewClient(discovery.ClientOptions{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log})
-	if err != nil {
+	if g.disc, err = discovery.NewClient(discovery.ClientConfig{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log}); err != nil {
+		return nil, err
+	}
+	if g.byoc, err = byoc.New(byoc.Config{Signer: g.signer, Payments: g, SigningKey: s.signingKey, Logger: s.log}); err != nil {
+		return nil, err
+	}
+	if g.lv2v, err = lv2v.New(lv2v.Config{Payments: g, Logger: s.log}); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -82,26 +82,12 @@ func NewGateway(cfg Config) (*Gateway, error) {
 // signer is configured). It is safe for concurrent use.
 func (g *Gateway) Signer() *signer.Client { return g.signer }
 
-// Discovery returns the GetOrchestrator client the Gateway uses (its
-// connections are the Gateway's: do not Close it, Close the Gateway).
-func (g *Gateway) Discovery() *discovery.Client { return g.disc }
-
 // Source returns where the Gateway finds orchestrators.
 func (g *Gateway) Source() discovery.Source { return g.source }
 
-// Logger returns the Gateway's logger (silent by default).
-func (g *Gateway) Logger() *slog.Logger { return g.set.log }
-
-// HTTPClient returns the caller's Config.HTTPClient, or nil when none was
-// set. Callers must not change it.
-func (g *Gateway) HTTPClient() *http.Client { return g.set.httpClient }
-
-// RequestTimeout returns the per-attempt timeout of control-plane calls.
-func (g *Gateway) RequestTimeout() time.Duration { return g.set.requestTimeout }
-
-// Close releases the Gateway's gRPC connections and idle HTTP connections.
-// Calls in flight fail, later calls return ErrClosed. It is idempotent and
-// returns nil.
+// Close releases the Gateway's connections. Calls in flight fail, later
+// calls return ErrClosed. It is idempotent and returns nil. Sessions and
+// streams already returned keep running until closed.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
 		g.closed.Store(true)
@@ -120,7 +106,7 @@ func (g *Gateway) Refresh(ctx context.Context, info *discovery.Info) (*discovery
 		return nil, fmt.Errorf("livepeer: refresh: nil orchestrator info")
 	}
 	if g.closed.Load() {
-		return nil, ErrClosed
+		return nil, fmt.Errorf("livepeer: refresh: %w", ErrClosed)
 	}
 	return g.disc.GetOrchestrator(ctx, info.Addr, info.Requested)
 }
@@ -129,9 +115,10 @@ func (g *Gateway) Refresh(ctx context.Context, info *discovery.Info) (*discovery
 // from Orchestrators or Select). cfg.Info is set to info; the fields cfg
 // leaves zero are filled from the Gateway: Signer (the Gateway's), Refresh
 // (GetOrchestrator again against info.Addr with the same capability, see
-// Refresh), Logger, and, from info.Requested, Capabilities (non-BYOC) or
+// Refresh), Logger, and, from info.Requested, Capability (non-BYOC) or
 // BYOCCapability (BYOC). No I/O happens here. Errors are payment.NewSession's
 // (*ConfigError), or ErrClosed after Close. The Session must be closed.
+// It makes the Gateway the Payments of package byoc and lv2v.
 func (g *Gateway) NewPaymentSession(info *discovery.Info, cfg payment.Config) (*payment.Session, error) {
 	if info == nil {
 		return nil, &ConfigError{Field: "Info", Reason: "orchestrator info is required"}
@@ -155,9 +142,37 @@ func (g *Gateway) NewPaymentSession(info *discovery.Info, cfg payment.Config) (*
 			if cfg.BYOCCapability == "" {
 				cfg.BYOCCapability = req.Model
 			}
-		case cfg.Capabilities == nil:
-			cfg.Capabilities = req.Proto()
+		case cfg.Capability == nil:
+			c := *req
+			cfg.Capability = &c
 		}
 	}
 	return payment.NewSession(cfg)
+}
+
+// relabel renames the Field of a *ConfigError from a sub-package to the
+// Config field it came from.
+func relabel(err error, fields map[string]string) error {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		if f, ok := fields[ce.Field]; ok {
+			c := *ce
+			c.Field = f
+			return &c
+		}
+	}
+	return err
+}
+
+// signerConfigError names the Config field of a signer URL error
+// ("URLs[i]" or "URLs" from signer.New).
+func signerConfigError(err error, fields []string) error {
+	m := map[string]string{}
+	for i, f := range fields {
+		m[fmt.Sprintf("URLs[%d]", i)] = f
+	}
+	if len(fields) == 1 {
+		m["URLs"] = fields[0]
+	}
+	return relabel(err, m)
 }

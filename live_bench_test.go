@@ -58,7 +58,7 @@ func BenchmarkLivePublishToOutput(b *testing.B) {
 	gw := benchLiveNetwork(b, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sess, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{})
+	sess, err := gw.Live(ctx, "live-video-to-video/noop", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func BenchmarkLiveSessionHeap(b *testing.B) {
 	gw := benchLiveNetwork(b, 100000)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	warm, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{})
+	warm, err := gw.Live(ctx, "live-video-to-video/noop", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func BenchmarkLiveSessionHeap(b *testing.B) {
 	h0, g0 := heap(), runtime.NumGoroutine()
 	b.ResetTimer()
 	for b.Loop() {
-		s, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{})
+		s, err := gw.Live(ctx, "live-video-to-video/noop", nil)
 		if err != nil {
 			b.Fatal(err)
 		}

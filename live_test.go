@@ -97,9 +97,8 @@ func TestLiveLV2VEndToEnd(t *testing.T) {
 	if m := os.Getenv("LIVE_MODEL"); m != "" {
 		model = m
 	}
-	sess, err := gw.Live(ctx, model, livepeer.LiveOptions{
-		Params: map[string]any{"effect": "negate"}, PaymentInterval: time.Second, KeepaliveInterval: time.Second,
-	})
+	sess, err := gw.Live(ctx, model, map[string]any{"effect": "negate"},
+		livepeer.WithPaymentInterval(time.Second), livepeer.WithKeepaliveInterval(time.Second))
 	require.NoError(t, err)
 	info := sess.Info()
 	require.NotEmpty(t, info.ManifestID)
@@ -201,7 +200,7 @@ func TestLiveFailoverWhenStartRefused(t *testing.T) {
 	defer cancel()
 	// Both refuse once: the first candidate refuses, the second refuses,
 	// so the start fails with every refusal listed.
-	_, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{})
+	_, err := gw.Live(ctx, "live-video-to-video/noop", nil)
 	require.ErrorIs(t, err, livepeer.ErrNoOrchestrator)
 	var noe *livepeer.NoOrchestratorError
 	require.ErrorAs(t, err, &noe)
@@ -210,7 +209,7 @@ func TestLiveFailoverWhenStartRefused(t *testing.T) {
 
 	// Now one orchestrator refuses every start: the session starts on the other.
 	n.Orchestrators()[0].FailHTTP("/live-video-to-video", 100, 503)
-	sess, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{})
+	sess, err := gw.Live(ctx, "live-video-to-video/noop", nil)
 	require.NoError(t, err)
 	defer sess.Close()
 	assert.Equal(t, n.Orchestrators()[1].URL(), sess.Info().Orchestrator)
@@ -238,7 +237,7 @@ func TestLiveOrchestratorDiesMidStream(t *testing.T) {
 	n, gw := liveNetwork(t, livepeertest.NetworkConfig{Orchestrators: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	sess, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{PaymentInterval: 500 * time.Millisecond})
+	sess, err := gw.Live(ctx, "live-video-to-video/noop", nil, livepeer.WithPaymentInterval(500*time.Millisecond))
 	require.NoError(t, err)
 	require.NoError(t, sess.Publish(ctx, bytes.NewReader([]byte("hello"))))
 
@@ -268,7 +267,7 @@ func TestLiveBalanceRunsOut(t *testing.T) {
 		Capabilities: []livepeertest.CapabilitySpec{{Name: "live-video-to-video/noop", PricePerUnit: 11000, PixelsPerUnit: 1}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sess, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{PaymentInterval: 500 * time.Millisecond})
+	sess, err := gw.Live(ctx, "live-video-to-video/noop", nil, livepeer.WithPaymentInterval(500*time.Millisecond))
 	require.NoError(t, err)
 	defer sess.Close()
 	start := time.Now()
@@ -289,7 +288,7 @@ func TestLiveBalanceRunsOut(t *testing.T) {
 func TestLiveCancelContextEndsSession(t *testing.T) {
 	_, gw := liveNetwork(t, livepeertest.NetworkConfig{Orchestrators: 1, Offchain: true})
 	ctx, cancel := context.WithCancel(context.Background())
-	sess, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{})
+	sess, err := gw.Live(ctx, "live-video-to-video/noop", nil)
 	require.NoError(t, err)
 	cancel()
 	select {
@@ -306,13 +305,13 @@ func TestLiveCancelContextEndsSession(t *testing.T) {
 func TestLiveBadArguments(t *testing.T) {
 	_, gw := liveNetwork(t, livepeertest.NetworkConfig{Orchestrators: 1, Offchain: true})
 	ctx := context.Background()
-	_, err := gw.Live(ctx, "live-video-to-video", livepeer.LiveOptions{})
+	_, err := gw.Live(ctx, "live-video-to-video", nil)
 	require.ErrorIs(t, err, livepeer.ErrInvalidConfig)
-	_, err = gw.Live(ctx, "text-to-image/sd", livepeer.LiveOptions{})
+	_, err = gw.Live(ctx, "text-to-image/sd", nil)
 	require.ErrorIs(t, err, livepeer.ErrInvalidConfig)
-	_, err = gw.Live(ctx, "", livepeer.LiveOptions{})
+	_, err = gw.Live(ctx, "", nil)
 	require.ErrorIs(t, err, livepeer.ErrInvalidCapability)
-	_, err = gw.Live(ctx, "live-video-to-video/unknown-model", livepeer.LiveOptions{})
+	_, err = gw.Live(ctx, "live-video-to-video/unknown-model", nil)
 	require.ErrorIs(t, err, livepeer.ErrNoOrchestrator)
 }
 

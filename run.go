@@ -11,19 +11,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // runGrace is how long Run waits beyond the job's timeout_seconds for the
 // orchestrator's answer.
 const runGrace = 10 * time.Second
 
-// ErrUnexpectedResponse: the job answered in the other verb's format (Run
-// got server-sent events, or Stream got a plain body).
-var ErrUnexpectedResponse = errors.New("livepeer: unexpected response kind")
-
-// RunResult is the answer of one BYOC job.
-type RunResult struct {
+// Result is the answer of one job run with Run.
+type Result struct {
 	// Body is the worker's answer, passed through by the orchestrator.
 	Body []byte
 	// ContentType is the worker's Content-Type.
@@ -43,15 +40,15 @@ type RunResult struct {
 
 // JSON decodes Body into v. It returns an error when Body is not JSON
 // for v.
-func (r *RunResult) JSON(v any) error {
+func (r *Result) JSON(v any) error {
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		return fmt.Errorf("livepeer: decode job result (%s): %w", r.ContentType, err)
 	}
 	return nil
 }
 
-// DecodeJSON decodes a RunResult's body as a T.
-func DecodeJSON[T any](r *RunResult) (T, error) {
+// DecodeJSON decodes a Result's body as a T.
+func DecodeJSON[T any](r *Result) (T, error) {
 	var v T
 	if r == nil {
 		return v, errors.New("livepeer: decode job result: nil result")
@@ -60,81 +57,117 @@ func DecodeJSON[T any](r *RunResult) (T, error) {
 	return v, err
 }
 
-// JobError is a job that reached the orchestrator's worker stage and
-// failed there: the worker answered an error status (passed through by
-// the orchestrator), could not be reached, or refused the orchestrator's
-// token. errors.Is(err, ErrJobFailed) matches it. The job was charged for
-// the time it ran; it is not retried elsewhere.
-type JobError struct {
-	Capability   string
-	Orchestrator string
-	StatusCode   int      // the worker's status as passed through (500 when unreachable)
-	Message      string   // the error text
-	Body         []byte   // the first bytes of the error body
-	Balance      *big.Int // Livepeer-Balance after the job, when sent
-}
-
-func (e *JobError) Error() string {
-	msg := e.Message
-	if msg == "" {
-		msg = http.StatusText(e.StatusCode)
+// jobKind parses a Run/Stream capability: a BYOC capability name, with or
+// without "byoc/". Other pipelines ("text-to-image/<model>", "llm/<model>")
+// are a kind of their own, not supported by Run and Stream yet.
+func jobKind(capability string) (name string, err error) {
+	name = strings.TrimPrefix(strings.TrimSpace(capability), "byoc/")
+	if name == "" || strings.ContainsAny(name, "/\r\n") {
+		return "", &ConfigError{Field: "capability", Reason: fmt.Sprintf("%q is not a BYOC capability (\"<name>\" or \"byoc/<name>\")", capability)}
 	}
-	return fmt.Sprintf("livepeer: job %s failed on %s: HTTP %d: %s", e.Capability, e.Orchestrator, e.StatusCode, msg)
+	return name, nil
 }
 
-// Unwrap returns ErrJobFailed.
-func (e *JobError) Unwrap() error { return ErrJobFailed }
-
-// Run sends one BYOC job for capability (a registered BYOC capability
-// name, with or without the "byoc/" prefix) and returns its answer. input
-// is sent as the body: []byte, json.RawMessage and io.Reader as they are,
-// anything else encoded as JSON.
+// Run sends one job for capability and returns its answer. The capability
+// is a BYOC capability ("text-reversal" or "byoc/text-reversal"; see
+// package byoc). input is sent as the body: []byte, json.RawMessage and
+// io.Reader as they are, anything else encoded as JSON.
 //
-// Run selects orchestrators advertising byoc/<capability>, asks the first
-// for its terms (GET /process/token), pays when the capability is priced
-// and the balance is under go-livepeer's 60 s minimum (through the remote
-// signer, buying 120 s), signs the job header, and POSTs
-// /process/request/[path]. It moves on to the next orchestrator only while
-// the job has certainly not been accepted (token or payment failure, no
-// capacity, a connection that failed before the request was written), so a
-// job is never paid or run twice.
+// Run selects orchestrators advertising the capability and hands the job to
+// the kind's package, which pays when needed and fails over only while the
+// job has certainly not been accepted, so a job is never paid or run
+// twice. Options: WithTimeout, WithRequestID, WithContentType, WithPath,
+// WithSigningKey, WithMaxResponseBytes.
 //
 // Errors: *JobError (errors.Is ErrJobFailed) when the worker failed;
 // *APIError for an orchestrator refusal (errors.Is ErrInsufficientBalance
-// for "Insufficient balance for request"); *NoOrchestratorError when no
-// orchestrator accepted the job; signer errors; a ctx error; an error
-// wrapping ErrUnexpectedResponse when the worker answered an event stream
-// (use Stream). Safe for concurrent use.
-func (g *Gateway) Run(ctx context.Context, capability string, input any, opts ...RunOption) (*RunResult, error) {
-	o := newJobOptions(opts)
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout+runGrace)
-		defer cancel()
-	}
-	a, err := g.submitJob(ctx, capability, input, o, "")
+// when out of credit); *NoOrchestratorError when no orchestrator accepted
+// the job; signer errors; a ctx error; an error wrapping
+// ErrUnexpectedResponse when the worker answered an event stream (use
+// Stream); *ConfigError for a bad capability or option; ErrClosed after
+// Close. Safe for concurrent use.
+func (g *Gateway) Run(ctx context.Context, capability string, input any, opts ...CallOption) (*Result, error) {
+	o, err := resolveOptions(verbRun, opts)
 	if err != nil {
 		return nil, err
 	}
-	defer a.release()
-	resp := a.resp
+	ctx, cancel := context.WithTimeout(ctx, o.timeout+runGrace)
+	defer cancel()
+	a, done, err := g.submitBYOC(ctx, capability, input, o, "")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	resp := a.Response
 	ct := resp.Header.Get("Content-Type")
 	if strings.Contains(ct, "text/event-stream") {
-		return nil, fmt.Errorf("livepeer: job %s on %s answered server-sent events; use Stream: %w", a.label, a.info.Addr, ErrUnexpectedResponse)
+		return nil, fmt.Errorf("livepeer: job %s on %s answered server-sent events; use Stream: %w", capability, a.Orchestrator.Addr, ErrUnexpectedResponse)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, o.maxBody+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("livepeer: job %s: %w", a.label, ctx.Err())
+			return nil, fmt.Errorf("livepeer: job %s: %w", capability, ctx.Err())
 		}
-		return nil, fmt.Errorf("livepeer: job %s on %s: read answer: %w: %w", a.label, a.info.Addr, ErrOrchestratorUnavailable, err)
+		return nil, fmt.Errorf("livepeer: job %s on %s: read answer: %w: %w", capability, a.Orchestrator.Addr, ErrOrchestratorUnavailable, err)
 	}
 	if int64(len(body)) > o.maxBody {
-		return nil, fmt.Errorf("livepeer: job %s on %s: answer larger than %d bytes (see WithMaxResponseBytes)", a.label, a.info.Addr, o.maxBody)
+		return nil, fmt.Errorf("livepeer: job %s on %s: answer larger than %d bytes (see WithMaxResponseBytes)", capability, a.Orchestrator.Addr, o.maxBody)
 	}
-	return &RunResult{
+	return &Result{
 		Body: body, ContentType: ct, StatusCode: resp.StatusCode, Header: resp.Header,
-		Balance: parseBalance(resp.Header.Get(byoc.HeaderBalance)), Orchestrator: a.info.Addr,
-		JobID: o.requestID,
+		Balance: byoc.ParseBalance(resp.Header.Get(byoc.HeaderBalance)), Orchestrator: a.Orchestrator.Addr,
+		JobID: a.JobID,
 	}, nil
+}
+
+// submitBYOC selects orchestrators for a BYOC job and submits it over a
+// fresh HTTP/1.1 transport (see lphttp.NewOrchestratorTransport); done
+// releases the answer and the transport.
+func (g *Gateway) submitBYOC(ctx context.Context, capability string, input any, o *callOptions, accept string) (_ *byoc.Answer, done func(), _ error) {
+	if g.closed.Load() {
+		return nil, nil, ErrClosed
+	}
+	name, err := jobKind(capability)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, ct, err := encodeInput(input)
+	if err != nil {
+		return nil, nil, fmt.Errorf("livepeer: encode input: %w", err)
+	}
+	if o.contentType != "" {
+		ct = o.contentType
+	}
+	sel, err := g.Select(ctx, "byoc/"+name)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr := lphttp.NewOrchestratorTransport()
+	a, err := g.byoc.Submit(ctx, &http.Client{Transport: tr}, sel, byoc.Job{
+		Capability: name, ID: o.requestID, Body: body, ContentType: ct, Path: o.path,
+		Accept: accept, Timeout: o.timeout, SigningKey: o.key,
+	})
+	if err != nil {
+		tr.CloseIdleConnections()
+		return nil, nil, err
+	}
+	return a, func() { _ = a.Close(); tr.CloseIdleConnections() }, nil
+}
+
+// encodeInput renders Run/Stream input as a body and its default content type.
+func encodeInput(input any) ([]byte, string, error) {
+	switch v := input.(type) {
+	case nil:
+		return []byte("{}"), "application/json", nil
+	case []byte:
+		return v, "application/octet-stream", nil
+	case json.RawMessage:
+		return v, "application/json", nil
+	case io.Reader:
+		b, err := io.ReadAll(v)
+		return b, "application/octet-stream", err
+	default:
+		b, err := json.Marshal(v)
+		return b, "application/json", err
+	}
 }

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/stretchr/testify/require"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
@@ -73,7 +73,7 @@ func TestRunOnchainPaysOnceAndSignsWithSigner(t *testing.T) {
 func TestRunPricedJobWithForeignKeyIsRefusedBeforeSending(t *testing.T) {
 	checkNoLeak(t)
 	e := newBYOCEnv(t, byocEnvConfig{price: 1000, workers: map[string]http.Handler{"text-reversal": worker.TextReversal()}})
-	key, err := crypto.GenerateKey()
+	key, err := eth.GenerateKey()
 	require.NoError(t, err)
 	_, err = e.gw.Run(testCtx(t), "text-reversal", map[string]string{"text": "x"}, WithSigningKey(key))
 	require.ErrorIs(t, err, ErrNoOrchestrator)
@@ -84,7 +84,7 @@ func TestRunPricedJobWithForeignKeyIsRefusedBeforeSending(t *testing.T) {
 func TestRunFreeCapabilityWithOwnKeyOnchain(t *testing.T) {
 	checkNoLeak(t)
 	e := newBYOCEnv(t, byocEnvConfig{price: 0, workers: map[string]http.Handler{"text-reversal": worker.TextReversal()}})
-	key, err := crypto.GenerateKey()
+	key, err := eth.GenerateKey()
 	require.NoError(t, err)
 	res, err := e.gw.Run(testCtx(t), "text-reversal", map[string]string{"text": "ab"}, WithSigningKey(key))
 	require.NoError(t, err, "the on-chain orchestrator verified the local key's V0 signature")
@@ -156,7 +156,7 @@ func TestRunBadInput(t *testing.T) {
 func TestRunSignsWithConfigSigningKey(t *testing.T) {
 	checkNoLeak(t)
 	e := newBYOCEnv(t, byocEnvConfig{price: 0, workers: map[string]http.Handler{"text-reversal": worker.TextReversal()}})
-	key, err := crypto.GenerateKey()
+	key, err := eth.GenerateKey()
 	require.NoError(t, err)
 	gw, err := NewGateway(Config{Token: e.net.Token(), SigningKey: key})
 	require.NoError(t, err)
@@ -166,7 +166,7 @@ func TestRunSignsWithConfigSigningKey(t *testing.T) {
 	require.Contains(t, string(res.Body), `"reversed":"cba"`)
 	require.Equal(t, 0, e.net.Signer().Calls("/sign-byoc-job"), "the Gateway key signed, not the remote signer")
 
-	other, err := crypto.GenerateKey()
+	other, err := eth.GenerateKey()
 	require.NoError(t, err)
 	_, err = gw.Run(testCtx(t), "text-reversal", map[string]string{"text": "x"}, WithSigningKey(other))
 	require.NoError(t, err)

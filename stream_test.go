@@ -27,7 +27,7 @@ func TestStreamTokensToDone(t *testing.T) {
 	defer st.Close()
 	require.NotNil(t, st.Balance(), "Livepeer-Payment-Balance")
 	var got []worker.Token
-	for ev, err := range st.Events() {
+	for ev, err := range st.Events(context.Background()) {
 		require.NoError(t, err)
 		var tok worker.Token
 		require.NoError(t, ev.JSON(&tok))
@@ -53,7 +53,7 @@ func TestStreamEarlyBreakClosesConnection(t *testing.T) {
 	st, err := e.gw.Stream(testCtx(t), "stream", worker.StreamRequest{Count: ptr(100000), IntervalMS: ptr(5)})
 	require.NoError(t, err)
 	n := 0
-	for _, err := range st.Events() {
+	for _, err := range st.Events(context.Background()) {
 		require.NoError(t, err)
 		if n++; n == 3 {
 			break
@@ -61,7 +61,7 @@ func TestStreamEarlyBreakClosesConnection(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return s.Disconnected() == 1 }, 5*time.Second, 5*time.Millisecond,
 		"the worker saw the client leave")
-	_, err = st.Next()
+	_, err = st.next()
 	require.Error(t, err)
 }
 
@@ -76,7 +76,7 @@ func TestStreamContextCancelMidStream(t *testing.T) {
 	defer st.Close()
 	n := 0
 	var last error
-	for _, err := range st.Events() {
+	for _, err := range st.Events(context.Background()) {
 		if err != nil {
 			last = err
 			break
@@ -96,7 +96,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 	require.NoError(t, err)
 	n := 0
 	var last error
-	for _, err := range st.Events() {
+	for _, err := range st.Events(context.Background()) {
 		if err != nil {
 			last = err
 			break
@@ -118,7 +118,7 @@ func TestStreamInsufficientBalance(t *testing.T) {
 	require.NoError(t, err)
 	n := 0
 	var last error
-	for _, err := range st.Events() {
+	for _, err := range st.Events(context.Background()) {
 		if err != nil {
 			last = err
 			break
@@ -145,7 +145,7 @@ func TestStreamEventTypes(t *testing.T) {
 	st, err := e.gw.Stream(testCtx(t), "stream", nil)
 	require.NoError(t, err)
 	var evs []Event
-	for ev, err := range st.Events() {
+	for ev, err := range st.Events(context.Background()) {
 		require.NoError(t, err)
 		evs = append(evs, ev)
 	}
@@ -160,7 +160,7 @@ func TestStreamErrorEvent(t *testing.T) {
 	require.NoError(t, err)
 	var last error
 	n := 0
-	for _, err := range st.Events() {
+	for _, err := range st.Events(context.Background()) {
 		if err != nil {
 			last = err
 			break
@@ -192,10 +192,10 @@ func TestStreamCloseFromAnotherGoroutine(t *testing.T) {
 	e := streamEnv(t, true, &worker.Streamer{})
 	st, err := e.gw.Stream(testCtx(t), "stream", worker.StreamRequest{Count: ptr(10), StallAfter: ptr(1)})
 	require.NoError(t, err)
-	_, err = st.Next()
+	_, err = st.next()
 	require.NoError(t, err)
 	time.AfterFunc(50*time.Millisecond, func() { _ = st.Close() })
-	_, err = st.Next() // blocked on the stalled worker until Close
+	_, err = st.next() // blocked on the stalled worker until Close
 	require.ErrorIs(t, err, ErrClosed)
 }
 
@@ -213,7 +213,7 @@ func TestStreamInsufficientBalanceInsideWorkerEvent(t *testing.T) {
 	defer st.Close()
 	require.Positive(t, st.Balance().Sign(), "the header's balance before the stop")
 	var last error
-	for _, err := range st.Events() {
+	for _, err := range st.Events(context.Background()) {
 		if err != nil {
 			last = err
 			break

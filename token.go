@@ -134,32 +134,3 @@ func (t Token) Encode() string {
 	b, _ := json.Marshal(w) // strings, slices and maps of strings always marshal
 	return base64.StdEncoding.EncodeToString(b)
 }
-
-// checkHeaders rejects header names that are not HTTP tokens and values
-// with control characters (net/http would refuse them at request time).
-func checkHeaders(m map[string]string) error {
-	for k, v := range m {
-		if k == "" {
-			return fmt.Errorf("empty header name")
-		}
-		for _, r := range k {
-			if r >= 0x80 || !isTokenChar(byte(r)) {
-				return fmt.Errorf("invalid header name %q", k)
-			}
-		}
-		for _, r := range v {
-			if (r < 0x20 && r != '\t') || r == 0x7f {
-				return fmt.Errorf("control character in the value of header %q", k)
-			}
-		}
-	}
-	return nil
-}
-
-func isTokenChar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}

@@ -62,7 +62,7 @@ func TestParseTokenErrors(t *testing.T) {
 		{"signer_headers number value", b64(`{"signer_headers":{"a":1}}`), "signer_headers", "{string: string}"},
 		{"discovery_headers string", b64(`{"discovery_headers":"a"}`), "discovery_headers", "{string: string}"},
 		{"header name", b64(`{"signer_headers":{"Bad Name":"v"}}`), "signer_headers", "invalid header name"},
-		{"header value", b64(`{"discovery_headers":{"X":"a\r\nInjected: 1"}}`), "discovery_headers", "control character"},
+		{"header value", b64(`{"discovery_headers":{"X":"a\r\nInjected: 1"}}`), "discovery_headers", "invalid character"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

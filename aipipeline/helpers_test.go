@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/livepeer/livepeer-go-gateway/aipipeline"
@@ -53,7 +51,7 @@ func startAINet(cfg livepeertest.NetworkConfig) (*aiNet, error) {
 	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // self-signed orchestrators
 	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
-	p := &signerPayer{signerURL: n.SignerURL(), hc: &http.Client{Timeout: time.Minute}, conns: map[string]*grpc.ClientConn{}}
+	p := &signerPayer{signerURL: n.SignerURL(), hc: &http.Client{Timeout: time.Minute}, conns: map[string]*lpnet.OrchestratorClient{}}
 	return &aiNet{Network: n, hc: hc, payer: p}, nil
 }
 
@@ -67,7 +65,7 @@ func (n *aiNet) close() {
 // target returns orchestrator i as a Target with its price for c.
 func (n *aiNet) target(i int, c aipipeline.Capability) aipipeline.Target {
 	o := n.Orchestrators()[i]
-	price, _ := o.CapabilityPrice(c.String())
+	price, _ := n.AI()[i].Price(c.String())
 	return aipipeline.Target{URL: o.URL(), PricePerUnit: price}
 }
 
@@ -86,7 +84,8 @@ type signerPayer struct {
 	hc        *http.Client
 
 	mu        sync.Mutex
-	conns     map[string]*grpc.ClientConn
+	conns     map[string]*lpnet.OrchestratorClient
+	rpc       *http.Client // HTTP/2 over TLS for the orchestrators' gRPC
 	addr, sig []byte
 	// afterPay, when set, runs after each payment is made (fault injection).
 	afterPay func()
@@ -99,8 +98,8 @@ type signerPayer struct {
 func (p *signerPayer) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		_ = c.Close()
+	if p.rpc != nil {
+		p.rpc.CloseIdleConnections()
 	}
 }
 
@@ -204,19 +203,20 @@ func (p *signerPayer) getOrchestrator(ctx context.Context, orchURL string, caps 
 	}
 	conn := p.conns[u.Host]
 	if conn == nil {
-		creds := credentials.NewTLS(&tls.Config{InsecureSkipVerify: true}) //nolint:gosec
-		conn, err = grpc.NewClient(u.Host, grpc.WithTransportCredentials(creds))
-		if err != nil {
-			p.mu.Unlock()
-			return nil, err
+		if p.rpc == nil {
+			tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // self-signed orchestrators
+			tr.Protocols = new(http.Protocols)
+			tr.Protocols.SetHTTP2(true)
+			p.rpc = &http.Client{Transport: tr}
 		}
+		conn = lpnet.NewOrchestratorClient(p.rpc, "https://"+u.Host, "aipipeline-test")
 		p.conns[u.Host] = conn
 	}
 	addr, sig := p.addr, p.sig
 	p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return lpnet.NewOrchestratorClient(conn).GetOrchestrator(ctx, &lpnet.OrchestratorRequest{Address: addr, Sig: sig, Capabilities: caps})
+	return conn.GetOrchestrator(ctx, &lpnet.OrchestratorRequest{Address: addr, Sig: sig, Capabilities: caps})
 }
 
 // ticketEV is the default orchestrator's ticket EV as a Rat.

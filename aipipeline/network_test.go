@@ -23,6 +23,7 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/aipipeline"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 func pngOf(t *testing.T, w, h int, c color.Color) []byte {
@@ -376,7 +377,7 @@ func TestRetryableNothingCharged(t *testing.T) {
 	// No capacity: hold every slot.
 	var releases []func()
 	for {
-		rel, ok := o0.AcquireCapacity(c.String())
+		rel, ok := ai0.HoldCapacity(c.String())
 		if !ok {
 			break
 		}
@@ -476,7 +477,7 @@ func TestPayerErrorWrapped(t *testing.T) {
 	_, err = aipipeline.Run(ctx, n.hc, n.target(0, c), call, n.payer)
 	var se *signerError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, livepeertest.StatusInsufficientBalance, se.status)
+	assert.Equal(t, signer.StatusInsufficientBalance, se.status)
 	assert.False(t, errors.Is(err, aipipeline.ErrUnavailable))
 	assert.Empty(t, n.AI()[0].Charges())
 }

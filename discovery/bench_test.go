@@ -23,7 +23,7 @@ func BenchmarkQuery100With10Blackholed(b *testing.B) {
 	for i := 0; i < 10; i++ {
 		addrs = append(addrs, blackhole(b))
 	}
-	c := newTestClient(b, ClientOptions{Timeout: timeout})
+	c := newTestClient(b, ClientConfig{Timeout: timeout})
 	ctx := context.Background()
 	if _, _, err := c.Query(ctx, addrs, want); err != nil { // warm-up: connections
 		b.Fatal(err)

@@ -4,8 +4,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 // CapabilityID is a go-livepeer capability number (core/capabilities.go).
@@ -192,34 +190,6 @@ func ParseCapability(s string) (Capability, error) {
 		return Capability{}, &CapabilityError{Input: in, Reason: "a BYOC capability needs a name: byoc/<name>"}
 	}
 	return Capability{ID: id, Model: model}, nil
-}
-
-// Proto returns c as a go-livepeer Capabilities message, built the way the
-// go-livepeer gateway (server/ai_session.go) and the Python SDK
-// (build_capabilities) build a request: bit ID set in the bitstring,
-// capacities[ID] = 1 and, with a model, constraints.PerCapability[ID].models[Model]
-// = {} (an empty model constraint). A negative id gives nil. Each call
-// returns a new message the caller may keep or change.
-func (c Capability) Proto() *lpnet.Capabilities {
-	if c.ID < 0 {
-		return nil
-	}
-	bits := make([]uint64, int(c.ID)/64+1)
-	bits[int(c.ID)/64] |= 1 << (uint(c.ID) % 64)
-	pc := &lpnet.Capabilities{
-		Bitstring:  bits,
-		Capacities: map[uint32]uint32{uint32(c.ID): 1},
-	}
-	if c.Model != "" {
-		pc.Constraints = &lpnet.Capabilities_Constraints{
-			PerCapability: map[uint32]*lpnet.Capabilities_CapabilityConstraints{
-				uint32(c.ID): {Models: map[string]*lpnet.Capabilities_CapabilityConstraints_ModelConstraint{
-					c.Model: {},
-				}},
-			},
-		}
-	}
-	return pc
 }
 
 // DiscoveryKeys returns the "pipeline/model" keys a discovery endpoint

@@ -73,15 +73,16 @@ func TestCapabilityProto(t *testing.T) {
 			35: {Models: map[string]*lpnet.Capabilities_CapabilityConstraints_ModelConstraint{"streamdiffusion": {}}},
 		}},
 	}
-	require.True(t, proto.Equal(want, c.Proto()), "got %v", c.Proto())
+	got := lpnet.CapabilitiesFor(int32(c.ID), c.Model)
+	require.True(t, proto.Equal(want, got), "got %v", got)
 
-	bare := Capability{ID: CapLLM}.Proto()
+	bare := lpnet.CapabilitiesFor(int32(CapLLM), "")
 	require.Equal(t, []uint64{1 << 33}, bare.Bitstring)
 	require.Nil(t, bare.Constraints)
-	require.Nil(t, Capability{ID: CapInvalid}.Proto())
-	require.Equal(t, []uint64{1}, Capability{}.Proto().Bitstring)
+	require.Nil(t, lpnet.CapabilitiesFor(int32(CapInvalid), ""))
+	require.Equal(t, []uint64{1}, lpnet.CapabilitiesFor(0, "").Bitstring)
 
-	high := Capability{ID: CapabilityID(70), Model: "m"}.Proto()
+	high := lpnet.CapabilitiesFor(70, "m")
 	require.Equal(t, []uint64{0, 1 << 6}, high.Bitstring)
 	require.True(t, hasBit(high.Bitstring, 70))
 	require.False(t, hasBit(high.Bitstring, 6))

@@ -6,27 +6,46 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
-	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
-// DefaultTimeout bounds one GetOrchestrator call when ClientOptions.Timeout
+// DefaultTimeout bounds one GetOrchestrator call when ClientConfig.Timeout
 // is zero. go-livepeer's gateway waits 3 s per discovery round
 // (getOrchestratorTimeoutLoop); the Python SDK uses a 5 s deadline.
 const DefaultTimeout = 3 * time.Second
 
-// ClientOptions configures a Client.
-type ClientOptions struct {
-	// Signer signs GetOrchestrator requests (POST /sign-orchestrator-info).
-	// nil or an off-chain client sends unsigned requests, which only
-	// off-chain orchestrators accept.
-	Signer *signer.Client
+// RequestSignature is what a GetOrchestrator request carries to identify
+// the payer (go-livepeer's OrchestratorRequest.address and .sig): its
+// address and its personal-sign signature over the EIP-55 address string.
+// Off-chain both are empty.
+type RequestSignature struct {
+	Address   eth.Address
+	Signature []byte
+	Signer    string // base URL of the remote signer that made it; "" off-chain
+}
+
+// IsZero reports whether s carries no signature (off-chain).
+func (s *RequestSignature) IsZero() bool { return s == nil || len(s.Signature) == 0 }
+
+// RequestSigner signs GetOrchestrator requests. *signer.Client implements
+// it (POST /sign-orchestrator-info); an implementation returning a zero
+// RequestSignature sends unsigned requests, which only off-chain
+// orchestrators accept.
+type RequestSigner interface {
+	SignOrchestratorInfo(ctx context.Context) (*RequestSignature, error)
+}
+
+// ClientConfig configures a Client. The zero value is valid: unsigned
+// requests, DefaultTimeout, silent.
+type ClientConfig struct {
+	// Signer signs GetOrchestrator requests. nil sends unsigned requests.
+	Signer RequestSigner
 	// Timeout bounds each GetOrchestrator call, connection included
 	// (default DefaultTimeout). Negative is an error.
 	Timeout time.Duration
@@ -34,30 +53,32 @@ type ClientOptions struct {
 	Logger *slog.Logger
 }
 
-// Client calls GetOrchestrator on orchestrators, over gRPC with TLS, the way
-// go-livepeer's gateway does. It keeps one gRPC connection per orchestrator
-// address for its lifetime; Close releases them. A Client is safe for
-// concurrent use.
+// Client calls GetOrchestrator on orchestrators the way go-livepeer's
+// gateway does: gRPC over HTTP/2 and TLS (spoken by connectrpc.com/connect
+// over net/http). Connections are pooled per orchestrator for the Client's
+// lifetime; Close releases them. A Client is safe for concurrent use.
 type Client struct {
-	signer  *signer.Client
+	signer  RequestSigner
 	timeout time.Duration
 	log     *slog.Logger
-	creds   credentials.TransportCredentials
+	tr      *http.Transport
+	hc      *http.Client
 
-	mu     sync.Mutex
-	conns  map[string]*grpc.ClientConn
-	closed bool
+	life   context.Context // cancelled by Close: calls in flight fail
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	clients map[string]*lpnet.OrchestratorClient
+	closed  bool
 }
 
-// NewClient returns a Client. A negative timeout gives a *ConfigError.
-func NewClient(opts ClientOptions) (*Client, error) {
-	if opts.Timeout < 0 {
-		return nil, &ConfigError{Field: "OrchestratorTimeout", Reason: "must not be negative"}
+// NewClient returns a Client. A negative timeout gives a *livepeer.ConfigError
+// ( errors.Is(err, livepeer.ErrInvalidConfig)).
+func NewClient(cfg ClientConfig) (*Client, error) {
+	if cfg.Timeout < 0 {
+		return nil, &lperr.ConfigError{Field: "OrchestratorTimeout", Reason: "must not be negative"}
 	}
-	c := &Client{signer: opts.Signer, timeout: opts.Timeout, log: opts.Logger, conns: map[string]*grpc.ClientConn{}}
-	if c.signer == nil {
-		c.signer = signer.Offchain()
-	}
+	c := &Client{signer: cfg.Signer, timeout: cfg.Timeout, log: cfg.Logger, clients: map[string]*lpnet.OrchestratorClient{}}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -66,55 +87,66 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	}
 	// Orchestrators present self-signed certificates regenerated on every
 	// restart; go-livepeer's gateway skips verification too (see the
-	// package documentation for the trade-off).
-	c.creds = credentials.NewTLS(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}) //nolint:gosec
+	// package documentation for the trade-off). gRPC needs HTTP/2.
+	c.tr = &http.Transport{
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, //nolint:gosec
+		ForceAttemptHTTP2:   true,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 0, // bounded by the call's deadline
+	}
+	var p http.Protocols
+	p.SetHTTP2(true)
+	c.tr.Protocols = &p
+	c.hc = &http.Client{Transport: c.tr}
+	c.life, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }
 
 // Timeout returns the per-orchestrator timeout in use.
 func (c *Client) Timeout() time.Duration { return c.timeout }
 
-// Signer returns the signer client used to sign requests (never nil).
-func (c *Client) Signer() *signer.Client { return c.signer }
-
-// Close closes every gRPC connection and makes later calls fail with
-// ErrClosed; calls in flight fail. It is idempotent and returns nil.
+// Close closes every connection and makes later calls fail with
+// livepeer.ErrClosed; calls in flight fail too. It is idempotent and
+// returns nil.
 func (c *Client) Close() error {
 	c.mu.Lock()
-	conns := c.conns
-	c.conns, c.closed = nil, true
+	c.closed = true
+	c.clients = nil
 	c.mu.Unlock()
-	for _, cc := range conns {
-		_ = cc.Close()
-	}
+	c.cancel()
+	c.tr.CloseIdleConnections()
 	return nil
 }
 
-func (c *Client) conn(target string) (*grpc.ClientConn, error) {
+func (c *Client) rpc(target string) (*lpnet.OrchestratorClient, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return nil, ErrClosed
+		return nil, lperr.ErrClosed
 	}
-	if cc := c.conns[target]; cc != nil {
-		return cc, nil
+	if oc := c.clients[target]; oc != nil {
+		return oc, nil
 	}
-	cc, err := grpc.NewClient("passthrough:///"+target,
-		grpc.WithTransportCredentials(c.creds),
-		grpc.WithUserAgent("livepeer-go"),
-	)
-	if err != nil {
-		return nil, err
-	}
-	c.conns[target] = cc
-	return cc, nil
+	oc := lpnet.NewOrchestratorClient(c.hc, "https://"+target, "livepeer-go-gateway")
+	c.clients[target] = oc
+	return oc, nil
+}
+
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // sign returns the OrchestratorRequest address and signature.
-func (c *Client) sign(ctx context.Context) (*signer.OrchInfoSig, error) {
+func (c *Client) sign(ctx context.Context) (*RequestSignature, error) {
+	if c.signer == nil {
+		return &RequestSignature{}, nil
+	}
 	sig, err := c.signer.SignOrchestratorInfo(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sign GetOrchestrator request: %w", err)
+		return nil, fmt.Errorf("discovery: sign GetOrchestrator request: %w", err)
 	}
 	return sig, nil
 }
@@ -129,8 +161,9 @@ func (c *Client) sign(ctx context.Context) (*signer.OrchInfoSig, error) {
 // capabilities). The call is bounded by the Client's timeout and ctx.
 //
 // Errors: *AddressError for a bad address, the signer's error
-// (errors.Is(err, ErrSignerUnavailable) when it is down), ctx.Err() wrapped
-// when ctx ends, ErrClosed after Close, otherwise an *RPCError.
+// (errors.Is(err, livepeer.ErrSignerUnavailable) when it is down),
+// ctx.Err() wrapped when ctx ends, livepeer.ErrClosed after Close,
+// otherwise an *RPCError.
 func (c *Client) GetOrchestrator(ctx context.Context, addr string, want *Capability) (*Info, error) {
 	if _, err := ParseAddress(addr); err != nil {
 		return nil, err
@@ -142,12 +175,12 @@ func (c *Client) GetOrchestrator(ctx context.Context, addr string, want *Capabil
 	return c.getOrchestrator(ctx, addr, want, sig)
 }
 
-func (c *Client) getOrchestrator(ctx context.Context, addr string, want *Capability, sig *signer.OrchInfoSig) (*Info, error) {
+func (c *Client) getOrchestrator(ctx context.Context, addr string, want *Capability, sig *RequestSignature) (*Info, error) {
 	target, err := ParseAddress(addr)
 	if err != nil {
 		return nil, err
 	}
-	cc, err := c.conn(target)
+	oc, err := c.rpc(target)
 	if err != nil {
 		return nil, err
 	}
@@ -157,29 +190,28 @@ func (c *Client) getOrchestrator(ctx context.Context, addr string, want *Capabil
 		req.Sig = sig.Signature
 	}
 	if want != nil && want.ID != CapBYOC {
-		req.Capabilities = want.Proto()
+		req.Capabilities = lpnet.CapabilitiesFor(int32(want.ID), want.Model)
 	}
 	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	stop := context.AfterFunc(c.life, cancel)
+	defer stop()
 	start := time.Now()
-	pb, err := lpnet.NewOrchestratorClient(cc).GetOrchestrator(callCtx, req)
+	pb, err := oc.GetOrchestrator(callCtx, req)
 	lat := time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("GetOrchestrator %s: %w", addr, ctx.Err())
+			return nil, fmt.Errorf("discovery: GetOrchestrator %s: %w", addr, ctx.Err())
 		}
-		c.mu.Lock()
-		closed := c.closed
-		c.mu.Unlock()
-		if closed {
-			return nil, ErrClosed
+		if c.isClosed() {
+			return nil, lperr.ErrClosed
 		}
 		e := newRPCError(addr, err)
 		c.log.LogAttrs(ctx, slog.LevelDebug, "GetOrchestrator failed", slog.String("orchestrator", addr),
 			slog.String("code", e.Code.String()), slog.Duration("latency", lat))
 		return nil, e
 	}
-	info := NewInfo(addr, pb)
+	info := newInfo(addr, pb)
 	if want != nil {
 		w := *want
 		info.Requested = &w
@@ -196,17 +228,14 @@ func (c *Client) getOrchestrator(ctx context.Context, addr string, want *Capabil
 // a black-holed orchestrator costs no more than the timeout. Duplicate
 // addresses are queried once. infos and rejections keep the order of addrs.
 // The request is signed once, before any orchestrator is called: a signer
-// failure, ctx ending or ErrClosed is returned as err (with no results);
-// per-orchestrator failures are rejections.
+// failure, ctx ending or livepeer.ErrClosed is returned as err (with no
+// results); per-orchestrator failures are rejections.
 func (c *Client) Query(ctx context.Context, addrs []string, want *Capability) (infos []*Info, rejections []Rejection, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
-		return nil, nil, ErrClosed
+	if c.isClosed() {
+		return nil, nil, lperr.ErrClosed
 	}
 	sig, err := c.sign(ctx)
 	if err != nil {
@@ -227,12 +256,10 @@ func (c *Client) Query(ctx context.Context, addrs []string, want *Capability) (i
 	results := make([]result, len(uniq))
 	var wg sync.WaitGroup
 	for i, a := range uniq {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			info, err := c.getOrchestrator(ctx, a, want, sig)
 			results[i] = result{info, err}
-		}()
+		})
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -242,8 +269,8 @@ func (c *Client) Query(ctx context.Context, addrs []string, want *Capability) (i
 		switch {
 		case r.err == nil:
 			infos = append(infos, r.info)
-		case errors.Is(r.err, ErrClosed):
-			return nil, nil, ErrClosed
+		case errors.Is(r.err, lperr.ErrClosed):
+			return nil, nil, lperr.ErrClosed
 		default:
 			rejections = append(rejections, Rejection{Orchestrator: uniq[i], Err: r.err})
 		}

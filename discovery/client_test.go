@@ -2,22 +2,24 @@ package discovery
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"connectrpc.com/connect"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
-	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 func TestParseAddress(t *testing.T) {
@@ -52,7 +54,7 @@ func TestGetOrchestratorOffchain(t *testing.T) {
 	info := lv2vInfo(0, "streamdiffusion")
 	info.PriceInfo = nil
 	o := staticOrch(t, info)
-	c := newTestClient(t, ClientOptions{})
+	c := newTestClient(t, ClientConfig{})
 
 	want := Capability{CapLiveVideoToVideo, "streamdiffusion"}
 	got, err := c.GetOrchestrator(context.Background(), o.addr, &want)
@@ -77,54 +79,63 @@ func TestGetOrchestratorOffchain(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, o.last().Capabilities)
 
-	// The connection is reused per target.
-	c.mu.Lock()
-	require.Len(t, c.conns, 1)
-	c.mu.Unlock()
+	// One HTTP/2 connection per target, reused.
+	require.Equal(t, int32(1), o.conns.Load())
 
 	require.NoError(t, c.Close())
 	require.NoError(t, c.Close())
 	_, err = c.GetOrchestrator(context.Background(), o.addr, nil)
-	require.ErrorIs(t, err, ErrClosed)
+	require.ErrorIs(t, err, lperr.ErrClosed)
 	_, _, err = c.Query(context.Background(), []string{o.addr}, nil)
-	require.ErrorIs(t, err, ErrClosed)
-}
-
-// textHash is personal_sign's hash ("\x19Ethereum Signed Message:\n32" + h).
-func textHash(h []byte) []byte {
-	return crypto.Keccak256([]byte("\x19Ethereum Signed Message:\n32"), h)
+	require.ErrorIs(t, err, lperr.ErrClosed)
 }
 
 // fakeSigner serves /sign-orchestrator-info with a real key, as go-livepeer's
 // remote signer does: sig = personal_sign(keccak256(checksummed address)).
-func fakeSigner(t *testing.T) (*httptest.Server, common.Address) {
-	key, err := crypto.GenerateKey()
+func fakeSigner(t *testing.T) (*httptest.Server, eth.Address) {
+	key, err := eth.GenerateKey()
 	require.NoError(t, err)
-	addr := crypto.PubkeyToAddress(key.PublicKey)
-	sig, err := crypto.Sign(textHash(crypto.Keccak256([]byte(addr.Hex()))), key)
+	addr := eth.KeyAddress(key)
+	sig, err := ethsig.SignText(key, ethsig.Keccak256([]byte(addr.Hex())))
 	require.NoError(t, err)
-	sig[64] += 27
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/sign-orchestrator-info" || r.Method != http.MethodPost {
 			http.NotFound(w, r)
 			return
 		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"address": addr.Hex(), "signature": "0x" + common.Bytes2Hex(sig)})
+		_ = json.NewEncoder(w).Encode(map[string]string{"address": addr.Hex(), "signature": "0x" + hex.EncodeToString(sig)})
 	}))
 	t.Cleanup(srv.Close)
 	return srv, addr
 }
 
+// httpSigner is a minimal RequestSigner: POST {url}/sign-orchestrator-info
+// (signer.Client is the real one; discovery cannot import it).
+type httpSigner struct{ url string }
+
+func (h httpSigner) SignOrchestratorInfo(ctx context.Context) (*RequestSignature, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/sign-orchestrator-info", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", lperr.ErrSignerUnavailable, err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Address, Signature string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, err
+	}
+	addr, err := eth.ParseAddress(out.Address)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := hex.DecodeString(strings.TrimPrefix(out.Signature, "0x"))
+	return &RequestSignature{Address: addr, Signature: sig}, err
+}
+
 // verifyOrchReq checks the request signature as go-livepeer's orchestrator does.
 func verifyOrchReq(req *lpnet.OrchestratorRequest) bool {
-	addr := common.BytesToAddress(req.Address)
-	sig := append([]byte(nil), req.Sig...)
-	if len(sig) != 65 || (sig[64] != 27 && sig[64] != 28) {
-		return false
-	}
-	sig[64] -= 27
-	pub, err := crypto.SigToPub(textHash(crypto.Keccak256([]byte(addr.Hex()))), sig)
-	return err == nil && crypto.PubkeyToAddress(*pub) == addr
+	addr := eth.BytesToAddress(req.Address)
+	return ethsig.VerifyText(addr, ethsig.Keccak256([]byte(addr.Hex())), req.Sig) == nil
 }
 
 func TestGetOrchestratorSigned(t *testing.T) {
@@ -132,14 +143,11 @@ func TestGetOrchestratorSigned(t *testing.T) {
 	srv, payer := fakeSigner(t)
 	o := startOrch(t, func(_ context.Context, req *lpnet.OrchestratorRequest) (*lpnet.OrchestratorInfo, error) {
 		if !verifyOrchReq(req) {
-			return nil, status.Error(codes.Unknown, "Invalid orchestrator request: invalid signature")
+			return nil, connect.NewError(connect.CodeUnknown, errors.New("Invalid orchestrator request: invalid signature"))
 		}
-		return &lpnet.OrchestratorInfo{Transcoder: "https://orch", Address: common.HexToAddress("0x01").Bytes()}, nil
+		return &lpnet.OrchestratorInfo{Transcoder: "https://orch", Address: eth.BytesToAddress([]byte{1}).Bytes()}, nil
 	})
-	sc, err := signer.New([]string{srv.URL})
-	require.NoError(t, err)
-	defer sc.CloseIdleConnections()
-	c := newTestClient(t, ClientOptions{Signer: sc})
+	c := newTestClient(t, ClientConfig{Signer: httpSigner{url: srv.URL}})
 	info, err := c.GetOrchestrator(context.Background(), o.addr, nil)
 	require.NoError(t, err)
 	require.Equal(t, "https://orch", info.Transcoder)
@@ -147,30 +155,28 @@ func TestGetOrchestratorSigned(t *testing.T) {
 	require.Nil(t, info.Requested)
 
 	// Unsigned requests are refused by this orchestrator: typed RPC error.
-	c2 := newTestClient(t, ClientOptions{})
+	c2 := newTestClient(t, ClientConfig{})
 	_, err = c2.GetOrchestrator(context.Background(), o.addr, nil)
 	var re *RPCError
 	require.ErrorAs(t, err, &re)
-	require.Equal(t, codes.Unknown, re.Code)
+	require.Equal(t, connect.CodeUnknown, re.Code)
 	require.Contains(t, re.Message, "invalid signature")
-	require.ErrorIs(t, err, ErrOrchestratorUnavailable)
+	require.ErrorIs(t, err, lperr.ErrOrchestratorUnavailable)
 }
 
 func TestGetOrchestratorSignerDown(t *testing.T) {
-	sc, err := signer.New([]string{"http://" + deadAddr(t)}, signer.WithRetry(0, 0, 0))
-	require.NoError(t, err)
-	c := newTestClient(t, ClientOptions{Signer: sc})
+	c := newTestClient(t, ClientConfig{Signer: httpSigner{url: "http://" + deadAddr(t)}})
 	o := staticOrch(t, nil)
-	_, err = c.GetOrchestrator(context.Background(), o.addr, nil)
-	require.ErrorIs(t, err, ErrSignerUnavailable)
+	_, err := c.GetOrchestrator(context.Background(), o.addr, nil)
+	require.ErrorIs(t, err, lperr.ErrSignerUnavailable)
 	_, _, err = c.Query(context.Background(), []string{o.addr}, nil)
-	require.ErrorIs(t, err, ErrSignerUnavailable)
+	require.ErrorIs(t, err, lperr.ErrSignerUnavailable)
 	require.Zero(t, o.calls.Load())
 }
 
 func TestGetOrchestratorErrors(t *testing.T) {
 	checkNoLeak(t)
-	c := newTestClient(t, ClientOptions{Timeout: 300 * time.Millisecond})
+	c := newTestClient(t, ClientConfig{Timeout: 300 * time.Millisecond})
 	ctx := context.Background()
 
 	_, err := c.GetOrchestrator(ctx, "http://x:1", nil)
@@ -179,13 +185,13 @@ func TestGetOrchestratorErrors(t *testing.T) {
 	_, err = c.GetOrchestrator(ctx, deadAddr(t), nil)
 	var re *RPCError
 	require.ErrorAs(t, err, &re)
-	require.Equal(t, codes.Unavailable, re.Code)
+	require.Equal(t, connect.CodeUnavailable, re.Code)
 
 	bh := blackhole(t)
 	start := time.Now()
 	_, err = c.GetOrchestrator(ctx, bh, nil)
 	require.ErrorAs(t, err, &re)
-	require.Equal(t, codes.DeadlineExceeded, re.Code)
+	require.Equal(t, connect.CodeDeadlineExceeded, re.Code)
 	require.Less(t, time.Since(start), 2*time.Second)
 
 	// The caller's cancellation is reported as such.
@@ -201,14 +207,14 @@ func TestGetOrchestratorErrors(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	require.Contains(t, re.Message, "test failure")
 
-	_, err = NewClient(ClientOptions{Timeout: -1})
-	require.ErrorIs(t, err, ErrInvalidConfig)
+	_, err = NewClient(ClientConfig{Timeout: -1})
+	require.ErrorIs(t, err, lperr.ErrInvalidConfig)
 }
 
 func TestQueryConcurrentWithBlackholes(t *testing.T) {
 	checkNoLeak(t)
 	const timeout = 400 * time.Millisecond
-	c := newTestClient(t, ClientOptions{Timeout: timeout})
+	c := newTestClient(t, ClientConfig{Timeout: timeout})
 	var addrs []string
 	for i := 0; i < 6; i++ {
 		addrs = append(addrs, staticOrch(t, lv2vInfo(int64(10-i), "m")).addr)
@@ -225,7 +231,7 @@ func TestQueryConcurrentWithBlackholes(t *testing.T) {
 		require.Equal(t, addrs[i], in.Addr, "input order kept")
 	}
 	require.Equal(t, addrs[6], rej[0].Orchestrator)
-	require.ErrorIs(t, rej[0].Err, ErrOrchestratorUnavailable)
+	require.ErrorIs(t, rej[0].Err, lperr.ErrOrchestratorUnavailable)
 	require.ErrorIs(t, rej[3].Err, ErrInvalidAddress)
 	// All answers gathered within the timeout plus scheduling slack.
 	require.Less(t, elapsed, timeout+time.Second)
@@ -246,12 +252,12 @@ func TestQueryConcurrentWithBlackholes(t *testing.T) {
 
 func TestQueryCallerCancel(t *testing.T) {
 	checkNoLeak(t)
-	c := newTestClient(t, ClientOptions{Timeout: 5 * time.Second})
+	c := newTestClient(t, ClientConfig{Timeout: 5 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	_, _, err := c.Query(ctx, []string{blackhole(t), blackhole(t)}, nil)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 2*time.Second)
-	require.False(t, errors.Is(err, ErrOrchestratorUnavailable))
+	require.False(t, errors.Is(err, lperr.ErrOrchestratorUnavailable))
 }

@@ -4,12 +4,17 @@
 //
 //   - capabilities: go-livepeer capability ids and pipeline names
 //     (ParseCapability accepts "live-video-to-video/streamdiffusion",
-//     "byoc/text-reversal", "35/model"), and their protobuf form;
-//   - sources of orchestrator addresses: an explicit list, a discovery
-//     endpoint (GET, a JSON list of {"address": ...}) or a remote signer's
-//     /discover-orchestrators;
-//   - the GetOrchestrator gRPC call over TLS, signed by the remote signer,
+//     "byoc/text-reversal", "35/model");
+//   - sources of orchestrator addresses: an explicit list or a discovery
+//     endpoint (GET, a JSON list of {"address": ...}); a remote signer's
+//     /discover-orchestrators is one too (signer.NewSource);
+//   - the GetOrchestrator gRPC call over TLS (spoken with
+//     connectrpc.com/connect), signed by a RequestSigner (*signer.Client),
 //     sent to many orchestrators at once with a per-orchestrator timeout;
+//   - Info, the decoded answer: prices, capabilities and models, ticket
+//     parameters (TicketParams.EV), auth token expiry; DecodeInfo decodes
+//     an OrchestratorInfo protobuf from elsewhere (a signer request, a
+//     /payment answer);
 //   - filtering by capability and price, ranking (cheapest first, then
 //     fastest to answer) and a failover cursor (Selector) for the verbs.
 //
@@ -24,5 +29,7 @@
 //
 // Info, the decoded GetOrchestrator answer, is immutable and safe for
 // concurrent use. Client is safe for concurrent use and must be closed.
-// Selector is safe for concurrent use.
+// Selector is safe for concurrent use. Errors start with "discovery:";
+// besides this package's own sentinels they match the shared ones of
+// package livepeer (ErrOrchestratorUnavailable, ErrClosed...).
 package discovery

@@ -24,8 +24,8 @@ const (
 	maxEndpointBody        = 4 << 20
 )
 
-// EndpointOptions configures an Endpoint.
-type EndpointOptions struct {
+// EndpointConfig configures an Endpoint. The zero value is valid.
+type EndpointConfig struct {
 	// Headers are sent with every request (for example an API key); the map
 	// is copied and the values are never logged.
 	Headers map[string]string
@@ -53,18 +53,19 @@ type Endpoint struct {
 
 // NewEndpoint returns a Source for the discovery endpoint at rawURL. A URL
 // without a scheme gets https://; only http and https are accepted; the path
-// and query are kept. A bad URL or option gives a *ConfigError naming field
-// (errors.Is(err, ErrInvalidConfig)).
-func NewEndpoint(field, rawURL string, opts EndpointOptions) (*Endpoint, error) {
-	u, err := httpx.ParseURL(field, rawURL)
+// and query are kept. A bad URL or option gives a *livepeer.ConfigError
+// naming the field ("URL", "Timeout", "MaxRetries"; errors.Is(err,
+// livepeer.ErrInvalidConfig)).
+func NewEndpoint(rawURL string, opts EndpointConfig) (*Endpoint, error) {
+	u, err := httpx.ParseURL("URL", rawURL)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Timeout < 0 {
-		return nil, &ConfigError{Field: field + "Timeout", Reason: "must not be negative"}
+		return nil, &lperr.ConfigError{Field: "Timeout", Reason: "must not be negative"}
 	}
 	if opts.MaxRetries < -1 {
-		return nil, &ConfigError{Field: "MaxRetries", Reason: "must be -1 (no retries) or more"}
+		return nil, &lperr.ConfigError{Field: "MaxRetries", Reason: "must be -1 (no retries) or more"}
 	}
 	e := &Endpoint{u: u, headers: http.Header{}}
 	for k, v := range opts.Headers {
@@ -105,7 +106,7 @@ func (e *Endpoint) String() string { return e.name }
 // Orchestrators GETs the endpoint, adding one caps=pipeline/model query
 // parameter for want (none without a model; the existing query is kept, "/"
 // is left unescaped as go-livepeer's gateway sends it). Errors: an
-// *EndpointError wrapping the transport error or an *APIError for a non-2xx
+// *EndpointError wrapping the transport error or a *livepeer.APIError for a non-2xx
 // answer (errors.Is(err, ErrDiscoveryUnavailable) for transport errors and
 // 5xx), a *DecodeError for a body that is not a JSON list, or ctx.Err().
 func (e *Endpoint) Orchestrators(ctx context.Context, want *Capability) ([]string, error) {

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
-	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 func TestEndpoint(t *testing.T) {
@@ -23,7 +22,7 @@ func TestEndpoint(t *testing.T) {
 		_, _ = w.Write([]byte(`[{"address":" https://a:1 ","score":1,"capabilities":["live-video-to-video/sd"]},{"address":""},{"nope":1},7,"x",{"address":5},{"address":"b:2"}]`))
 	}))
 	defer srv.Close()
-	e, err := NewEndpoint("DiscoveryURL", srv.URL+"/orchs?region=eu", EndpointOptions{Headers: map[string]string{"X-Key": "k"}})
+	e, err := NewEndpoint(srv.URL+"/orchs?region=eu", EndpointConfig{Headers: map[string]string{"X-Key": "k"}})
 	require.NoError(t, err)
 	addrs, err := e.Orchestrators(context.Background(), &Capability{CapLiveVideoToVideo, "sd"})
 	require.NoError(t, err)
@@ -47,7 +46,7 @@ func TestEndpointErrors(t *testing.T) {
 		_, _ = w.Write([]byte(body))
 	}))
 	defer srv.Close()
-	e, err := NewEndpoint("DiscoveryURL", srv.URL, EndpointOptions{MaxRetries: 1})
+	e, err := NewEndpoint(srv.URL, EndpointConfig{MaxRetries: 1})
 	require.NoError(t, err)
 	ctx := context.Background()
 
@@ -70,7 +69,7 @@ func TestEndpointErrors(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, srv.URL, de.URL)
 
-	dead, err := NewEndpoint("DiscoveryURL", "http://"+deadAddr(t), EndpointOptions{MaxRetries: -1})
+	dead, err := NewEndpoint("http://"+deadAddr(t), EndpointConfig{MaxRetries: -1})
 	require.NoError(t, err)
 	_, err = dead.Orchestrators(ctx, nil)
 	require.ErrorIs(t, err, ErrDiscoveryUnavailable)
@@ -81,15 +80,15 @@ func TestEndpointErrors(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 
 	for _, bad := range []string{"", "ftp://x", "https://", "http://[::1"} {
-		_, err := NewEndpoint("DiscoveryURL", bad, EndpointOptions{})
-		require.ErrorIs(t, err, ErrInvalidConfig, bad)
-		var ce *ConfigError
+		_, err := NewEndpoint(bad, EndpointConfig{})
+		require.ErrorIs(t, err, lperr.ErrInvalidConfig, bad)
+		var ce *lperr.ConfigError
 		require.ErrorAs(t, err, &ce)
-		require.Equal(t, "DiscoveryURL", ce.Field)
+		require.Equal(t, "URL", ce.Field)
 	}
-	_, err = NewEndpoint("DiscoveryURL", "x", EndpointOptions{MaxRetries: -2})
-	require.ErrorIs(t, err, ErrInvalidConfig)
-	e2, err := NewEndpoint("DiscoveryURL", "disc.example/list", EndpointOptions{})
+	_, err = NewEndpoint("x", EndpointConfig{MaxRetries: -2})
+	require.ErrorIs(t, err, lperr.ErrInvalidConfig)
+	e2, err := NewEndpoint("disc.example/list", EndpointConfig{})
 	require.NoError(t, err)
 	require.Equal(t, "https://disc.example/list", e2.String())
 }
@@ -136,26 +135,4 @@ func TestSources(t *testing.T) {
 	require.Equal(t, "a:1", again[0])
 	require.Equal(t, "orchestrator list (2)", l.String())
 
-	var gotQuery string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		assert.Equal(t, "/discover-orchestrators", r.URL.Path)
-		assert.Equal(t, "secret", r.Header.Get("Authorization"))
-		gotQuery = r.URL.RawQuery
-		_, _ = w.Write([]byte(`[{"address":"https://o:1","score":0.5,"capabilities":[]}]`))
-	}))
-	defer srv.Close()
-	sc, err := signer.New([]string{srv.URL}, signer.WithHeaderMap(map[string]string{"Authorization": "secret"}))
-	require.NoError(t, err)
-	s := FromSigner(sc)
-	got, err = s.Orchestrators(context.Background(), &Capability{CapLiveVideoToVideo, "sd"})
-	require.NoError(t, err)
-	require.Equal(t, []string{"https://o:1"}, got)
-	require.Equal(t, "caps=live-video-to-video/sd", gotQuery)
-	_, err = s.Orchestrators(context.Background(), &Capability{CapBYOC, "echo"})
-	require.NoError(t, err)
-	require.Empty(t, gotQuery, "BYOC capabilities are not discovery keys on go-livepeer")
-	require.Contains(t, s.String(), srv.URL)
-
-	_, err = FromSigner(signer.Offchain()).Orchestrators(context.Background(), nil)
-	require.ErrorIs(t, err, signer.ErrNoSigner)
 }

@@ -5,53 +5,31 @@ import (
 	"fmt"
 	"strings"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"connectrpc.com/connect"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
-// Sentinels shared with the rest of the SDK (same identity as livepeer.ErrX).
-var (
-	// ErrNoOrchestrator: no orchestrator can serve the request.
-	ErrNoOrchestrator = lperr.ErrNoOrchestrator
-	// ErrOrchestratorUnavailable: an orchestrator could not be reached, timed
-	// out or answered GetOrchestrator with an error.
-	ErrOrchestratorUnavailable = lperr.ErrOrchestratorUnavailable
-	// ErrSignerUnavailable: the remote signer could not be reached.
-	ErrSignerUnavailable = lperr.ErrSignerUnavailable
-	// ErrPriceExceeded: the orchestrator's price is above the ceiling.
-	ErrPriceExceeded = lperr.ErrPriceExceeded
-	// ErrClosed: the Client was closed.
-	ErrClosed = lperr.ErrClosed
-	// ErrInvalidConfig: an option is invalid.
-	ErrInvalidConfig = lperr.ErrInvalidConfig
-)
-
-// Sentinels specific to discovery.
+// Sentinels specific to discovery (the shared ones, such as
+// ErrNoOrchestrator, ErrOrchestratorUnavailable or ErrClosed, are exported
+// by the root package livepeer; errors from this package match them too).
 var (
 	// ErrInvalidCapability: a capability string could not be parsed.
-	ErrInvalidCapability = errors.New("livepeer: invalid capability")
+	ErrInvalidCapability = errors.New("discovery: invalid capability")
 	// ErrInvalidAddress: an orchestrator address is not host:port or https://host[:port].
-	ErrInvalidAddress = errors.New("livepeer: invalid orchestrator address")
+	ErrInvalidAddress = errors.New("discovery: invalid orchestrator address")
 	// ErrCapabilityNotOffered: the orchestrator does not advertise the requested capability or model.
-	ErrCapabilityNotOffered = errors.New("livepeer: orchestrator does not offer the capability")
+	ErrCapabilityNotOffered = errors.New("discovery: orchestrator does not offer the capability")
 	// ErrDiscoveryUnavailable: a discovery endpoint could not be reached or
 	// answered with an error status.
-	ErrDiscoveryUnavailable = errors.New("livepeer: discovery endpoint unavailable")
+	ErrDiscoveryUnavailable = errors.New("discovery: discovery endpoint unavailable")
+	// ErrInvalidInfo: bytes given to DecodeInfo are not an OrchestratorInfo protobuf.
+	ErrInvalidInfo = errors.New("discovery: invalid orchestrator info")
 )
 
-// APIError is the shared HTTP error type.
-type APIError = lperr.APIError
-
-// NoOrchestratorError lists every orchestrator tried and why it was not used.
-type NoOrchestratorError = lperr.NoOrchestratorError
-
-// Rejection records why one orchestrator was not used.
+// Rejection records why one orchestrator was not used (the same type as
+// livepeer.Rejection).
 type Rejection = lperr.Rejection
-
-// ConfigError names an invalid option. errors.Is(err, ErrInvalidConfig) holds.
-type ConfigError = lperr.ConfigError
 
 // CapabilityError says why a capability string is invalid.
 // errors.Is(err, ErrInvalidCapability) holds.
@@ -61,7 +39,7 @@ type CapabilityError struct {
 }
 
 func (e *CapabilityError) Error() string {
-	return fmt.Sprintf("livepeer: invalid capability %q: %s", e.Input, e.Reason)
+	return fmt.Sprintf("discovery: invalid capability %q: %s", e.Input, e.Reason)
 }
 
 // Is matches ErrInvalidCapability.
@@ -75,46 +53,51 @@ type AddressError struct {
 }
 
 func (e *AddressError) Error() string {
-	return fmt.Sprintf("livepeer: invalid orchestrator address %q: %s", e.Addr, e.Reason)
+	return fmt.Sprintf("discovery: invalid orchestrator address %q: %s", e.Addr, e.Reason)
 }
 
 // Is matches ErrInvalidAddress.
 func (e *AddressError) Is(target error) bool { return target == ErrInvalidAddress }
 
 // RPCError is a failed GetOrchestrator call. Code is the gRPC status code
-// (codes.DeadlineExceeded for the per-orchestrator timeout, codes.Unavailable
-// for a refused connection, codes.Unknown for an orchestrator's own refusal
-// such as a bad signature). errors.Is(err, ErrOrchestratorUnavailable) holds
-// and the gRPC status error is reachable with errors.As / status.FromError.
+// (connect.CodeDeadlineExceeded for the per-orchestrator timeout,
+// connect.CodeUnavailable for a refused connection, connect.CodeUnknown for
+// an orchestrator's own refusal such as a bad signature).
+// errors.Is(err, livepeer.ErrOrchestratorUnavailable) holds and the
+// *connect.Error is reachable with errors.As.
 type RPCError struct {
 	Orchestrator string
-	Code         codes.Code
+	Code         connect.Code
 	Message      string
-	Err          error // the gRPC status error
+	Err          error // the *connect.Error
 }
 
 func (e *RPCError) Error() string {
-	return fmt.Sprintf("livepeer: GetOrchestrator %s: %s: %s", e.Orchestrator, e.Code, e.Message)
+	return fmt.Sprintf("discovery: GetOrchestrator %s: %s: %s", e.Orchestrator, e.Code, e.Message)
 }
 
-// Unwrap exposes the gRPC error and ErrOrchestratorUnavailable.
-func (e *RPCError) Unwrap() []error { return []error{e.Err, ErrOrchestratorUnavailable} }
+// Unwrap exposes the RPC error and ErrOrchestratorUnavailable.
+func (e *RPCError) Unwrap() []error { return []error{e.Err, lperr.ErrOrchestratorUnavailable} }
 
 func newRPCError(addr string, err error) *RPCError {
-	st, _ := status.FromError(err)
-	return &RPCError{Orchestrator: addr, Code: st.Code(), Message: st.Message(), Err: err}
+	e := &RPCError{Orchestrator: addr, Code: connect.CodeOf(err), Message: err.Error(), Err: err}
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		e.Message = ce.Message()
+	}
+	return e
 }
 
 // DecodeError reports a discovery answer that is not the expected JSON shape.
 type DecodeError struct {
 	URL    string // endpoint, without query
 	Reason string
-	Body   []byte // the first bytes of the body (at most lperr.MaxErrorBody)
+	Body   []byte // the first bytes of the body (at most 4 KiB)
 	Err    error
 }
 
 func (e *DecodeError) Error() string {
-	s := "livepeer: bad discovery response"
+	s := "discovery: bad discovery response"
 	if e.URL != "" {
 		s += " from " + e.URL
 	}
@@ -129,17 +112,17 @@ func (e *DecodeError) Error() string {
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // EndpointError is a failed request to a discovery endpoint (transport
-// error, or an HTTP error status in an *APIError). errors.Is(err,
+// error, or an HTTP error status in a *livepeer.APIError). errors.Is(err,
 // ErrDiscoveryUnavailable) holds for transport errors and 5xx answers.
 type EndpointError struct {
 	URL  string // without query
 	Err  error
-	Kind error // ErrDiscoveryUnavailable or nil
+	Kind error // ErrDiscoveryUnavailable, livepeer.ErrUnauthorized or nil
 }
 
 func (e *EndpointError) Error() string {
 	var b strings.Builder
-	b.WriteString("livepeer: discovery ")
+	b.WriteString("discovery: endpoint ")
 	b.WriteString(e.URL)
 	b.WriteString(" failed: ")
 	if e.Err != nil {

@@ -6,9 +6,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -62,9 +62,38 @@ type Model struct {
 	RunnerVersion string
 }
 
+// TicketParams are the orchestrator's terms for probabilistic-micropayment
+// tickets (go-livepeer net.TicketParams): a winning ticket pays FaceValue
+// wei to Recipient; a ticket wins with probability WinProb / (2^256 − 1);
+// the parameters expire at L1 block ExpirationBlock. RecipientRandHash,
+// Seed and the creation round bind them to the orchestrator's secret and
+// the price they were issued for. Values are shared: do not change them.
+type TicketParams struct {
+	Recipient              eth.Address
+	FaceValue              *big.Int // wei
+	WinProb                *big.Int // win probability × (2^256 − 1)
+	RecipientRandHash      []byte
+	Seed                   []byte
+	ExpirationBlock        *big.Int // L1 block number
+	CreationRound          int64
+	CreationRoundBlockHash []byte
+}
+
+// maxWinProb is 2^256 − 1, the WinProb of a ticket that always wins.
+var maxWinProb = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
+
+// EV returns the expected value of one ticket in wei, exactly:
+// FaceValue × WinProb / (2^256 − 1), as go-livepeer's pm package computes
+// it. Nil params or missing values give 0.
+func (t *TicketParams) EV() *big.Rat {
+	if t == nil || t.FaceValue == nil || t.WinProb == nil {
+		return new(big.Rat)
+	}
+	return new(big.Rat).SetFrac(new(big.Int).Mul(t.FaceValue, t.WinProb), maxWinProb)
+}
+
 // Info is one orchestrator's GetOrchestrator answer, decoded. It is
-// immutable after construction and safe for concurrent use; Proto returns
-// the raw message, which must not be changed.
+// immutable after construction and safe for concurrent use.
 type Info struct {
 	// Addr is the address the orchestrator was queried at (as given).
 	Addr string
@@ -72,7 +101,7 @@ type Info struct {
 	// endpoint (LV2V start, /payment, BYOC, trickle) is relative to it.
 	Transcoder string
 	// Address is the orchestrator's Ethereum address (zero off-chain).
-	Address common.Address
+	Address eth.Address
 	// Price is price_info: the base price, or the price of the requested
 	// capability when Requested is set. nil off-chain.
 	Price *Price
@@ -87,27 +116,47 @@ type Info struct {
 	Version string
 	// Nodes lists extra node URIs the orchestrator advertises.
 	Nodes []string
+	// TicketParams are the orchestrator's ticket terms for this gateway
+	// (nil off-chain: no payments expected).
+	TicketParams *TicketParams
 	// AuthExpiry is when the auth token expires (zero without a token).
+	// go-livepeer's tokens live 30 minutes; payments refresh the info
+	// before that.
 	AuthExpiry time.Time
 	// Requested is the capability sent in the request (nil: none).
 	Requested *Capability
-	// Latency is how long GetOrchestrator took (zero for NewInfo).
+	// Latency is how long GetOrchestrator took (zero for DecodeInfo).
 	Latency time.Duration
-	// FetchedAt is when the answer arrived (zero for NewInfo).
+	// FetchedAt is when the answer arrived (zero for DecodeInfo).
 	FetchedAt time.Time
 
-	pb *lpnet.OrchestratorInfo
+	raw  []byte   // the protobuf encoding
+	bits []uint64 // the capability bitstring
 }
 
-// NewInfo decodes pb, the answer of the orchestrator queried at addr. pb is
-// kept, not copied: the caller must not change it afterwards. A nil pb gives
-// an Info with only Addr set.
-func NewInfo(addr string, pb *lpnet.OrchestratorInfo) *Info {
+// DecodeInfo decodes an OrchestratorInfo protobuf (the GetOrchestrator
+// answer, the info of a /payment PaymentResult, or the "orchestrator" field
+// of a remote-signer request after base64 decoding) as the answer of the
+// orchestrator queried at addr. Bytes that are not an OrchestratorInfo give
+// an error wrapping ErrInvalidInfo. The bytes are copied.
+func DecodeInfo(addr string, protobuf []byte) (*Info, error) {
+	var pb lpnet.OrchestratorInfo
+	if err := proto.Unmarshal(protobuf, &pb); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidInfo, err)
+	}
+	i := newInfo(addr, &pb)
+	i.raw = append([]byte(nil), protobuf...)
+	return i, nil
+}
+
+// newInfo decodes pb (nil: empty) and keeps its encoding.
+func newInfo(addr string, pb *lpnet.OrchestratorInfo) *Info {
 	if pb == nil {
 		pb = &lpnet.OrchestratorInfo{}
 	}
-	i := &Info{Addr: addr, Transcoder: pb.GetTranscoder(), pb: pb}
-	i.Address = common.BytesToAddress(pb.GetAddress())
+	i := &Info{Addr: addr, Transcoder: pb.GetTranscoder()}
+	i.raw, _ = proto.Marshal(pb) // a message that was decoded always encodes
+	i.Address = eth.BytesToAddress(pb.GetAddress())
 	if p := pb.GetPriceInfo(); p != nil {
 		i.Price = &Price{PricePerUnit: p.GetPricePerUnit(), PixelsPerUnit: p.GetPixelsPerUnit()}
 	}
@@ -121,7 +170,8 @@ func NewInfo(addr string, pb *lpnet.OrchestratorInfo) *Info {
 		})
 	}
 	caps := pb.GetCapabilities()
-	i.Capabilities = bitsToIDs(caps.GetBitstring())
+	i.bits = append([]uint64(nil), caps.GetBitstring()...)
+	i.Capabilities = bitsToIDs(i.bits)
 	i.Version = caps.GetVersion()
 	for id, cc := range caps.GetConstraints().GetPerCapability() {
 		for name, m := range cc.GetModels() {
@@ -142,23 +192,36 @@ func NewInfo(addr string, pb *lpnet.OrchestratorInfo) *Info {
 		return ma.Model < mb.Model
 	})
 	i.Nodes = append([]string(nil), pb.GetNodes()...)
+	if tp := pb.GetTicketParams(); tp != nil {
+		i.TicketParams = ticketParams(tp)
+	}
 	if exp := pb.GetAuthToken().GetExpiration(); exp > 0 {
 		i.AuthExpiry = time.Unix(exp, 0)
 	}
 	return i
 }
 
-// Proto returns the raw OrchestratorInfo, exactly as the orchestrator sent
-// it (the remote signer needs it verbatim). It must not be changed.
-func (i *Info) Proto() *lpnet.OrchestratorInfo { return i.pb }
+func ticketParams(tp *lpnet.TicketParams) *TicketParams {
+	return &TicketParams{
+		Recipient:              eth.BytesToAddress(tp.GetRecipient()),
+		FaceValue:              new(big.Int).SetBytes(tp.GetFaceValue()),
+		WinProb:                new(big.Int).SetBytes(tp.GetWinProb()),
+		RecipientRandHash:      append([]byte(nil), tp.GetRecipientRandHash()...),
+		Seed:                   append([]byte(nil), tp.GetSeed()...),
+		ExpirationBlock:        new(big.Int).SetBytes(tp.GetExpirationBlock()),
+		CreationRound:          tp.GetExpirationParams().GetCreationRound(),
+		CreationRoundBlockHash: append([]byte(nil), tp.GetExpirationParams().GetCreationRoundBlockHash()...),
+	}
+}
 
-// Marshal returns the protobuf encoding of the raw OrchestratorInfo (what
-// the remote signer's /generate-live-payment takes, base64-encoded).
-func (i *Info) Marshal() ([]byte, error) { return proto.Marshal(i.pb) }
+// Protobuf returns a copy of the OrchestratorInfo protobuf encoding, as
+// the orchestrator sent it (what the remote signer's
+// /generate-live-payment takes, base64-encoded). DecodeInfo reverses it.
+func (i *Info) Protobuf() []byte { return append([]byte(nil), i.raw...) }
 
 // Onchain reports whether the orchestrator sent ticket parameters (it
 // expects payments). Off-chain orchestrators send none.
-func (i *Info) Onchain() bool { return i.pb.GetTicketParams() != nil }
+func (i *Info) Onchain() bool { return i.TicketParams != nil }
 
 // HasCapability reports whether the orchestrator advertises c:
 //   - BYOC (37): a capabilities_prices entry {37, c.Model} (go-livepeer
@@ -179,7 +242,7 @@ func (i *Info) HasCapability(c Capability) bool {
 		_, ok := i.Model(c)
 		return ok
 	default:
-		if hasBit(i.pb.GetCapabilities().GetBitstring(), c.ID) {
+		if hasBit(i.bits, c.ID) {
 			return true
 		}
 		for _, m := range i.Models {

@@ -1,20 +1,21 @@
 package discovery
 
 import (
+	"math/big"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 func sampleInfoProto() *lpnet.OrchestratorInfo {
 	return &lpnet.OrchestratorInfo{
 		Transcoder: "https://127.0.0.1:8935",
-		Address:    common.HexToAddress("0x00000000000000000000000000000000000000aa").Bytes(),
+		Address:    eth.BytesToAddress([]byte{0xaa}).Bytes(),
 		PriceInfo:  &lpnet.PriceInfo{PricePerUnit: 10, PixelsPerUnit: 3},
 		Capabilities: &lpnet.Capabilities{
 			Bitstring: []uint64{1<<0 | 1<<35},
@@ -38,10 +39,10 @@ func sampleInfoProto() *lpnet.OrchestratorInfo {
 
 func TestNewInfo(t *testing.T) {
 	pb := sampleInfoProto()
-	i := NewInfo("127.0.0.1:8935", pb)
+	i := newInfo("127.0.0.1:8935", pb)
 	require.Equal(t, "127.0.0.1:8935", i.Addr)
 	require.Equal(t, "https://127.0.0.1:8935", i.Transcoder)
-	require.Equal(t, common.HexToAddress("0xaa"), i.Address)
+	require.Equal(t, eth.BytesToAddress([]byte{0xaa}), i.Address)
 	require.Equal(t, &Price{10, 3}, i.Price)
 	require.Equal(t, []CapabilityID{CapH264, CapLiveVideoToVideo}, i.Capabilities)
 	require.Equal(t, "0.8.7", i.Version)
@@ -52,11 +53,10 @@ func TestNewInfo(t *testing.T) {
 	require.Len(t, i.CapabilityPrices, 2)
 	require.Equal(t, time.Unix(1700000000, 0), i.AuthExpiry)
 	require.Equal(t, []string{"https://node"}, i.Nodes)
-	require.Same(t, pb, i.Proto())
 	require.False(t, i.Onchain())
+	require.Nil(t, i.TicketParams)
 
-	raw, err := i.Marshal()
-	require.NoError(t, err)
+	raw := i.Protobuf()
 	var back lpnet.OrchestratorInfo
 	require.NoError(t, proto.Unmarshal(raw, &back))
 	require.True(t, proto.Equal(pb, &back))
@@ -85,7 +85,7 @@ func TestNewInfo(t *testing.T) {
 }
 
 func TestNewInfoEmpty(t *testing.T) {
-	i := NewInfo("x:1", nil)
+	i := newInfo("x:1", nil)
 	require.Equal(t, "x:1", i.Addr)
 	require.Nil(t, i.Price)
 	require.Empty(t, i.Capabilities)
@@ -93,9 +93,7 @@ func TestNewInfoEmpty(t *testing.T) {
 	require.False(t, i.HasCapability(Capability{CapLiveVideoToVideo, "x"}))
 	_, ok := i.PriceFor(Capability{CapLiveVideoToVideo, "x"})
 	require.False(t, ok)
-	raw, err := i.Marshal()
-	require.NoError(t, err)
-	require.Empty(t, raw)
+	require.Empty(t, i.Protobuf())
 }
 
 func TestPrice(t *testing.T) {
@@ -103,4 +101,35 @@ func TestPrice(t *testing.T) {
 	require.Equal(t, -1, Price{1, 3}.Cmp(Price{1, 2}))
 	require.Equal(t, 1, Price{5, 0}.Cmp(Price{4, 1}), "zero units read as 1")
 	require.Equal(t, "5/1 wei", Price{5, 0}.String())
+}
+
+func TestDecodeInfoAndTicketParams(t *testing.T) {
+	pb := sampleInfoProto()
+	face := new(big.Int).Mul(big.NewInt(1_000_000_000_000), big.NewInt(100))
+	win := new(big.Int).Div(maxWinProb, big.NewInt(100))
+	pb.TicketParams = &lpnet.TicketParams{
+		Recipient: eth.BytesToAddress([]byte{0xaa}).Bytes(), FaceValue: face.Bytes(), WinProb: win.Bytes(),
+		RecipientRandHash: []byte{1, 2}, Seed: []byte{3}, ExpirationBlock: big.NewInt(140).Bytes(),
+		ExpirationParams: &lpnet.TicketExpirationParams{CreationRound: 7, CreationRoundBlockHash: []byte{9}},
+	}
+	raw, err := proto.Marshal(pb)
+	require.NoError(t, err)
+	i, err := DecodeInfo("o:1", raw)
+	require.NoError(t, err)
+	require.True(t, i.Onchain())
+	require.Equal(t, raw, i.Protobuf(), "the encoding is kept as given")
+	tp := i.TicketParams
+	require.Equal(t, eth.BytesToAddress([]byte{0xaa}), tp.Recipient)
+	require.Equal(t, face, tp.FaceValue)
+	require.Equal(t, win, tp.WinProb)
+	require.Equal(t, int64(140), tp.ExpirationBlock.Int64())
+	require.Equal(t, int64(7), tp.CreationRound)
+	require.Equal(t, []byte{1, 2}, tp.RecipientRandHash)
+	// EV = face × win / (2^256 − 1) ≈ face / 100.
+	ev, _ := tp.EV().Float64()
+	require.InDelta(t, 1e12, ev, 1)
+	require.Zero(t, (*TicketParams)(nil).EV().Sign())
+
+	_, err = DecodeInfo("o:1", []byte{0xff, 0xff, 0xff})
+	require.ErrorIs(t, err, ErrInvalidInfo)
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"math/big"
 	"net"
+	"net/http"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -18,8 +19,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
@@ -55,10 +54,10 @@ func cert(t testing.TB) tls.Certificate {
 
 // fakeOrch is an in-test orchestrator: gRPC GetOrchestrator over TLS.
 type fakeOrch struct {
-	lpnet.UnimplementedOrchestratorServer
 	addr   string
-	srv    *grpc.Server
+	srv    *http.Server
 	calls  atomic.Int32
+	conns  atomic.Int32 // TCP connections accepted
 	handle func(context.Context, *lpnet.OrchestratorRequest) (*lpnet.OrchestratorInfo, error)
 
 	mu      sync.Mutex
@@ -73,6 +72,10 @@ func (f *fakeOrch) GetOrchestrator(ctx context.Context, req *lpnet.OrchestratorR
 	return f.handle(ctx, req)
 }
 
+func (f *fakeOrch) Ping(context.Context, *lpnet.PingPong) (*lpnet.PingPong, error) {
+	return &lpnet.PingPong{}, nil
+}
+
 func (f *fakeOrch) last() *lpnet.OrchestratorRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -85,15 +88,21 @@ func startOrch(t testing.TB, handle func(context.Context, *lpnet.OrchestratorReq
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	f := &fakeOrch{addr: ln.Addr().String(), handle: handle}
-	f.srv = grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(ptr(cert(t)))))
-	lpnet.RegisterOrchestratorServer(f.srv, f)
+	// go-livepeer serves gRPC over TLS with HTTP/2 on its service port.
+	prefix, h := lpnet.NewOrchestratorHandler(f)
+	mux := http.NewServeMux()
+	mux.Handle(prefix, h)
+	f.srv = &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert(t)}, NextProtos: []string{"h2"}}, ReadHeaderTimeout: 10 * time.Second,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				f.conns.Add(1)
+			}
+		}}
 	done := make(chan struct{})
-	go func() { defer close(done); _ = f.srv.Serve(ln) }()
-	t.Cleanup(func() { f.srv.Stop(); <-done })
+	go func() { defer close(done); _ = f.srv.ServeTLS(ln, "", "") }()
+	t.Cleanup(func() { _ = f.srv.Close(); <-done })
 	return f
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // staticOrch answers with info (Transcoder defaults to https://addr).
 func staticOrch(t testing.TB, info *lpnet.OrchestratorInfo) *fakeOrch {
@@ -189,7 +198,7 @@ func checkNoLeak(t *testing.T) {
 	})
 }
 
-func newTestClient(t testing.TB, opts ClientOptions) *Client {
+func newTestClient(t testing.TB, opts ClientConfig) *Client {
 	c, err := NewClient(opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })

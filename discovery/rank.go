@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Rank filters and orders GetOrchestrator answers for a job that wants
@@ -11,9 +13,9 @@ import (
 // per unit (nil: no ceiling).
 //
 // An answer is rejected when it has no transcoder URI
-// (ErrOrchestratorUnavailable), does not advertise want
+// (livepeer.ErrOrchestratorUnavailable), does not advertise want
 // (ErrCapabilityNotOffered; see Info.HasCapability) or prices want above
-// maxPrice (ErrPriceExceeded). One exception: for a BYOC capability, an
+// maxPrice (livepeer.ErrPriceExceeded). One exception: for a BYOC capability, an
 // off-chain orchestrator that sends no capabilities_prices at all cannot
 // say what it serves, so it is kept (last among equals by price); the BYOC
 // job token request (/process/token) decides. The rest are ordered cheapest first (price of
@@ -34,7 +36,7 @@ func Rank(infos []*Info, want *Capability, maxPrice *big.Rat) (ranked []*Info, r
 		}
 		if in.Transcoder == "" {
 			rejections = append(rejections, Rejection{Orchestrator: in.Addr,
-				Err: fmt.Errorf("%w: no transcoder URI in its answer", ErrOrchestratorUnavailable)})
+				Err: fmt.Errorf("%w: no transcoder URI in its answer", lperr.ErrOrchestratorUnavailable)})
 			continue
 		}
 		unknownBYOC := want != nil && want.IsBYOC() && len(in.CapabilityPrices) == 0 && !in.Onchain()
@@ -55,7 +57,7 @@ func Rank(infos []*Info, want *Capability, maxPrice *big.Rat) (ranked []*Info, r
 		}
 		if p != nil && maxPrice != nil && price.Cmp(maxPrice) > 0 {
 			rejections = append(rejections, Rejection{Orchestrator: in.Addr,
-				Err: fmt.Errorf("%w: %s wei per unit, ceiling %s", ErrPriceExceeded, price.RatString(), maxPrice.RatString())})
+				Err: fmt.Errorf("%w: %s wei per unit, ceiling %s", lperr.ErrPriceExceeded, price.RatString(), maxPrice.RatString())})
 			continue
 		}
 		cands = append(cands, cand{in, price, idx})

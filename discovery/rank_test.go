@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -16,7 +17,7 @@ func infoAt(addr string, pb *lpnet.OrchestratorInfo, lat time.Duration, req *Cap
 	if pb.Transcoder == "" {
 		pb.Transcoder = "https://" + addr
 	}
-	i := NewInfo(addr, pb)
+	i := newInfo(addr, pb)
 	i.Latency = lat
 	i.Requested = req
 	return i
@@ -29,7 +30,7 @@ func TestRank(t *testing.T) {
 	dear := infoAt("c:1", lv2vInfo(50, "sd"), time.Millisecond, want)
 	tooDear := infoAt("d:1", lv2vInfo(500, "sd"), time.Millisecond, want)
 	otherModel := infoAt("e:1", lv2vInfo(1, "other"), time.Millisecond, want)
-	noTranscoder := NewInfo("f:1", lv2vInfo(1, "sd"))
+	noTranscoder := newInfo("f:1", lv2vInfo(1, "sd"))
 	offchain := lv2vInfo(0, "sd")
 	offchain.PriceInfo = nil
 	free := infoAt("g:1", offchain, 50*time.Millisecond, want)
@@ -42,9 +43,9 @@ func TestRank(t *testing.T) {
 	for _, r := range rej {
 		byAddr[r.Orchestrator] = r.Err
 	}
-	require.ErrorIs(t, byAddr["d:1"], ErrPriceExceeded)
+	require.ErrorIs(t, byAddr["d:1"], lperr.ErrPriceExceeded)
 	require.ErrorIs(t, byAddr["e:1"], ErrCapabilityNotOffered)
-	require.ErrorIs(t, byAddr["f:1"], ErrOrchestratorUnavailable)
+	require.ErrorIs(t, byAddr["f:1"], lperr.ErrOrchestratorUnavailable)
 
 	// No ceiling keeps the dear one; no capability keeps every model.
 	ranked, rej = Rank(in, want, nil)
@@ -67,7 +68,7 @@ func TestRank(t *testing.T) {
 }
 
 func TestSelector(t *testing.T) {
-	a, b := NewInfo("a:1", nil), NewInfo("b:1", nil)
+	a, b := newInfo("a:1", nil), newInfo("b:1", nil)
 	pre := []Rejection{{Orchestrator: "x:1", Err: ErrCapabilityNotOffered}}
 	s := NewSelector("live-video-to-video/sd", []*Info{a, b}, pre)
 	ctx := context.Background()
@@ -83,9 +84,9 @@ func TestSelector(t *testing.T) {
 	s.Reject(got, balance)
 	s.Reject(nil, errTest)
 	_, err = s.Next(ctx)
-	var noe *NoOrchestratorError
+	var noe *lperr.NoOrchestratorError
 	require.ErrorAs(t, err, &noe)
-	require.ErrorIs(t, err, ErrNoOrchestrator)
+	require.ErrorIs(t, err, lperr.ErrNoOrchestrator)
 	require.ErrorIs(t, err, errTest)
 	require.ErrorIs(t, err, ErrPaymentRequiredForTest)
 	require.ErrorIs(t, err, ErrCapabilityNotOffered)
@@ -101,7 +102,7 @@ func TestSelector(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 
 	_, err = NewSelector("llm", nil, nil).Next(ctx)
-	require.ErrorIs(t, err, ErrNoOrchestrator)
+	require.ErrorIs(t, err, lperr.ErrNoOrchestrator)
 	require.Contains(t, err.Error(), "no orchestrator found")
 }
 

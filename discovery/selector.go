@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Selector hands out ranked candidates one at a time, for a verb that
 // tries orchestrators in turn until one accepts the job. Next returns the
 // next candidate; Reject records why a candidate failed. When the
-// candidates run out, Next returns a *NoOrchestratorError listing every
+// candidates run out, Next returns a *livepeer.NoOrchestratorError listing every
 // rejection, those made during discovery included. A Selector is safe for
 // concurrent use; each candidate is handed out once.
 type Selector struct {
@@ -33,7 +35,7 @@ func NewSelector(capability string, candidates []*Info, rejections []Rejection) 
 }
 
 // Next returns the next candidate. It returns ctx.Err() when ctx has ended,
-// and a *NoOrchestratorError (errors.Is(err, ErrNoOrchestrator); the
+// and a *livepeer.NoOrchestratorError (errors.Is(err, livepeer.ErrNoOrchestrator); the
 // rejection causes are reachable with errors.Is/As) when no candidate is
 // left.
 func (s *Selector) Next(ctx context.Context) (*Info, error) {
@@ -54,7 +56,7 @@ func (s *Selector) Next(ctx context.Context) (*Info, error) {
 	case len(s.rejections) > 0:
 		reason = fmt.Sprintf("all %d orchestrators were rejected", len(s.rejections))
 	}
-	return nil, &NoOrchestratorError{Capability: s.capability, Reason: reason,
+	return nil, &lperr.NoOrchestratorError{Capability: s.capability, Reason: reason,
 		Rejections: append([]Rejection(nil), s.rejections...)}
 }
 

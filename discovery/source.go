@@ -3,12 +3,12 @@ package discovery
 import (
 	"context"
 	"strings"
-
-	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // Source lists candidate orchestrator addresses for a capability (nil: any).
-// Implementations must be safe for concurrent use.
+// List and Endpoint are Sources here; a remote signer's
+// /discover-orchestrators is one too (signer.NewSource). Implementations
+// must be safe for concurrent use.
 type Source interface {
 	// Orchestrators returns addresses in the source's order of preference.
 	Orchestrators(ctx context.Context, want *Capability) ([]string, error)
@@ -40,43 +40,6 @@ func (l *ListSource) Orchestrators(context.Context, *Capability) ([]string, erro
 // String returns "orchestrator list (N)".
 func (l *ListSource) String() string {
 	return "orchestrator list (" + itoa(len(l.addrs)) + ")"
-}
-
-// SignerSource asks a remote signer's GET /discover-orchestrators.
-type SignerSource struct{ c *signer.Client }
-
-// FromSigner returns a Source backed by the signer's discovery endpoint
-// (go-livepeer signers serve it only with -remoteDiscovery). Its calls carry
-// the signer headers.
-func FromSigner(c *signer.Client) *SignerSource { return &SignerSource{c: c} }
-
-// Orchestrators returns the signer's list for want, in the signer's order.
-// The request carries one caps=pipeline/model parameter for want (none
-// without a model). Errors are the signer client's (*signer.Error;
-// errors.Is(err, ErrSignerUnavailable) when it is down).
-func (s *SignerSource) Orchestrators(ctx context.Context, want *Capability) ([]string, error) {
-	var keys []string
-	if want != nil {
-		keys = DiscoveryKeys(*want)
-	}
-	list, err := s.c.DiscoverOrchestrators(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	addrs := make([]string, 0, len(list))
-	for _, o := range list {
-		addrs = append(addrs, o.Address)
-	}
-	return addrs, nil
-}
-
-// String returns "signer discovery <url>".
-func (s *SignerSource) String() string {
-	urls := s.c.URLs()
-	if len(urls) == 0 {
-		return "signer discovery (off-chain)"
-	}
-	return "signer discovery " + urls[0]
 }
 
 func itoa(n int) string {

@@ -15,9 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ethereum/go-ethereum/common"
-
 	"github.com/livepeer/livepeer-go-gateway/aipipeline"
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -40,9 +40,9 @@ type AIConfig struct {
 // AICharge is one request an orchestrator charged for: the units and fee
 // its handleAIRequest debits (server/ai_http.go:1661, core/orchestrator.go:480-488).
 type AICharge struct {
-	Sender     common.Address // the payer (zero offchain)
-	Capability string         // "<pipeline>/<model>"
-	ManifestID string         // "<capability id>_<model>", the balance it is debited from
+	Sender     eth.Address // the payer (zero offchain)
+	Capability string      // "<pipeline>/<model>"
+	ManifestID string      // "<capability id>_<model>", the balance it is debited from
 	Units      int64
 	Fee        *big.Rat // Units × the payment's expected price, in wei (zero offchain)
 }
@@ -78,9 +78,9 @@ func EnableAI(o *Orchestrator, cfg AIConfig) *AIServer {
 	}
 	s := &AIServer{o: o, cfg: cfg, files: map[string]storedFile{}, faults: map[string][]string{}}
 	for _, p := range aipipeline.Pipelines() {
-		o.Handle("POST "+p.Path(), s.handler(p))
+		o.handle("POST "+p.Path(), s.handler(p))
 	}
-	o.Handle("GET /stream/{request}/{file}", http.HandlerFunc(s.serveFile))
+	o.handle("GET /stream/{request}/{file}", http.HandlerFunc(s.serveFile))
 	return s
 }
 
@@ -141,14 +141,14 @@ func (s *AIServer) handler(p aipipeline.Pipeline) http.Handler {
 			return
 		}
 		// 2. Livepeer-Payment: 402 when it does not decode (ai_http.go:1381-1385).
-		payment, err := decodePayment(r.Header.Get(PaymentHeader))
+		payment, err := decodePayment(r.Header.Get(lphttp.HeaderPayment))
 		if err != nil {
 			aiError(w, err.Error(), http.StatusPaymentRequired)
 			return
 		}
 		sender := paymentSender(payment)
 		// 3. Livepeer-Segment: 403 (ai_http.go:1388-1392).
-		if _, err := o.verifySegCreds(r.Header.Get(SegmentHeader), sender); err != nil {
+		if _, err := o.verifySegCreds(r.Header.Get(lphttp.HeaderSegment), sender); err != nil {
 			aiError(w, err.Error(), http.StatusForbidden)
 			return
 		}
@@ -161,7 +161,7 @@ func (s *AIServer) handler(p aipipeline.Pipeline) http.Handler {
 		name := string(p) + "/" + job.model
 		manifestID := strconv.Itoa(int(p.CapabilityID())) + "_" + job.model
 		// 5. Capacity: 503 (ai_http.go:1580-1587).
-		release, ok := o.AcquireCapacity(name)
+		release, ok := o.acquireCapacity(name)
 		if !ok {
 			aiError(w, "insufficient capacity", http.StatusServiceUnavailable)
 			return
@@ -173,7 +173,7 @@ func (s *AIServer) handler(p aipipeline.Pipeline) http.Handler {
 			return
 		}
 		// 7. Balance of at least one ticket's EV when priced (ai_http.go:1598-1603).
-		if payment.GetExpectedPrice().GetPricePerUnit() > 0 && !o.SufficientBalance(sender, manifestID) {
+		if payment.GetExpectedPrice().GetPricePerUnit() > 0 && !o.sufficientBalance(sender, manifestID) {
 			aiError(w, "Insufficient balance", http.StatusBadRequest)
 			return
 		}
@@ -204,7 +204,7 @@ func (s *AIServer) handler(p aipipeline.Pipeline) http.Handler {
 }
 
 // debit is go-livepeer's DebitFees (core/orchestrator.go:480-488) plus the ledger entry.
-func (s *AIServer) debit(sender common.Address, name, manifestID string, price *lpnet.PriceInfo, units int64) {
+func (s *AIServer) debit(sender eth.Address, name, manifestID string, price *lpnet.PriceInfo, units int64) {
 	o := s.o
 	fee := new(big.Rat)
 	if !o.offchain && price.GetPixelsPerUnit() != 0 {
@@ -373,3 +373,16 @@ func runnerRefused(p aipipeline.Pipeline, format string, args ...any) error {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// Price returns what this orchestrator charges for capability
+// ("text-to-image/<model>", ...) in wei per unit, as it advertises it in
+// GetOrchestrator's capabilities_prices; false when it does not offer it.
+func (s *AIServer) Price(capability string) (*big.Rat, bool) { return s.o.capabilityPrice(capability) }
+
+// HoldCapacity takes one of the orchestrator's slots for capability, as a
+// running request would, so tests can fill it up (the next request then gets
+// go-livepeer's 503 "insufficient capacity"). It returns the release func, or
+// false when no slot is free.
+func (s *AIServer) HoldCapacity(capability string) (release func(), ok bool) {
+	return s.o.acquireCapacity(capability)
+}

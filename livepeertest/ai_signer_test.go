@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // batchPay posts a type-less payment request (the batch AI case).
@@ -44,8 +45,8 @@ func TestSignerBatchPayments(t *testing.T) {
 	defer n.Close()
 	o, c := n.Orchestrators()[0], newRawClient(t)
 	const model = AIModelTextToImage
-	price, _ := o.CapabilityPrice("text-to-image/" + model) // 2e6 wei per pixel
-	ev := o.TicketEV()
+	price, _ := o.capabilityPrice("text-to-image/" + model) // 2e6 wei per pixel
+	ev := o.ticketEV()
 
 	// 262144 px × 2e6 = 5.2e11 < EV: one ticket.
 	code, first, raw := batchPay(t, c, n.SignerURL(), aiInfo(t, n, o, c, model), nil, 512*512)
@@ -75,7 +76,7 @@ func TestSignerBatchPayments(t *testing.T) {
 	decodeB64Proto(t, second.Payment, &p)
 	assert.Len(t, p.TicketSenderParams, 1)
 	code, _, raw = batchPay(t, c, n.SignerURL(), aiInfo(t, n, o, c, model), second.State, 1)
-	assert.Equal(t, StatusNoTickets, code, string(raw))
+	assert.Equal(t, signer.StatusNoTickets, code, string(raw))
 	b := n.Signer().BatchPayments()
 	assert.Len(t, b, 3, "a 482 makes no payment")
 

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -61,8 +62,8 @@ func aiPost(t *testing.T, c *rawClient, o *Orchestrator, route, ctype string, bo
 	req, err := http.NewRequest(http.MethodPost, o.URL()+route, bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", ctype)
-	req.Header.Set(PaymentHeader, pay.Payment)
-	req.Header.Set(SegmentHeader, pay.SegCreds)
+	req.Header.Set(lphttp.HeaderPayment, pay.Payment)
+	req.Header.Set(lphttp.HeaderSegment, pay.SegCreds)
 	if auth {
 		req.Header.Set("Authorization", aiWorkerAuthorization)
 	}
@@ -117,7 +118,7 @@ func TestAICheckOrder(t *testing.T) {
 	// Media is checked before capacity, capacity before the tickets.
 	var releases []func()
 	for {
-		rel, ok := o.AcquireCapacity("image-to-image/" + AIModelImageToImage)
+		rel, ok := o.acquireCapacity("image-to-image/" + AIModelImageToImage)
 		if !ok {
 			break
 		}
@@ -184,7 +185,7 @@ func TestAICheckOrder(t *testing.T) {
 
 	ch := ai.Charges()
 	require.Len(t, ch, 2)
-	price, _ := o.CapabilityPrice(t2i)
+	price, _ := o.capabilityPrice(t2i)
 	for _, x := range ch {
 		assert.Equal(t, int64(64*32), x.Units)
 		assert.Equal(t, "27_"+AIModelTextToImage, x.ManifestID)

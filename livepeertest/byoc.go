@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -14,14 +13,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
-	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/byocwire"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
-// DefaultBYOCDebitInterval is how often go-livepeer debits a BYOC job that
+// defaultBYOCDebitInterval is how often go-livepeer debits a BYOC job that
 // answers server-sent events (5 s of compute every 5 s).
-const DefaultBYOCDebitInterval = 5 * time.Second
+const defaultBYOCDebitInterval = 5 * time.Second
 
 // byocSSEDebitSeconds is what each SSE debit charges, whatever the interval
 // (go-livepeer: DebitFees(..., 5)).
@@ -35,7 +34,7 @@ type BYOCConfig struct {
 	// "" generates one (see BYOCServer.Secret).
 	Secret string
 	// DebitInterval is how often a job answering server-sent events is
-	// debited 5 s of compute (default DefaultBYOCDebitInterval). Tests
+	// debited 5 s of compute (default 5 s, as go-livepeer). Tests
 	// shorten it to exhaust a balance quickly.
 	DebitInterval time.Duration
 	// NoBlankLinesAfterDone turns off the emulation of go-livepeer's relay
@@ -72,7 +71,7 @@ type BYOCServer struct {
 }
 
 type byocWorker struct {
-	cap  byoc.ExternalCapability
+	cap  byocwire.ExternalCapability
 	load int
 }
 
@@ -81,7 +80,7 @@ type byocWorker struct {
 // panics, like http.ServeMux, if the routes are already registered on o.
 func EnableBYOC(o *Orchestrator, cfg BYOCConfig) *BYOCServer {
 	if cfg.DebitInterval <= 0 {
-		cfg.DebitInterval = DefaultBYOCDebitInterval
+		cfg.DebitInterval = defaultBYOCDebitInterval
 	}
 	s := &BYOCServer{o: o, cfg: cfg, secret: cfg.Secret, workers: map[string]*byocWorker{}, rejected: map[int]int{}}
 	if s.secret == "" {
@@ -92,11 +91,11 @@ func EnableBYOC(o *Orchestrator, cfg BYOCConfig) *BYOCServer {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // workers may use self-signed certificates
 	s.hc = &http.Client{Transport: tr}
-	o.Handle("GET /process/token", http.HandlerFunc(s.handleToken))
-	o.Handle("POST /process/request/", http.HandlerFunc(s.handleRequest))
-	o.Handle("POST /process/request", http.HandlerFunc(s.handleRequest))
-	o.Handle("POST /capability/register", http.HandlerFunc(s.handleRegister))
-	o.Handle("POST /capability/unregister", http.HandlerFunc(s.handleUnregister))
+	o.handle("GET /process/token", http.HandlerFunc(s.handleToken))
+	o.handle("POST /process/request/", http.HandlerFunc(s.handleRequest))
+	o.handle("POST /process/request", http.HandlerFunc(s.handleRequest))
+	o.handle("POST /capability/register", http.HandlerFunc(s.handleRegister))
+	o.handle("POST /capability/unregister", http.HandlerFunc(s.handleUnregister))
 	return s
 }
 
@@ -109,15 +108,15 @@ func (s *BYOCServer) Secret() string { return s.secret }
 // error when the orchestrator declares no "byoc/<name>" capability or the
 // server is closed.
 func (s *BYOCServer) Register(name, url string, capacity int, token string) error {
-	return s.register(byoc.ExternalCapability{Name: name, URL: url, Capacity: capacity, Token: token})
+	return s.register(byocwire.ExternalCapability{Name: name, URL: url, Capacity: capacity, Token: token})
 }
 
-func (s *BYOCServer) register(c byoc.ExternalCapability) error {
-	if _, ok := s.o.CapabilityPrice("byoc/" + c.Name); !ok {
-		return fmt.Errorf("livepeertest: capability %q is not declared: add CapabilitySpec{Name: \"byoc/%s\"} to the orchestrator's Capabilities", c.Name, c.Name)
+func (s *BYOCServer) register(c byocwire.ExternalCapability) error {
+	if _, ok := s.o.capabilityPrice("byoc/" + c.Name); !ok {
+		return fmt.Errorf("livepeertest: capability %q is not declared: add CapabilitySpec{Name: \"byoc/%s\"} to the orchestrator's Capabilities: %w", c.Name, c.Name, lperr.ErrInvalidConfig)
 	}
 	if c.URL == "" {
-		return fmt.Errorf("livepeertest: capability %q has no url", c.Name)
+		return fmt.Errorf("livepeertest: capability %q has no url: %w", c.Name, lperr.ErrInvalidConfig)
 	}
 	if c.Capacity <= 0 {
 		c.Capacity = 1
@@ -125,7 +124,7 @@ func (s *BYOCServer) register(c byoc.ExternalCapability) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errors.New("livepeertest: BYOC server closed")
+		return fmt.Errorf("livepeertest: BYOC server: %w", lperr.ErrClosed)
 	}
 	s.workers[c.Name] = &byocWorker{cap: c} // replacing resets the load, as in go-livepeer
 	return nil
@@ -141,7 +140,7 @@ func (s *BYOCServer) Unregister(name string) bool {
 }
 
 // Registered reports whether capability name has a worker.
-func (s *BYOCServer) Registered(name string) bool {
+func (s *BYOCServer) registered(name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.workers[name] != nil
@@ -161,7 +160,7 @@ func (s *BYOCServer) ServeWorker(name string, capacity int, h http.Handler) (str
 	if s.closed {
 		s.mu.Unlock()
 		_ = l.Close()
-		return "", errors.New("livepeertest: BYOC server closed")
+		return "", fmt.Errorf("livepeertest: BYOC server: %w", lperr.ErrClosed)
 	}
 	s.served = append(s.served, srv)
 	s.wg.Add(1)
@@ -185,7 +184,7 @@ func (s *BYOCServer) Jobs() int {
 
 // Rejected returns how many job requests were refused with status before
 // reaching a worker (400 bad credentials or balance, 503 no capacity).
-func (s *BYOCServer) Rejected(status int) int {
+func (s *BYOCServer) rejectedCount(status int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rejected[status]
@@ -211,10 +210,10 @@ func (s *BYOCServer) Close() error {
 // capabilityPrice is go-livepeer's JobPriceInfo: 0 off-chain, else the
 // declared price; false for a capability the orchestrator does not declare.
 func (s *BYOCServer) capabilityPrice(name string) (*big.Rat, bool) {
-	if s.o.Offchain() {
+	if s.o.isOffchain() {
 		return new(big.Rat), true
 	}
-	return s.o.CapabilityPrice("byoc/" + name)
+	return s.o.capabilityPrice("byoc/" + name)
 }
 
 // reserve takes one unit of a registered worker's capacity.
@@ -266,7 +265,7 @@ func (s *BYOCServer) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	c, err := byoc.DecodeExternalCapability(body)
+	c, err := byocwire.DecodeExternalCapability(body)
 	if err == nil {
 		err = s.register(*c)
 	}
@@ -298,16 +297,16 @@ func (s *BYOCServer) handleUnregister(w http.ResponseWriter, r *http.Request) {
 
 // handleToken serves GET /process/token (go-livepeer GetJobToken).
 func (s *BYOCServer) handleToken(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get(byoc.HeaderEthAddress) == "" {
+	if r.Header.Get(lphttp.HeaderEthAddress) == "" {
 		http.Error(w, "Must have eth address and signature on address in Livepeer-Eth-Address header", http.StatusBadRequest)
 		return
 	}
-	sender, err := byoc.ParseEthAddressHeader(r.Header.Get(byoc.HeaderEthAddress), s.o.Offchain())
+	sender, err := byocwire.ParseEthAddressHeader(r.Header.Get(lphttp.HeaderEthAddress), s.o.isOffchain())
 	if err != nil {
 		http.Error(w, "Invalid eth address header ", http.StatusBadRequest)
 		return
 	}
-	name := r.Header.Get(byoc.HeaderCapability)
+	name := r.Header.Get(lphttp.HeaderCapability)
 	if name == "" {
 		http.Error(w, "Job capabilities not provided, must provide comma separated capabilities in Livepeer-Capability header", http.StatusBadRequest)
 		return
@@ -317,10 +316,10 @@ func (s *BYOCServer) handleToken(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("Could not get price err=capability %s not found", name), http.StatusBadRequest)
 		return
 	}
-	addr := common.HexToAddress(sender.Addr)
-	tok := byoc.JobToken{
+	addr := hexAddress(sender.Addr)
+	tok := byocwire.JobToken{
 		SenderAddress:     sender,
-		TicketParams:      s.o.TicketParams(addr, price),
+		TicketParams:      s.o.ticketParams(addr, price),
 		Balance:           s.o.Balance(addr, name).Int64(),
 		Price:             priceInfo(price),
 		ServiceAddr:       s.o.URL(),

@@ -13,15 +13,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
-	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/byocwire"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // byocJob is a verified job request with its reserved worker.
 type byocJob struct {
-	req    *byoc.JobRequest
-	sender common.Address
+	req    *byocwire.JobRequest
+	sender eth.Address
 	price  *big.Rat
 	worker *byocWorker
 }
@@ -32,31 +32,31 @@ type byocJob struct {
 // balance covers 60 s (400 "Insufficient balance for request"), and parse
 // the request details (400).
 func (s *BYOCServer) setupJob(r *http.Request) (*byocJob, int, string) {
-	req, err := byoc.VerifyJobHeader(r.Header.Get(byoc.HeaderJob), s.o.Offchain())
-	if errors.Is(err, byoc.ErrNoTimeout) {
+	req, err := byocwire.VerifyJobHeader(r.Header.Get(lphttp.HeaderJob), s.o.isOffchain())
+	if errors.Is(err, byocwire.ErrNoTimeout) {
 		return nil, http.StatusBadRequest, err.Error()
 	}
 	if err != nil {
-		s.o.Logger().Debug("livepeertest: BYOC job failed verification", "err", err)
+		s.o.logger().Debug("livepeertest: BYOC job failed verification", "err", err)
 		return nil, http.StatusBadRequest, "Could not verify job creds"
 	}
 	wk, ok := s.reserve(req.Capability)
 	if !ok {
 		return nil, http.StatusServiceUnavailable, "No capacity available for capability"
 	}
-	job := &byocJob{req: req, sender: common.HexToAddress(req.Sender), worker: wk}
+	job := &byocJob{req: req, sender: hexAddress(req.Sender), worker: wk}
 	job.price, ok = s.capabilityPrice(req.Capability)
 	if !ok {
 		s.free(wk)
 		return nil, http.StatusBadRequest, "Could not get job price"
 	}
 	if job.price.Sign() > 0 {
-		if h := r.Header.Get(byoc.HeaderPayment); h != "" {
+		if h := r.Header.Get(lphttp.HeaderPayment); h != "" {
 			if _, err := s.o.ProcessTickets(h, req.Capability); err != nil {
-				s.o.Logger().Debug("livepeertest: BYOC job payment error", "err", err) // only logged, as in go-livepeer
+				s.o.logger().Debug("livepeertest: BYOC job payment error", "err", err) // only logged, as in go-livepeer
 			}
 		}
-		if new(big.Rat).SetInt(s.o.Balance(job.sender, req.Capability)).Cmp(byoc.MinimumBalance(job.price)) < 0 {
+		if new(big.Rat).SetInt(s.o.Balance(job.sender, req.Capability)).Cmp(byocwire.MinimumBalance(job.price)) < 0 {
 			s.free(wk)
 			return nil, http.StatusBadRequest, "Insufficient balance for request"
 		}
@@ -74,7 +74,7 @@ func (s *BYOCServer) debit(job *byocJob, seconds int64) {
 		return
 	}
 	amt := new(big.Rat).Mul(job.price, big.NewRat(seconds, 1))
-	s.o.Debit(job.sender, job.req.Capability, ratFloor(amt))
+	s.o.debit(job.sender, job.req.Capability, ratFloor(amt))
 }
 
 func (s *BYOCServer) chargeSince(job *byocJob, start time.Time) {
@@ -136,7 +136,7 @@ func (s *BYOCServer) handleRequest(w http.ResponseWriter, r *http.Request) {
 			s.Unregister(job.req.Capability) // go-livepeer removes a worker it cannot reach
 		}
 		s.chargeSince(job, start)
-		w.Header().Set(byoc.HeaderBalance, s.balance(job).String())
+		w.Header().Set(lphttp.HeaderBalance, s.balance(job).String())
 		http.Error(w, fmt.Sprintf("job not able to be processed, removing capability err=%v", err), http.StatusInternalServerError)
 		return
 	}
@@ -144,7 +144,7 @@ func (s *BYOCServer) handleRequest(w http.ResponseWriter, r *http.Request) {
 	if resp.StatusCode == http.StatusUnauthorized {
 		s.Unregister(job.req.Capability)
 		s.chargeSince(job, start)
-		w.Header().Set(byoc.HeaderBalance, s.balance(job).String())
+		w.Header().Set(lphttp.HeaderBalance, s.balance(job).String())
 		http.Error(w, "job not able to be processed, removing capability err=worker auth token failed", http.StatusInternalServerError)
 		return
 	}
@@ -153,7 +153,7 @@ func (s *BYOCServer) handleRequest(w http.ResponseWriter, r *http.Request) {
 	if !strings.Contains(resp.Header.Get("Content-Type"), "text/event-stream") {
 		data, err := io.ReadAll(resp.Body)
 		s.chargeSince(job, start)
-		w.Header().Set(byoc.HeaderBalance, s.balance(job).String())
+		w.Header().Set(lphttp.HeaderBalance, s.balance(job).String())
 		switch {
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -176,7 +176,7 @@ func (s *BYOCServer) handleRequest(w http.ResponseWriter, r *http.Request) {
 func (s *BYOCServer) relaySSE(ctx context.Context, w http.ResponseWriter, job *byocJob, body io.Reader) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set(byoc.HeaderPaymentBalance, s.balance(job).String())
+	w.Header().Set(lphttp.HeaderPaymentBalance, s.balance(job).String())
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "Streaming not supported", http.StatusInternalServerError)

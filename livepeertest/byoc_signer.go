@@ -5,7 +5,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/byocwire"
 )
 
 // handleSignBYOCJob serves POST /sign-byoc-job, the BYOC signing endpoint of
@@ -29,10 +29,10 @@ func (s *Signer) handleSignBYOCJob(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "invalid request body")
 		return
 	}
-	sig, err := byoc.Sign(s.key, []byte(req.Request+req.Parameters))
+	sig, err := byocwire.Sign(s.key, []byte(req.Request+req.Parameters))
 	if err != nil {
 		writeJSONError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writeJSON(w, map[string]string{"sender": s.address.Hex(), "signature": byoc.EncodeSig(sig)})
+	writeJSON(w, map[string]string{"sender": s.address.Hex(), "signature": byocwire.EncodeSig(sig)})
 }

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/byocwire"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
 
@@ -23,7 +24,7 @@ func byocClient() *http.Client {
 
 func newBYOCOrch(t *testing.T, offchain bool, cfg BYOCConfig) (*Orchestrator, *BYOCServer) {
 	t.Helper()
-	o, err := NewOrchestrator(OrchestratorConfig{Offchain: offchain, Capabilities: []CapabilitySpec{
+	o, err := newOrchestrator(orchestratorConfig{Offchain: offchain, Capabilities: []CapabilitySpec{
 		{Name: "byoc/text-reversal"}, {Name: "byoc/stream"},
 	}})
 	require.NoError(t, err)
@@ -34,9 +35,9 @@ func newBYOCOrch(t *testing.T, offchain bool, cfg BYOCConfig) (*Orchestrator, *B
 
 func signedJob(t *testing.T, capability string, sign bool) string {
 	t.Helper()
-	j := &byoc.JobRequest{ID: "j", Request: "{}", Parameters: "{}", Capability: capability, TimeoutSeconds: 5}
+	j := &byocwire.JobRequest{ID: "j", Request: "{}", Parameters: "{}", Capability: capability, TimeoutSeconds: 5}
 	if sign {
-		key, err := crypto.GenerateKey()
+		key, err := eth.GenerateKey()
 		require.NoError(t, err)
 		require.NoError(t, j.SignV0(key))
 	}
@@ -51,7 +52,7 @@ func postJob(t *testing.T, o *Orchestrator, path, header, body string) *http.Res
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	if header != "" {
-		req.Header.Set(byoc.HeaderJob, header)
+		req.Header.Set(lphttp.HeaderJob, header)
 	}
 	resp, err := byocClient().Do(req)
 	require.NoError(t, err)
@@ -67,7 +68,7 @@ func TestBYOCJobChecks(t *testing.T) {
 	// A signed job runs (price 0 here); the worker's answer comes back with Livepeer-Balance.
 	resp := postJob(t, o, "/process/request/reverse-text", signedJob(t, "text-reversal", true), `{"text":"abc"}`)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Equal(t, "0", resp.Header.Get(byoc.HeaderBalance))
+	require.Equal(t, "0", resp.Header.Get(lphttp.HeaderBalance))
 	b, _ := io.ReadAll(resp.Body)
 	require.JSONEq(t, `{"original":"abc","reversed":"cba"}`, string(b))
 
@@ -80,7 +81,7 @@ func TestBYOCJobChecks(t *testing.T) {
 	// No header, no timeout.
 	resp = postJob(t, o, "/process/request/", "", `{}`)
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	noTimeout, _ := (&byoc.JobRequest{Request: "{}"}).Encode()
+	noTimeout, _ := (&byocwire.JobRequest{Request: "{}"}).Encode()
 	resp = postJob(t, o, "/process/request/", noTimeout, `{}`)
 	b, _ = io.ReadAll(resp.Body)
 	require.Contains(t, string(b), "timeout_seconds")
@@ -90,7 +91,7 @@ func TestBYOCJobChecks(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	b, _ = io.ReadAll(resp.Body)
 	require.Contains(t, string(b), "No capacity available for capability")
-	require.Equal(t, 1, s.Rejected(http.StatusServiceUnavailable))
+	require.Equal(t, 1, s.rejectedCount(http.StatusServiceUnavailable))
 	require.Equal(t, 1, s.Jobs())
 }
 
@@ -114,12 +115,12 @@ func TestBYOCTokenAndRegistration(t *testing.T) {
 	code, _ = register("orch-secret", `{"name":"undeclared","url":"http://127.0.0.1:1"}`)
 	require.Equal(t, http.StatusBadRequest, code)
 
-	key, _ := crypto.GenerateKey()
-	snd, _ := byoc.NewJobSender(key)
+	key, _ := eth.GenerateKey()
+	snd, _ := byocwire.NewJobSender(key)
 	eth, _ := snd.Encode()
 	req, _ := http.NewRequest(http.MethodGet, o.URL()+"/process/token", nil)
-	req.Header.Set(byoc.HeaderEthAddress, eth)
-	req.Header.Set(byoc.HeaderCapability, "text-reversal")
+	req.Header.Set(lphttp.HeaderEthAddress, eth)
+	req.Header.Set(lphttp.HeaderCapability, "text-reversal")
 	resp, err := hc.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -136,7 +137,7 @@ func TestBYOCTokenAndRegistration(t *testing.T) {
 	require.NoError(t, err)
 	resp2.Body.Close()
 	require.Equal(t, http.StatusOK, resp2.StatusCode)
-	require.False(t, s.Registered("text-reversal"))
+	require.False(t, s.registered("text-reversal"))
 }
 
 func TestBYOCRelayEmulatesBlankLinesAfterDone(t *testing.T) {
@@ -145,7 +146,7 @@ func TestBYOCRelayEmulatesBlankLinesAfterDone(t *testing.T) {
 	require.NoError(t, err)
 	resp := postJob(t, o, "/process/request/", signedJob(t, "stream", false), `{}`)
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
-	require.Equal(t, "0", resp.Header.Get(byoc.HeaderPaymentBalance))
+	require.Equal(t, "0", resp.Header.Get(lphttp.HeaderPaymentBalance))
 	br := bufio.NewReader(resp.Body)
 	var lines []string
 	for len(lines) < 20 {

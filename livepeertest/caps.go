@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -79,14 +80,14 @@ func parseCapabilities(specs []CapabilitySpec) ([]*capability, error) {
 		pipeline, model, ok := strings.Cut(s.Name, "/")
 		id, known := pipelineIDs[pipeline]
 		if !ok || model == "" || !known {
-			return nil, fmt.Errorf("livepeertest: Capabilities[%d]: name %q is not a known \"pipeline/model\"", i, s.Name)
+			return nil, fmt.Errorf("livepeertest: Capabilities[%d]: name %q is not a known \"pipeline/model\": %w", i, s.Name, lperr.ErrInvalidConfig)
 		}
 		if seen[s.Name] {
-			return nil, fmt.Errorf("livepeertest: Capabilities[%d]: duplicate %q", i, s.Name)
+			return nil, fmt.Errorf("livepeertest: Capabilities[%d]: duplicate %q: %w", i, s.Name, lperr.ErrInvalidConfig)
 		}
 		seen[s.Name] = true
 		if s.PricePerUnit < 0 || s.PixelsPerUnit < 0 || s.Capacity < 0 {
-			return nil, fmt.Errorf("livepeertest: Capabilities[%d]: negative price or capacity", i)
+			return nil, fmt.Errorf("livepeertest: Capabilities[%d]: negative price or capacity: %w", i, lperr.ErrInvalidConfig)
 		}
 		px := s.PixelsPerUnit
 		if px == 0 {

@@ -10,27 +10,27 @@ const ticketParamsLifetime = 40
 // expirationBlock − currentBlock ≤ this (go-livepeer pm/recipient.go).
 const paramsExpiryBuffer = 1
 
-// BlockClock is a simulated L1 block number shared by orchestrators and the
+// blockClock is a simulated L1 block number shared by orchestrators and the
 // signer: ticket params expire by block, as on chain. The zero value is not
-// usable; use NewBlockClock. Safe for concurrent use.
-type BlockClock struct {
-	block atomic.Int64
+// usable; use newBlockClock. Safe for concurrent use.
+type blockClock struct {
+	n atomic.Int64
 }
 
-// NewBlockClock returns a clock at block start.
-func NewBlockClock(start int64) *BlockClock {
-	c := &BlockClock{}
-	c.block.Store(start)
+// newBlockClock returns a clock at block start.
+func newBlockClock(start int64) *blockClock {
+	c := &blockClock{}
+	c.n.Store(start)
 	return c
 }
 
-// Block returns the current block number.
-func (c *BlockClock) Block() int64 { return c.block.Load() }
+// block returns the current block number.
+func (c *blockClock) block() int64 { return c.n.Load() }
 
-// Advance moves the clock k blocks forward (k ≤ 0 does nothing) and returns the new block.
-func (c *BlockClock) Advance(k int64) int64 {
+// advance moves the clock k blocks forward (k ≤ 0 does nothing) and returns the new block.
+func (c *blockClock) advance(k int64) int64 {
 	if k <= 0 {
-		return c.Block()
+		return c.block()
 	}
-	return c.block.Add(k)
+	return c.n.Add(k)
 }

@@ -5,8 +5,8 @@ import (
 	"slices"
 )
 
-// DiscoveryEntry is one element of a go-livepeer /discover-orchestrators answer.
-type DiscoveryEntry struct {
+// discoveryEntry is one element of a go-livepeer /discover-orchestrators answer.
+type discoveryEntry struct {
 	Address      string   `json:"address,omitempty"`
 	Score        float32  `json:"score,omitempty"`
 	Capabilities []string `json:"capabilities,omitempty"`
@@ -18,7 +18,7 @@ type DiscoveryEntry struct {
 // filtered by the repeated ?caps=pipeline/model query (an orchestrator matches if
 // it serves any of them). With no orchestrators at all it answers 503, as
 // go-livepeer does while its cache is empty.
-func discoveryHandler(list func() []DiscoveryEntry) http.HandlerFunc {
+func discoveryHandler(list func() []discoveryEntry) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		all := list()
 		if len(all) == 0 {
@@ -31,7 +31,7 @@ func discoveryHandler(list func() []DiscoveryEntry) http.HandlerFunc {
 				want = append(want, c)
 			}
 		}
-		out := make([]DiscoveryEntry, 0, len(all))
+		out := make([]discoveryEntry, 0, len(all))
 		for _, e := range all {
 			if len(want) == 0 || slices.ContainsFunc(want, func(c string) bool { return slices.Contains(e.Capabilities, c) }) {
 				out = append(out, e)
@@ -41,8 +41,8 @@ func discoveryHandler(list func() []DiscoveryEntry) http.HandlerFunc {
 	}
 }
 
-// DiscoveryEntry describes o as go-livepeer's remote discovery does: its
+// discoveryEntry describes o as go-livepeer's remote discovery does: its
 // service URL, the trusted score 1 and its "pipeline/model" capabilities.
-func (o *Orchestrator) DiscoveryEntry() DiscoveryEntry {
-	return DiscoveryEntry{Address: o.URL(), Score: 1, Capabilities: discoveryNames(o.caps)}
+func (o *Orchestrator) discoveryEntry() discoveryEntry {
+	return discoveryEntry{Address: o.URL(), Score: 1, Capabilities: discoveryNames(o.caps)}
 }

@@ -25,7 +25,16 @@
 // FailGetOrchestrator and FailHTTP; Signer.SetDown, SetLatency and FailNext;
 // Network.AdvanceBlocks expires ticket params on the shared block clock.
 //
-// Other files of this package add routes to an Orchestrator through its
-// Handle method (live video, BYOC, trickle); they use ProcessPayment,
-// ProcessTickets, SufficientBalance and Debit for payments.
+// The public surface is small on purpose: NewNetwork and the knobs and
+// counters above, EnableBYOC for BYOC job routes with your own workers
+// (package worker has ready ones), and the Pipeline catalogue
+// (Passthrough, Transform, PipelineFunc) for live streams.
+//
+// For this package's own files: every route an orchestrator serves is
+// mounted through Orchestrator.handle (orchestrator.go: POST /payment and
+// gRPC; lv2v.go and stream.go: live video, BYOC streams, trickle; byoc.go:
+// BYOC jobs). A new kind of route (live runners, AI pipelines) goes in a
+// new file with an enableX(o, cfg) function that calls o.handle, is turned
+// on from NewNetwork, and pays with processPaymentFor, ProcessTickets,
+// sufficientBalance and debit.
 package livepeertest

@@ -4,19 +4,19 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
-	"google.golang.org/protobuf/proto"
 	"io"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -54,24 +54,26 @@ func newRawClient(t *testing.T) *rawClient {
 }
 
 // signOrchInfo calls the signer's POST /sign-orchestrator-info.
-func (c *rawClient) signOrchInfo(signerURL string) (common.Address, []byte) {
+func (c *rawClient) signOrchInfo(signerURL string) (eth.Address, []byte) {
 	resp, err := c.http.Post(signerURL+"/sign-orchestrator-info", "application/json", nil)
 	require.NoError(c.t, err)
 	defer resp.Body.Close()
 	require.Equal(c.t, http.StatusOK, resp.StatusCode)
 	var out struct{ Address, Signature string }
 	require.NoError(c.t, json.NewDecoder(resp.Body).Decode(&out))
-	require.True(c.t, common.IsHexAddress(out.Address))
-	require.Equal(c.t, common.HexToAddress(out.Address).Hex(), out.Address, "EIP-55 checksummed")
-	return common.HexToAddress(out.Address), common.FromHex(out.Signature)
+	_, err = eth.ParseAddress(out.Address)
+	require.NoError(c.t, err)
+	require.Equal(c.t, hexAddress(out.Address).Hex(), out.Address, "EIP-55 checksummed")
+	sig, err := hex.DecodeString(strings.TrimPrefix(out.Signature, "0x"))
+	require.NoError(c.t, err)
+	return hexAddress(out.Address), sig
 }
 
 // getOrchestrator dials target over TLS (skip verify) and calls GetOrchestrator.
 func getOrchestrator(ctx context.Context, t *testing.T, target string, req *lpnet.OrchestratorRequest) (*lpnet.OrchestratorInfo, error) {
-	cc, err := grpc.NewClient(target, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{InsecureSkipVerify: true})))
-	require.NoError(t, err)
-	defer cc.Close()
-	return lpnet.NewOrchestratorClient(cc).GetOrchestrator(ctx, req)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true} //nolint:gosec // self-signed, as go-livepeer
+	defer tr.CloseIdleConnections()
+	return lpnet.NewOrchestratorClient(&http.Client{Transport: tr}, "https://"+target, "").GetOrchestrator(ctx, req)
 }
 
 func readAll(t *testing.T, r io.Reader) []byte {

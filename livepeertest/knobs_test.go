@@ -6,16 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 func TestBlackholeCostsClientTimeout(t *testing.T) {
 	checkNoLeak(t)
-	o, err := NewOrchestrator(OrchestratorConfig{Offchain: true})
+	o, err := newOrchestrator(orchestratorConfig{Offchain: true})
 	require.NoError(t, err)
 	defer o.Close()
 	c := newRawClient(t)
@@ -27,7 +26,7 @@ func TestBlackholeCostsClientTimeout(t *testing.T) {
 	_, err = getOrchestrator(ctx, t, o.Addr(), &lpnet.OrchestratorRequest{})
 	cancel()
 	elapsed := time.Since(start)
-	require.Equal(t, codes.DeadlineExceeded, status.Code(err), err)
+	require.Equal(t, connect.CodeDeadlineExceeded, connect.CodeOf(err), err)
 	require.GreaterOrEqual(t, elapsed, timeout)
 	require.Less(t, elapsed, timeout+2*time.Second)
 
@@ -46,7 +45,7 @@ func TestBlackholeCostsClientTimeout(t *testing.T) {
 
 func TestBlackholeParksOpenConnections(t *testing.T) {
 	checkNoLeak(t)
-	o, err := NewOrchestrator(OrchestratorConfig{Offchain: true})
+	o, err := newOrchestrator(orchestratorConfig{Offchain: true})
 	require.NoError(t, err)
 	c := newRawClient(t)
 	resp, err := c.http.Post(o.URL()+"/payment", "", nil) // opens a connection that stays idle
@@ -77,7 +76,7 @@ func TestBlackholeParksOpenConnections(t *testing.T) {
 
 func TestOrchestratorFaults(t *testing.T) {
 	checkNoLeak(t)
-	o, err := NewOrchestrator(OrchestratorConfig{Offchain: true})
+	o, err := newOrchestrator(orchestratorConfig{Offchain: true})
 	require.NoError(t, err)
 	defer o.Close()
 	c := newRawClient(t)
@@ -87,7 +86,7 @@ func TestOrchestratorFaults(t *testing.T) {
 	o.FailGetOrchestrator(2)
 	for i := 0; i < 2; i++ {
 		_, err := getOrchestrator(ctx, t, o.Addr(), &lpnet.OrchestratorRequest{})
-		require.Equal(t, codes.Unknown, status.Code(err))
+		require.Equal(t, connect.CodeUnknown, connect.CodeOf(err))
 	}
 	_, err = getOrchestrator(ctx, t, o.Addr(), &lpnet.OrchestratorRequest{})
 	require.NoError(t, err)
@@ -110,7 +109,7 @@ func TestOrchestratorFaults(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, resp.StatusCode) // back to the real handler
 
 	// Extension hook: routes added later share the port and the knobs.
-	o.Handle("GET /hello", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("hi")) }))
+	o.handle("GET /hello", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("hi")) }))
 	resp, err = c.http.Get(o.URL() + "/hello")
 	require.NoError(t, err)
 	require.Equal(t, "hi", string(readAll(t, resp.Body)))
@@ -119,7 +118,7 @@ func TestOrchestratorFaults(t *testing.T) {
 
 func TestSignerKnobs(t *testing.T) {
 	checkNoLeak(t)
-	s, err := NewSigner(SignerConfig{})
+	s, err := newSigner(signerConfig{})
 	require.NoError(t, err)
 	defer s.Close()
 	c := newRawClient(t)

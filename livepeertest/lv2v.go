@@ -14,25 +14,25 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/trickle"
 )
 
-// TricklePath is where an orchestrator serves trickle channels (go-livepeer's
+// tricklePath is where an orchestrator serves trickle channels (go-livepeer's
 // TrickleHTTPPath).
-const TricklePath = "/ai/trickle/"
+const tricklePath = "/ai/trickle/"
 
-// DefaultDebitInterval is how often a live stream is charged
+// defaultDebitInterval is how often a live stream is charged
 // (go-livepeer's -livePaymentInterval default).
-const DefaultDebitInterval = 5 * time.Second
+const defaultDebitInterval = 5 * time.Second
 
 // liveBilledPixelsPerSecond is what go-livepeer bills a live-video-to-video stream
 // for each second, whatever its real size: 1280×720 at 30 fps
 // (server/live_payment_processor.go defaultSegInfo).
 const liveBilledPixelsPerSecond = 1280 * 720 * 30
 
-// LiveConfig configures [EnableLive]. The zero value serves every
+// LiveConfig configures the live routes every orchestrator of a Network
+// serves (NetworkConfig.Live). The zero value serves every
 // live-video-to-video model and BYOC capability of the orchestrator with
 // [Transform], except the "noop" model, which gets [Passthrough].
 type LiveConfig struct {
@@ -40,10 +40,10 @@ type LiveConfig struct {
 	// pipeline serving it.
 	Pipelines map[string]Pipeline
 	// Default serves models and capabilities missing from Pipelines; nil
-	// means Transform(TransformOptions{}).
+	// means Transform(TransformConfig{}).
 	Default Pipeline
 	// DebitInterval is how often a stream's balance is charged
-	// (default DefaultDebitInterval).
+	// (default 5 s, go-livepeer's -livePaymentInterval).
 	DebitInterval time.Duration
 	// TrickleIdleTimeout closes channels with no new segment for this long
 	// (default 5 min, as go-livepeer).
@@ -68,19 +68,19 @@ type LiveServer struct {
 	wg      sync.WaitGroup
 }
 
-// EnableLive mounts the live routes on o and returns the server that runs
+// enableLive mounts the live routes on o and returns the server that runs
 // the streams. Call Close (before or after o.Close) to stop every stream and
 // wait for them. It panics, like http.ServeMux, if the routes are already
 // registered on o.
-func EnableLive(o *Orchestrator, cfg LiveConfig) *LiveServer {
+func enableLive(o *Orchestrator, cfg LiveConfig) *LiveServer {
 	if cfg.DebitInterval <= 0 {
-		cfg.DebitInterval = DefaultDebitInterval
+		cfg.DebitInterval = defaultDebitInterval
 	}
-	ls := &LiveServer{o: o, cfg: cfg, log: o.Logger(), streams: map[string]*liveStream{}, inUse: map[string]int{}}
-	ls.trickle = trickle.NewServer(trickle.ServerConfig{BasePath: TricklePath, IdleTimeout: cfg.TrickleIdleTimeout, Logger: ls.log})
-	o.Handle(TricklePath, ls.trickle)
-	o.Handle("POST /live-video-to-video", http.HandlerFunc(ls.handleLV2V))
-	o.Handle("/scope", http.HandlerFunc(ls.handleScope)) // scope.go
+	ls := &LiveServer{o: o, cfg: cfg, log: o.logger(), streams: map[string]*liveStream{}, inUse: map[string]int{}}
+	ls.trickle = trickle.NewServer(trickle.ServerConfig{BasePath: tricklePath, IdleTimeout: cfg.TrickleIdleTimeout, Logger: ls.log})
+	o.handle(tricklePath, ls.trickle)
+	o.handle("POST /live-video-to-video", http.HandlerFunc(ls.handleLV2V))
+	o.handle("/scope", http.HandlerFunc(ls.handleScope)) // scope.go
 	ls.registerStreamRoutes()
 	return ls
 }
@@ -116,7 +116,7 @@ func (ls *LiveServer) pipelineFor(name string) Pipeline {
 	if ls.cfg.Default != nil {
 		return ls.cfg.Default
 	}
-	return Transform(TransformOptions{})
+	return Transform(TransformConfig{})
 }
 
 // lv2vRequest is the body of POST /live-video-to-video
@@ -164,7 +164,7 @@ func (ls *LiveServer) handleLV2V(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), status)
 		return
 	}
-	base := ls.o.URL() + TricklePath + mid
+	base := ls.o.URL() + tricklePath + mid
 	chans := streamChannels{In: base, Out: base + "-out", Control: base + "-control", Events: base + "-events"}
 	params := req.Params
 	if params == nil {
@@ -178,6 +178,9 @@ func (ls *LiveServer) handleLV2V(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.StreamID != nil {
 		s.streamID = *req.StreamID
+	}
+	if req.GatewayRequestID != nil {
+		s.requestID = *req.GatewayRequestID
 	}
 	if err := ls.startStream(s, chans, []string{"video/MP2T", "video/MP2T", "application/json", "application/json"}); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -283,7 +286,7 @@ func (ls *LiveServer) debitLoop(s *liveStream) {
 			}
 			fee := new(big.Rat).Mul(s.price, s.units)
 			fee.Mul(fee, new(big.Rat).SetFloat64(secs.Seconds()))
-			bal := ls.o.Debit(s.payer, s.account(), liveRatCeil(fee))
+			bal := ls.o.debit(s.payer, s.account(), liveRatCeil(fee))
 			ls.mu.Lock()
 			s.debits++
 			s.charged = new(big.Rat).Add(s.chargedOrZero(), fee)
@@ -353,12 +356,12 @@ const (
 
 // liveStream is the server's record of one stream.
 type liveStream struct {
-	kind, id, model, streamID string
-	payer                     common.Address // balance owner (the payment's sender)
-	price                     *big.Rat
-	units                     *big.Rat // billed units per second
-	names                     []string
-	params                    map[string]any
+	kind, id, model, streamID, requestID string
+	payer                                eth.Address // balance owner (the payment's sender)
+	price                                *big.Rat
+	units                                *big.Rat // billed units per second
+	names                                []string
+	params                               map[string]any
 
 	ps        *PipelineStream
 	run       *streamRun
@@ -394,6 +397,7 @@ type StreamInfo struct {
 	ID        string // manifest id (LV2V) or stream id (BYOC)
 	Model     string // model id or BYOC capability name
 	StreamID  string // the client's stream_id (LV2V), if it sent one
+	RequestID string // the client's gateway_request_id (LV2V), if it sent one
 	Params    map[string]any
 	InSegs    int // input segments the pipeline read
 	OutSegs   int // output segments it wrote
@@ -433,9 +437,9 @@ func (ls *LiveServer) Stream(id string) (StreamInfo, bool) {
 }
 
 func (ls *LiveServer) infoLocked(s *liveStream) StreamInfo {
-	in, out, ctl := s.ps.Counts()
+	in, out, ctl := s.ps.counts()
 	return StreamInfo{
-		Kind: s.kind, ID: s.id, Model: s.model, StreamID: s.streamID, Params: s.params,
+		Kind: s.kind, ID: s.id, Model: s.model, StreamID: s.streamID, RequestID: s.requestID, Params: s.params,
 		InSegs: in, OutSegs: out, Control: ctl, Debits: s.debits, Charged: new(big.Rat).Set(s.chargedOrZero()),
 		Running: s.ended.IsZero(), EndReason: s.reason,
 	}

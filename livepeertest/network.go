@@ -3,7 +3,7 @@ package livepeertest
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"math/big"
@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // NetworkConfig configures NewNetwork. The zero value gives three on-chain
@@ -33,14 +35,14 @@ type NetworkConfig struct {
 	// Logger receives debug logs from every component; nil discards them.
 	Logger *slog.Logger
 	// Live configures the live routes (live-video-to-video, BYOC streams,
-	// trickle) every orchestrator serves; see EnableLive.
+	// trickle) every orchestrator serves; see enableLive.
 	Live LiveConfig
 	// Workers, when set, turns on the BYOC job routes (EnableBYOC) on every
 	// orchestrator and serves each handler as the worker of the BYOC
 	// capability of that name (for example "text-reversal" →
 	// worker.TextReversal(), or your own container's handler). A name with
 	// no "byoc/<name>" entry in Capabilities is added at
-	// DefaultBYOCPricePerSecond (nil Capabilities start from
+	// 1000 wei per second (nil Capabilities start from
 	// DefaultCapabilities()).
 	Workers map[string]http.Handler
 	// BYOC configures the BYOC routes turned on by Workers.
@@ -53,15 +55,15 @@ type NetworkConfig struct {
 	Runners *RunnersConfig
 }
 
-// DefaultBYOCPricePerSecond is the price, in wei per second of compute, of a
+// defaultBYOCPricePerSecond is the price, in wei per second of compute, of a
 // BYOC capability that NetworkConfig.Workers adds.
-const DefaultBYOCPricePerSecond = 1000
+const defaultBYOCPricePerSecond = 1000
 
 // Network is an in-process Livepeer network: orchestrators, a remote signer
 // (unless offchain) and a standalone discovery endpoint, all on 127.0.0.1
 // random ports, sharing one simulated L1 block clock. Safe for concurrent use.
 type Network struct {
-	clock  *BlockClock
+	clock  *blockClock
 	orchs  []*Orchestrator
 	live   []*LiveServer
 	byoc   []*BYOCServer
@@ -79,7 +81,7 @@ type Network struct {
 // NewNetwork starts a network. On error nothing is left running.
 func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	if cfg.Orchestrators < 0 {
-		return nil, errors.New("livepeertest: NetworkConfig.Orchestrators is negative")
+		return nil, fmt.Errorf("livepeertest: NetworkConfig.Orchestrators is negative: %w", lperr.ErrInvalidConfig)
 	}
 	if cfg.Orchestrators == 0 {
 		cfg.Orchestrators = 3
@@ -94,14 +96,14 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Network{clock: NewBlockClock(100), discDone: make(chan struct{})}
+	n := &Network{clock: newBlockClock(100), discDone: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			n.Close()
 		}
 	}()
 	for i := 0; i < cfg.Orchestrators; i++ {
-		o, err := NewOrchestrator(OrchestratorConfig{
+		o, err := newOrchestrator(orchestratorConfig{
 			Capabilities: cfg.Capabilities, Offchain: cfg.Offchain, Clock: n.clock,
 			Logger: log.With("orchestrator", i),
 		})
@@ -109,7 +111,7 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 			return nil, err
 		}
 		n.orchs = append(n.orchs, o)
-		n.live = append(n.live, EnableLive(o, cfg.Live))
+		n.live = append(n.live, enableLive(o, cfg.Live))
 		n.ai = append(n.ai, EnableAI(o, cfg.AI))
 		if cfg.Runners != nil {
 			reg, err := EnableRunners(o, n.live[i], *cfg.Runners)
@@ -129,7 +131,7 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 		}
 	}
 	if !cfg.Offchain {
-		n.signer, err = NewSigner(SignerConfig{
+		n.signer, err = newSigner(signerConfig{
 			Balance: cfg.SignerBalance, MaxPricePerUnit: cfg.SignerMaxPricePerUnit, Clock: n.clock,
 			Orchestrators: n.discoveryEntries, Logger: log.With("component", "signer"),
 		})
@@ -153,10 +155,10 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	return n, nil
 }
 
-func (n *Network) discoveryEntries() []DiscoveryEntry {
-	out := make([]DiscoveryEntry, 0, len(n.orchs))
+func (n *Network) discoveryEntries() []discoveryEntry {
+	out := make([]discoveryEntry, 0, len(n.orchs))
 	for i, o := range n.orchs {
-		e := o.DiscoveryEntry()
+		e := o.discoveryEntry()
 		if i < len(n.runreg) {
 			e = withRunners(e, n.runreg[i].Discovery())
 		}
@@ -193,12 +195,9 @@ func (n *Network) Orchestrators() []*Orchestrator { return append([]*Orchestrato
 // Signer returns the remote signer, or nil offchain.
 func (n *Network) Signer() *Signer { return n.signer }
 
-// Clock returns the shared block clock.
-func (n *Network) Clock() *BlockClock { return n.clock }
-
 // AdvanceBlocks moves the shared L1 clock k blocks forward; ticket params
 // expire 40 blocks after they are issued (the signer asks for a refresh one block earlier).
-func (n *Network) AdvanceBlocks(k int64) { n.clock.Advance(k) }
+func (n *Network) AdvanceBlocks(k int64) { n.clock.advance(k) }
 
 // Token returns the standard-base64 JSON gateway token {"signer","discovery"}
 // (no "signer" offchain) that the Python SDK and this module accept.
@@ -252,7 +251,7 @@ func withWorkerCapabilities(caps []CapabilitySpec, workers map[string]http.Handl
 	out := slices.Clone(caps)
 	for _, name := range slices.Sorted(maps.Keys(workers)) {
 		if !slices.ContainsFunc(out, func(c CapabilitySpec) bool { return c.Name == "byoc/"+name }) {
-			out = append(out, CapabilitySpec{Name: "byoc/" + name, PricePerUnit: DefaultBYOCPricePerSecond, PixelsPerUnit: 1, Capacity: 4})
+			out = append(out, CapabilitySpec{Name: "byoc/" + name, PricePerUnit: defaultBYOCPricePerSecond, PixelsPerUnit: 1, Capacity: 4})
 		}
 	}
 	return out
@@ -265,6 +264,7 @@ func (n *Network) Live() []*LiveServer { return append([]*LiveServer(nil), n.liv
 // AI returns each orchestrator's batch AI server (routes, toy models,
 // charges), in orchestrator order.
 func (n *Network) AI() []*AIServer { return append([]*AIServer(nil), n.ai...) }
+
 // Runners returns each orchestrator's live-runner registry (nil without
 // NetworkConfig.Runners), in orchestrator order.
 func (n *Network) Runners() []*RunnerRegistry { return append([]*RunnerRegistry(nil), n.runreg...) }

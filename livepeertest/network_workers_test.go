@@ -13,7 +13,7 @@ func TestWorkersAddMissingBYOCCapabilitiesOnly(t *testing.T) {
 	caps := withWorkerCapabilities([]CapabilitySpec{{Name: "byoc/a", PricePerUnit: 7, PixelsPerUnit: 1}}, map[string]http.Handler{"a": h, "b": h})
 	require.Len(t, caps, 2)
 	assert.Equal(t, int64(7), caps[0].PricePerUnit, "an existing spec keeps its price")
-	assert.Equal(t, CapabilitySpec{Name: "byoc/b", PricePerUnit: DefaultBYOCPricePerSecond, PixelsPerUnit: 1, Capacity: 4}, caps[1])
+	assert.Equal(t, CapabilitySpec{Name: "byoc/b", PricePerUnit: defaultBYOCPricePerSecond, PixelsPerUnit: 1, Capacity: 4}, caps[1])
 
 	def := withWorkerCapabilities(nil, map[string]http.Handler{"text-reversal": h})
 	assert.Equal(t, DefaultCapabilities(), def, "nil starts from the defaults, which already have text-reversal")
@@ -26,8 +26,8 @@ func TestNetworkWorkersServeBYOC(t *testing.T) {
 	defer n.Close()
 	require.Len(t, n.BYOC(), 2)
 	for _, b := range n.BYOC() {
-		assert.True(t, b.Registered("echo"))
+		assert.True(t, b.registered("echo"))
 	}
-	_, ok := n.Orchestrators()[0].CapabilityPrice("byoc/echo")
+	_, ok := n.Orchestrators()[0].capabilityPrice("byoc/echo")
 	assert.True(t, ok, "the worker's capability is advertised")
 }

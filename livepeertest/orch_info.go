@@ -10,17 +10,15 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"connectrpc.com/connect"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
 // orchRPC implements the net.Orchestrator gRPC service.
 type orchRPC struct {
-	lpnet.UnimplementedOrchestratorServer
 	o *Orchestrator
 }
 
@@ -35,17 +33,17 @@ func (s *orchRPC) GetOrchestrator(_ context.Context, req *lpnet.OrchestratorRequ
 	}
 	o.mu.Unlock()
 	if fail {
-		return nil, status.Error(codes.Unknown, "livepeertest: injected GetOrchestrator failure")
+		return nil, connect.NewError(connect.CodeUnknown, errors.New("livepeertest: injected GetOrchestrator failure"))
 	}
-	sender := common.BytesToAddress(req.GetAddress())
+	sender := eth.BytesToAddress(req.GetAddress())
 	if !o.offchain && !verifyOrchRequest(sender, req.GetSig()) {
 		// go-livepeer returns plain errors, which gRPC sends with status Unknown.
-		return nil, status.Error(codes.Unknown, "Invalid orchestrator request: orchestrator req sig check failed")
+		return nil, connect.NewError(connect.CodeUnknown, errors.New("Invalid orchestrator request: orchestrator req sig check failed"))
 	}
 	if req.GetCapabilities() != nil && !req.GetIgnoreCapacityCheck() && !o.hasLiveCapacity(req.GetCapabilities()) {
-		return nil, status.Error(codes.Unknown, "Invalid orchestrator request: OrchestratorCapped")
+		return nil, connect.NewError(connect.CodeUnknown, errors.New("Invalid orchestrator request: OrchestratorCapped"))
 	}
-	return o.OrchestratorInfo(sender, req.GetCapabilities()), nil
+	return o.orchestratorInfo(sender, req.GetCapabilities()), nil
 }
 
 // Ping answers with the orchestrator's signature over the value (empty offchain).
@@ -53,9 +51,9 @@ func (s *orchRPC) Ping(_ context.Context, p *lpnet.PingPong) (*lpnet.PingPong, e
 	if s.o.offchain {
 		return &lpnet.PingPong{}, nil
 	}
-	sig, err := ethSign(s.o.key, crypto.Keccak256(p.GetValue()))
+	sig, err := ethSign(s.o.key, ethsig.Keccak256(p.GetValue()))
 	if err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
+		return nil, connect.NewError(connect.CodeUnknown, err)
 	}
 	return &lpnet.PingPong{Value: sig}, nil
 }
@@ -86,13 +84,13 @@ func (o *Orchestrator) lookup(id uint32, model string) *capability {
 	return nil
 }
 
-// OrchestratorInfo builds the answer to a GetOrchestrator call from sender,
+// orchestratorInfo builds the answer to a GetOrchestrator call from sender,
 // as go-livepeer's orchestratorInfoWithCaps does: with caps it quotes the sum
 // of the requested models' prices and leaves out capabilities_prices and
 // hardware; without caps it quotes the base price and includes both. Each call
 // issues a fresh auth token (new session id, valid AuthTokenValidity) and fresh
 // ticket params. Offchain: no price, no ticket params, zero address.
-func (o *Orchestrator) OrchestratorInfo(sender common.Address, caps *lpnet.Capabilities) *lpnet.OrchestratorInfo {
+func (o *Orchestrator) orchestratorInfo(sender eth.Address, caps *lpnet.Capabilities) *lpnet.OrchestratorInfo {
 	info := &lpnet.OrchestratorInfo{
 		Transcoder:   o.URL(),
 		Address:      o.address.Bytes(),
@@ -112,7 +110,7 @@ func (o *Orchestrator) OrchestratorInfo(sender common.Address, caps *lpnet.Capab
 		price = o.priceForCaps(caps)
 	}
 	info.PriceInfo = priceInfo(price)
-	info.TicketParams = o.TicketParams(sender, price)
+	info.TicketParams = o.ticketParams(sender, price)
 	return info
 }
 
@@ -157,7 +155,7 @@ func (o *Orchestrator) capabilitiesPrices() []*lpnet.PriceInfo {
 
 // CapabilityPrice returns the configured price of a capability by its full
 // name ("byoc/text-reversal", "live-video-to-video/noop"); false if unknown.
-func (o *Orchestrator) CapabilityPrice(name string) (*big.Rat, bool) {
+func (o *Orchestrator) capabilityPrice(name string) (*big.Rat, bool) {
 	for _, c := range o.caps {
 		if c.name == name {
 			return new(big.Rat).Set(c.price), true
@@ -220,7 +218,7 @@ func (o *Orchestrator) hardware() []*lpnet.HardwareInformation {
 // AcquireCapacity takes one unit of capacity of a capability ("pipeline/model")
 // and returns its release function (safe to call more than once). It returns
 // false when the capability is unknown or fully in use.
-func (o *Orchestrator) AcquireCapacity(name string) (release func(), ok bool) {
+func (o *Orchestrator) acquireCapacity(name string) (release func(), ok bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, c := range o.caps {
@@ -259,9 +257,9 @@ func (o *Orchestrator) authToken(sessionID string, expiration int64) *lpnet.Auth
 	return &lpnet.AuthToken{Token: h.Sum(nil), SessionId: sessionID, Expiration: expiration}
 }
 
-// CheckAuthToken verifies a token this orchestrator issued and that it has not
+// checkAuthToken verifies a token this orchestrator issued and that it has not
 // expired; the errors carry go-livepeer's messages.
-func (o *Orchestrator) CheckAuthToken(t *lpnet.AuthToken) error {
+func (o *Orchestrator) checkAuthToken(t *lpnet.AuthToken) error {
 	if t == nil {
 		return errors.New("missing auth token")
 	}
@@ -279,14 +277,14 @@ func (o *Orchestrator) CheckAuthToken(t *lpnet.AuthToken) error {
 // that never advances rounds.
 const creationRound = 1
 
-var creationRoundBlockHash = crypto.Keccak256Hash([]byte("livepeertest round 1"))
+var creationRoundBlockHash = keccakHash([]byte("livepeertest round 1"))
 
-// TicketParams returns fresh ticket params for sender at price (wei per unit),
+// ticketParams returns fresh ticket params for sender at price (wei per unit),
 // as go-livepeer's recipient does: a random seed, recipientRandHash =
 // keccak256(HMAC(secret, seed‖sender‖faceValue‖winProb‖expirationBlock‖price‖auxData)),
 // expiration = current block + 40. A zero price gives zero face value and win
 // probability. It returns nil offchain.
-func (o *Orchestrator) TicketParams(sender common.Address, price *big.Rat) *lpnet.TicketParams {
+func (o *Orchestrator) ticketParams(sender eth.Address, price *big.Rat) *lpnet.TicketParams {
 	if o.offchain {
 		return nil
 	}
@@ -298,13 +296,13 @@ func (o *Orchestrator) TicketParams(sender common.Address, price *big.Rat) *lpne
 		face.Set(o.faceValue)
 		win.Set(o.winProb)
 	}
-	exp := big.NewInt(o.clock.Block() + ticketParamsLifetime)
+	exp := big.NewInt(o.clock.block() + ticketParamsLifetime)
 	rnd := o.recipientRand(seedInt, sender, face, win, exp, price, creationRound, creationRoundBlockHash)
 	return &lpnet.TicketParams{
 		Recipient:         o.address.Bytes(),
 		FaceValue:         face.Bytes(),
 		WinProb:           win.Bytes(),
-		RecipientRandHash: crypto.Keccak256(common.LeftPadBytes(rnd.Bytes(), 32)),
+		RecipientRandHash: ethsig.Keccak256(leftPad(rnd.Bytes(), 32)),
 		Seed:              seedInt.Bytes(),
 		ExpirationBlock:   exp.Bytes(),
 		ExpirationParams: &lpnet.TicketExpirationParams{
@@ -314,7 +312,7 @@ func (o *Orchestrator) TicketParams(sender common.Address, price *big.Rat) *lpne
 	}
 }
 
-func (o *Orchestrator) recipientRand(seed *big.Int, sender common.Address, face, win, exp *big.Int, price *big.Rat, round int64, blockHash common.Hash) *big.Int {
+func (o *Orchestrator) recipientRand(seed *big.Int, sender eth.Address, face, win, exp *big.Int, price *big.Rat, round int64, blockHash hash32) *big.Int {
 	h := hmac.New(sha256.New, o.randKey)
 	h.Write(seed.Bytes())
 	h.Write(sender.Bytes())
@@ -328,4 +326,4 @@ func (o *Orchestrator) recipientRand(seed *big.Int, sender common.Address, face,
 }
 
 // TicketEV returns the expected value of one of this orchestrator's tickets, in wei.
-func (o *Orchestrator) TicketEV() *big.Rat { return ticketEV(o.faceValue, o.winProb) }
+func (o *Orchestrator) ticketEV() *big.Rat { return ticketEV(o.faceValue, o.winProb) }

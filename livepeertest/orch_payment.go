@@ -7,38 +7,33 @@ import (
 	"math/big"
 	"net/http"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
-// Header names go-livepeer uses for payments (server/segment_rpc.go).
-const (
-	PaymentHeader = "Livepeer-Payment"
-	SegmentHeader = "Livepeer-Segment"
-)
-
-// PaymentError is a payment rejected by ProcessPayment or ProcessTickets.
+// paymentError is a payment rejected by processPaymentFor or ProcessTickets.
 // StatusCode is what go-livepeer answers: 402 for an undecodable
 // Livepeer-Payment, 403 for bad Livepeer-Segment credentials, 400 for ticket errors.
-type PaymentError struct {
+type paymentError struct {
 	StatusCode int
 	Err        error
 }
 
-func (e *PaymentError) Error() string { return e.Err.Error() }
-func (e *PaymentError) Unwrap() error { return e.Err }
+func (e *paymentError) Error() string { return e.Err.Error() }
+func (e *paymentError) Unwrap() error { return e.Err }
 
-// ErrTicketParamsExpired is the ticket error for params whose expiration block has passed.
-var ErrTicketParamsExpired = errors.New("TicketParams expired")
+// errTicketParamsExpired is the ticket error for params whose expiration block has passed.
+var errTicketParamsExpired = errors.New("TicketParams expired")
 
 // handlePayment is go-livepeer's POST /payment.
 func (o *Orchestrator) handlePayment(w http.ResponseWriter, r *http.Request) {
 	_, seg, err := o.processPayment(r, "")
 	if err != nil {
-		var pe *PaymentError
+		var pe *paymentError
 		if errors.As(err, &pe) {
 			http.Error(w, pe.Error(), pe.StatusCode)
 			return
@@ -46,8 +41,8 @@ func (o *Orchestrator) handlePayment(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}
-	payment, _ := decodePayment(r.Header.Get(PaymentHeader))
-	info := o.OrchestratorInfo(paymentSender(payment), seg.GetCapabilities())
+	payment, _ := decodePayment(r.Header.Get(lphttp.HeaderPayment))
+	info := o.orchestratorInfo(paymentSender(payment), seg.GetCapabilities())
 	// go-livepeer keeps the token the client has: new ones only come from GetOrchestrator.
 	info.AuthToken = seg.GetAuthToken()
 	buf, err := proto.Marshal(&lpnet.PaymentResult{Info: info})
@@ -58,32 +53,32 @@ func (o *Orchestrator) handlePayment(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf)
 }
 
-// ProcessPayment does what go-livepeer does with the Livepeer-Payment and
+// processPaymentFor does what go-livepeer does with the Livepeer-Payment and
 // Livepeer-Segment headers of r: decode the payment (402 on failure), verify
 // the segment credentials (signature unless offchain, capabilities, auth token
 // issued by this orchestrator and unexpired; 403), then validate each ticket
 // and credit its EV to (sender, manifestID) (400 on a ticket error). An empty
-// manifestID means the one in the segment credentials. Errors are *PaymentError.
-func (o *Orchestrator) ProcessPayment(r *http.Request, manifestID string) (common.Address, error) {
+// manifestID means the one in the segment credentials. Errors are *paymentError.
+func (o *Orchestrator) processPaymentFor(r *http.Request, manifestID string) (eth.Address, error) {
 	sender, _, err := o.processPayment(r, manifestID)
 	return sender, err
 }
 
-func (o *Orchestrator) processPayment(r *http.Request, manifestID string) (common.Address, *lpnet.SegData, error) {
-	payment, err := decodePayment(r.Header.Get(PaymentHeader))
+func (o *Orchestrator) processPayment(r *http.Request, manifestID string) (eth.Address, *lpnet.SegData, error) {
+	payment, err := decodePayment(r.Header.Get(lphttp.HeaderPayment))
 	if err != nil {
-		return common.Address{}, nil, &PaymentError{StatusCode: http.StatusPaymentRequired, Err: err}
+		return eth.Address{}, nil, &paymentError{StatusCode: http.StatusPaymentRequired, Err: err}
 	}
 	sender := paymentSender(payment)
-	seg, err := o.verifySegCreds(r.Header.Get(SegmentHeader), sender)
+	seg, err := o.verifySegCreds(r.Header.Get(lphttp.HeaderSegment), sender)
 	if err != nil {
-		return sender, nil, &PaymentError{StatusCode: http.StatusForbidden, Err: err}
+		return sender, nil, &paymentError{StatusCode: http.StatusForbidden, Err: err}
 	}
 	if manifestID == "" {
 		manifestID = string(seg.GetManifestId())
 	}
 	if err := o.creditTickets(payment, manifestID); err != nil {
-		return sender, seg, &PaymentError{StatusCode: http.StatusBadRequest, Err: err}
+		return sender, seg, &paymentError{StatusCode: http.StatusBadRequest, Err: err}
 	}
 	return sender, seg, nil
 }
@@ -91,14 +86,14 @@ func (o *Orchestrator) processPayment(r *http.Request, manifestID string) (commo
 // ProcessTickets decodes a Livepeer-Payment header value and credits its
 // tickets to (sender, manifestID) without segment credentials, as go-livepeer's
 // BYOC routes do (manifestID is then the capability name). Errors are
-// *PaymentError (402 undecodable, 400 ticket errors).
-func (o *Orchestrator) ProcessTickets(paymentHeader, manifestID string) (common.Address, error) {
+// *paymentError (402 undecodable, 400 ticket errors).
+func (o *Orchestrator) ProcessTickets(paymentHeader, manifestID string) (eth.Address, error) {
 	payment, err := decodePayment(paymentHeader)
 	if err != nil {
-		return common.Address{}, &PaymentError{StatusCode: http.StatusPaymentRequired, Err: err}
+		return eth.Address{}, &paymentError{StatusCode: http.StatusPaymentRequired, Err: err}
 	}
 	if err := o.creditTickets(payment, manifestID); err != nil {
-		return paymentSender(payment), &PaymentError{StatusCode: http.StatusBadRequest, Err: err}
+		return paymentSender(payment), &paymentError{StatusCode: http.StatusBadRequest, Err: err}
 	}
 	return paymentSender(payment), nil
 }
@@ -115,23 +110,23 @@ func decodePayment(h string) (*lpnet.Payment, error) {
 	return &p, nil
 }
 
-func paymentSender(p *lpnet.Payment) common.Address {
-	return common.BytesToAddress(p.GetSender())
+func paymentSender(p *lpnet.Payment) eth.Address {
+	return eth.BytesToAddress(p.GetSender())
 }
 
 // emptySegmentHash is keccak256 of an empty segment, what live payments sign.
-var emptySegmentHash = crypto.Keccak256(nil)
+var emptySegmentHash = ethsig.Keccak256(nil)
 
 // segFlatten is go-livepeer's SegTranscodingMetadata.Flatten for a segment
 // without transcoding profiles: manifestID ‖ seq (32 bytes) ‖ hash (32 bytes).
 func segFlatten(manifestID []byte, seq int64, hash []byte) []byte {
 	buf := append([]byte{}, manifestID...)
-	buf = append(buf, common.LeftPadBytes(big.NewInt(seq).Bytes(), 32)...)
-	return append(buf, common.BytesToHash(hash).Bytes()...)
+	buf = append(buf, leftPad(big.NewInt(seq).Bytes(), 32)...)
+	return append(buf, bytesToHash(hash).Bytes()...)
 }
 
 // verifySegCreds is go-livepeer's verifySegCreds.
-func (o *Orchestrator) verifySegCreds(h string, sender common.Address) (*lpnet.SegData, error) {
+func (o *Orchestrator) verifySegCreds(h string, sender eth.Address) (*lpnet.SegData, error) {
 	buf, err := base64.StdEncoding.DecodeString(h)
 	if err != nil {
 		return nil, errors.New("ErrorSegEncoding")
@@ -140,13 +135,13 @@ func (o *Orchestrator) verifySegCreds(h string, sender common.Address) (*lpnet.S
 	if err := proto.Unmarshal(buf, &seg); err != nil {
 		return nil, err
 	}
-	if !o.offchain && !verifySig(sender, crypto.Keccak256(segFlatten(seg.ManifestId, seg.Seq, seg.Hash)), seg.Sig) {
+	if !o.offchain && !verifySig(sender, ethsig.Keccak256(segFlatten(seg.ManifestId, seg.Seq, seg.Hash)), seg.Sig) {
 		return nil, errors.New("ErrSegSig")
 	}
 	if !o.compatible(seg.GetCapabilities()) {
 		return nil, errors.New("incompatible capabilities")
 	}
-	if err := o.CheckAuthToken(seg.GetAuthToken()); err != nil {
+	if err := o.checkAuthToken(seg.GetAuthToken()); err != nil {
 		return nil, err
 	}
 	return &seg, nil
@@ -201,7 +196,7 @@ func (o *Orchestrator) creditTickets(p *lpnet.Payment, manifestID string) error 
 		o.mu.Unlock()
 		return nil
 	}
-	recipient := common.BytesToAddress(tp.Recipient)
+	recipient := eth.BytesToAddress(tp.Recipient)
 	if recipient != o.address {
 		return fmt.Errorf("orchestrator %v is inactive in round %v, cannot process payments", recipient.Hex(), creationRound)
 	}
@@ -214,9 +209,9 @@ func (o *Orchestrator) creditTickets(p *lpnet.Payment, manifestID string) error 
 	win := new(big.Int).SetBytes(tp.WinProb)
 	exp := new(big.Int).SetBytes(tp.ExpirationBlock)
 	round := p.GetExpirationParams().GetCreationRound()
-	blockHash := common.BytesToHash(p.GetExpirationParams().GetCreationRoundBlockHash())
+	blockHash := bytesToHash(p.GetExpirationParams().GetCreationRoundBlockHash())
 	rnd := o.recipientRand(new(big.Int).SetBytes(tp.Seed), sender, face, win, exp, price, round, blockHash)
-	randHash := common.BytesToHash(tp.RecipientRandHash)
+	randHash := bytesToHash(tp.RecipientRandHash)
 	ev := ticketEV(face, win)
 
 	o.mu.Lock()
@@ -225,10 +220,10 @@ func (o *Orchestrator) creditTickets(p *lpnet.Payment, manifestID string) error 
 	for _, tsp := range p.GetTicketSenderParams() {
 		t := &ticket{Recipient: recipient, Sender: sender, FaceValue: face, WinProb: win, SenderNonce: tsp.GetSenderNonce(),
 			RecipientRandHash: randHash, CreationRound: round, CreationRoundBlockHash: blockHash}
-		if sender == (common.Address{}) {
+		if sender == (eth.Address{}) {
 			return errors.New("invalid ticket sender")
 		}
-		if crypto.Keccak256Hash(common.LeftPadBytes(rnd.Bytes(), 32)) != randHash {
+		if keccakHash(leftPad(rnd.Bytes(), 32)) != randHash {
 			return errors.New("invalid recipientRand for ticket recipientRandHash")
 		}
 		err := o.receiveTicketLocked(t, tsp.GetSig(), exp)
@@ -266,15 +261,15 @@ func (o *Orchestrator) receiveTicketLocked(t *ticket, sig []byte, exp *big.Int) 
 		return fmt.Errorf("invalid ticket senderNonce: already seen sender=%v nonce=%v", t.Sender.Hex(), t.SenderNonce)
 	}
 	seen[t.SenderNonce] = struct{}{}
-	if exp.Cmp(big.NewInt(o.clock.Block())) <= 0 {
-		return ErrTicketParamsExpired
+	if exp.Cmp(big.NewInt(o.clock.block())) <= 0 {
+		return errTicketParamsExpired
 	}
 	return nil
 }
 
 // Balance returns the credit of (sender, manifestID) in wei, rounded down
 // (zero if none).
-func (o *Orchestrator) Balance(sender common.Address, manifestID string) *big.Int {
+func (o *Orchestrator) Balance(sender eth.Address, manifestID string) *big.Int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	b := o.balances[balanceKey{sender, manifestID}]
@@ -284,21 +279,21 @@ func (o *Orchestrator) Balance(sender common.Address, manifestID string) *big.In
 	return ratFloorSigned(b)
 }
 
-// SufficientBalance reports whether (sender, manifestID) holds at least one
+// sufficientBalance reports whether (sender, manifestID) holds at least one
 // ticket's EV, go-livepeer's test before starting priced work. Always true offchain.
-func (o *Orchestrator) SufficientBalance(sender common.Address, manifestID string) bool {
+func (o *Orchestrator) sufficientBalance(sender eth.Address, manifestID string) bool {
 	if o.offchain {
 		return true
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	b := o.balances[balanceKey{sender, manifestID}]
-	return b != nil && b.Cmp(o.TicketEV()) >= 0
+	return b != nil && b.Cmp(o.ticketEV()) >= 0
 }
 
 // Debit subtracts amount wei from (sender, manifestID) (the balance may go
 // negative) and returns the new balance, rounded down.
-func (o *Orchestrator) Debit(sender common.Address, manifestID string, amount *big.Int) *big.Int {
+func (o *Orchestrator) debit(sender eth.Address, manifestID string, amount *big.Int) *big.Int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	k := balanceKey{sender, manifestID}

@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -14,24 +13,22 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-	"google.golang.org/grpc"
-
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
-// Defaults for OrchestratorConfig (go-livepeer's defaults where it has one).
+// Defaults for orchestratorConfig (go-livepeer's defaults where it has one).
 var (
 	// DefaultTicketEV is the expected value of one ticket, in wei (go-livepeer -ticketEV default).
 	DefaultTicketEV = big.NewInt(1_000_000_000_000)
-	// DefaultAuthTokenValidity is how long an auth token from GetOrchestrator stays valid (go-livepeer rpc.go).
-	DefaultAuthTokenValidity = 30 * time.Minute
+	// defaultAuthTokenValidity is how long an auth token from GetOrchestrator stays valid (go-livepeer rpc.go).
+	defaultAuthTokenValidity = 30 * time.Minute
 )
 
-// OrchestratorConfig configures NewOrchestrator. The zero value is a valid
+// orchestratorConfig configures newOrchestrator. The zero value is a valid
 // on-chain orchestrator serving DefaultCapabilities.
-type OrchestratorConfig struct {
+type orchestratorConfig struct {
 	// Capabilities served; nil means DefaultCapabilities().
 	Capabilities []CapabilitySpec
 	// Offchain behaves like go-livepeer without -network: no signature checks,
@@ -40,7 +37,7 @@ type OrchestratorConfig struct {
 	// Key is the orchestrator's Ethereum key (ticket recipient); nil generates one.
 	Key *ecdsa.PrivateKey
 	// Clock is the simulated L1 block clock; nil makes a private one at block 100.
-	Clock *BlockClock
+	Clock *blockClock
 	// BasePrice is the price (wei per pixel) quoted when a request names no priced
 	// capability; nil means 1 wei per pixel.
 	BasePrice *big.Rat
@@ -48,7 +45,7 @@ type OrchestratorConfig struct {
 	TicketEV *big.Int
 	// FaceValue of tickets in wei; nil means 100 × TicketEV (go-livepeer's evMultiplier).
 	FaceValue *big.Int
-	// AuthTokenValidity overrides DefaultAuthTokenValidity when > 0.
+	// AuthTokenValidity overrides defaultAuthTokenValidity when > 0.
 	AuthTokenValidity time.Duration
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
@@ -62,8 +59,8 @@ type Orchestrator struct {
 	caps      []*capability
 	offchain  bool
 	key       *ecdsa.PrivateKey
-	address   common.Address
-	clock     *BlockClock
+	address   eth.Address
+	clock     *blockClock
 	basePrice *big.Rat
 	faceValue *big.Int
 	winProb   *big.Int
@@ -73,7 +70,8 @@ type Orchestrator struct {
 
 	ln        *holdListener
 	srv       *http.Server
-	grpc      *grpc.Server
+	rpc       http.Handler // net.Orchestrator over gRPC (connect)
+	rpcPrefix string
 	mux       *http.ServeMux
 	hostPort  string
 	serveDone chan struct{}
@@ -88,7 +86,7 @@ type Orchestrator struct {
 	failGetOrch int
 	httpFaults  map[string]httpFault
 	balances    map[balanceKey]*big.Rat
-	nonces      map[common.Hash]map[uint32]struct{}
+	nonces      map[hash32]map[uint32]struct{}
 	inUse       map[string]int
 	payments    int
 	tickets     int
@@ -101,14 +99,14 @@ type httpFault struct {
 }
 
 type balanceKey struct {
-	sender     common.Address
+	sender     eth.Address
 	manifestID string
 }
 
-// NewOrchestrator starts an orchestrator on a random 127.0.0.1 port. It
+// newOrchestrator starts an orchestrator on a random 127.0.0.1 port. It
 // returns an error if the configuration is invalid or the port cannot be opened.
 // Call Close to stop it.
-func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
+func newOrchestrator(cfg orchestratorConfig) (*Orchestrator, error) {
 	caps, err := parseCapabilities(cfg.Capabilities)
 	if err != nil {
 		return nil, err
@@ -126,22 +124,22 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 		closed:     make(chan struct{}),
 		httpFaults: map[string]httpFault{},
 		balances:   map[balanceKey]*big.Rat{},
-		nonces:     map[common.Hash]map[uint32]struct{}{},
+		nonces:     map[hash32]map[uint32]struct{}{},
 		inUse:      map[string]int{},
 	}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
 	if o.clock == nil {
-		o.clock = NewBlockClock(100)
+		o.clock = newBlockClock(100)
 	}
 	if o.basePrice == nil {
 		o.basePrice = big.NewRat(1, 1)
 	} else if o.basePrice.Sign() < 0 {
-		return nil, errors.New("livepeertest: BasePrice is negative")
+		return nil, fmt.Errorf("livepeertest: BasePrice is negative: %w", lperr.ErrInvalidConfig)
 	}
 	if o.tokenTTL <= 0 {
-		o.tokenTTL = DefaultAuthTokenValidity
+		o.tokenTTL = defaultAuthTokenValidity
 	}
 	ev := cfg.TicketEV
 	if ev == nil {
@@ -152,16 +150,16 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 		o.faceValue = new(big.Int).Mul(ev, big.NewInt(100))
 	}
 	if ev.Sign() <= 0 || o.faceValue.Cmp(ev) < 0 {
-		return nil, errors.New("livepeertest: TicketEV must be > 0 and FaceValue ≥ TicketEV")
+		return nil, fmt.Errorf("livepeertest: TicketEV must be > 0 and FaceValue ≥ TicketEV: %w", lperr.ErrInvalidConfig)
 	}
 	o.winProb = winProbFor(o.faceValue, ev)
 	if o.key == nil && !o.offchain {
-		if o.key, err = crypto.GenerateKey(); err != nil {
+		if o.key, err = eth.GenerateKey(); err != nil {
 			return nil, err
 		}
 	}
 	if !o.offchain {
-		o.address = crypto.PubkeyToAddress(o.key.PublicKey)
+		o.address = eth.KeyAddress(o.key)
 	}
 	o.secret, o.randKey = make([]byte, 32), make([]byte, 32)
 	if _, err := rand.Read(o.secret); err != nil {
@@ -181,8 +179,7 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 	}
 	o.ln = newHoldListener(l)
 	o.hostPort = l.Addr().String()
-	o.grpc = grpc.NewServer()
-	lpnet.RegisterOrchestratorServer(o.grpc, &orchRPC{o: o})
+	o.rpcPrefix, o.rpc = lpnet.NewOrchestratorHandler(&orchRPC{o: o})
 	o.mux.HandleFunc("POST /payment", o.handlePayment)
 	o.srv = &http.Server{
 		Handler:           http.HandlerFunc(o.serveHTTP),
@@ -207,22 +204,19 @@ func (o *Orchestrator) Addr() string { return o.hostPort }
 func (o *Orchestrator) URL() string { return "https://" + o.hostPort }
 
 // Address returns the orchestrator's Ethereum address (zero when offchain).
-func (o *Orchestrator) Address() common.Address { return o.address }
+func (o *Orchestrator) Address() eth.Address { return o.address }
 
 // Offchain reports whether the orchestrator runs without payments.
-func (o *Orchestrator) Offchain() bool { return o.offchain }
-
-// Clock returns the block clock the orchestrator uses for ticket expiry.
-func (o *Orchestrator) Clock() *BlockClock { return o.clock }
+func (o *Orchestrator) isOffchain() bool { return o.offchain }
 
 // Logger returns the orchestrator's logger (never nil), for route files added with Handle.
-func (o *Orchestrator) Logger() *slog.Logger { return o.log }
+func (o *Orchestrator) logger() *slog.Logger { return o.log }
 
 // Handle registers an extra HTTP route on the orchestrator port (the extension
 // hook for LV2V, BYOC and trickle routes). Patterns follow http.ServeMux; like
 // it, Handle panics on a conflicting pattern. Latency, black-hole and FailHTTP
 // knobs apply to these routes too.
-func (o *Orchestrator) Handle(pattern string, h http.Handler) { o.mux.Handle(pattern, h) }
+func (o *Orchestrator) handle(pattern string, h http.Handler) { o.mux.Handle(pattern, h) }
 
 // SetLatency delays every request (gRPC and HTTP) by d before it is handled.
 func (o *Orchestrator) SetLatency(d time.Duration) {
@@ -286,7 +280,6 @@ func (o *Orchestrator) Close() {
 		close(o.closed)
 		_ = o.srv.Close()
 		_ = o.ln.Close()
-		o.grpc.Stop()
 		<-o.serveDone
 		o.reqs.Wait()
 	})
@@ -316,8 +309,8 @@ func (o *Orchestrator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !sleepCtx(r, o.closed, latency) {
 		return
 	}
-	if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
-		o.grpc.ServeHTTP(w, r)
+	if strings.HasPrefix(r.URL.Path, o.rpcPrefix) {
+		o.rpc.ServeHTTP(w, r)
 		return
 	}
 	if status, ok := o.takeHTTPFault(r.URL.Path); ok {

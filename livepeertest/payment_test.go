@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 func decodeB64Proto(t *testing.T, s string, m proto.Message) {
@@ -32,7 +33,7 @@ func errMessage(t *testing.T, body []byte) string {
 	return env.Error.Message
 }
 
-// orchInfo asks o for info with the signer's credentials and the given LV2V models.
+// orchInfo asks o for info with the payer's credentials and the given LV2V models.
 func orchInfo(t *testing.T, n *Network, o *Orchestrator, c *rawClient, models ...string) *lpnet.OrchestratorInfo {
 	t.Helper()
 	addr, sig := c.signOrchInfo(n.SignerURL())
@@ -45,9 +46,9 @@ func orchInfo(t *testing.T, n *Network, o *Orchestrator, c *rawClient, models ..
 
 func TestPaymentFlow(t *testing.T) {
 	checkNoLeak(t)
-	probe, err := NewOrchestrator(OrchestratorConfig{})
+	probe, err := newOrchestrator(orchestratorConfig{})
 	require.NoError(t, err)
-	ev := probe.TicketEV()
+	ev := probe.ticketEV()
 	probe.Close()
 	// Budget: three tickets and a little.
 	budget := ratFloor(new(big.Rat).Mul(ev, big.NewRat(3, 1)))
@@ -57,7 +58,7 @@ func TestPaymentFlow(t *testing.T) {
 	defer n.Close()
 	c := newRawClient(t)
 	o := n.Orchestrators()[0]
-	signer := n.Signer().Address()
+	payer := n.Signer().Address()
 	info := orchInfo(t, n, o, c, "streamdiffusion")
 
 	// First payment: 60 s of 720p30 at 1 wei/pixel is below one ticket's EV: one ticket.
@@ -65,7 +66,7 @@ func TestPaymentFlow(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, string(body))
 	var pay lpnet.Payment
 	decodeB64Proto(t, p1.Payment, &pay)
-	require.Equal(t, signer.Bytes(), pay.Sender)
+	require.Equal(t, payer.Bytes(), pay.Sender)
 	require.Len(t, pay.TicketSenderParams, 1)
 	require.Equal(t, uint32(1), pay.TicketSenderParams[0].SenderNonce)
 	require.True(t, proto.Equal(info.PriceInfo, pay.ExpectedPrice))
@@ -80,14 +81,14 @@ func TestPaymentFlow(t *testing.T) {
 	for _, k := range []string{"StateID", "PMSessionID", "LastUpdate", "OrchestratorAddress", "App", "AuthExpiry", "SenderNonce", "Balance", "InitialPricePerUnit", "InitialPixelsPerUnit", "Type", "SequenceNumber", "AuthID"} {
 		require.Contains(t, inner, k)
 	}
-	require.True(t, verifySig(signer, st.State, st.Sig))
+	require.True(t, verifySig(payer, st.State, st.Sig))
 
 	// The orchestrator credits it and answers a PaymentResult with the same token and fresh params.
 	code, res, msg := c.postPayment(o.URL(), p1.Payment, p1.SegCreds)
 	require.Equal(t, http.StatusOK, code, msg)
 	require.True(t, proto.Equal(info.AuthToken, res.Info.AuthToken))
 	require.NotEqual(t, info.TicketParams.RecipientRandHash, res.Info.TicketParams.RecipientRandHash)
-	require.Equal(t, ratFloor(ev), o.Balance(signer, "m1"))
+	require.Equal(t, ratFloor(ev), o.Balance(payer, "m1"))
 	require.Equal(t, 1, o.TicketsReceived())
 	require.Equal(t, 1, o.PaymentsReceived())
 
@@ -102,11 +103,11 @@ func TestPaymentFlow(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, string(body))
 	code, _, msg = c.postPayment(o.URL(), p2.Payment, p2.SegCreds)
 	require.Equal(t, http.StatusOK, code, msg)
-	require.Equal(t, ratFloor(new(big.Rat).Mul(ev, big.NewRat(2, 1))), o.Balance(signer, "m1"))
+	require.Equal(t, ratFloor(new(big.Rat).Mul(ev, big.NewRat(2, 1))), o.Balance(payer, "m1"))
 
 	// Now the balance covers the next interval: 482.
 	code, _, _, body = c.generatePayment(n.SignerURL(), info, p2.State, "m1", "lv2v")
-	require.Equal(t, StatusNoTickets, code)
+	require.Equal(t, signer.StatusNoTickets, code)
 	require.Equal(t, "no tickets", errMessage(t, body))
 	require.Equal(t, ratFloor(new(big.Rat).Mul(ev, big.NewRat(2, 1))), n.Signer().Spent())
 
@@ -118,18 +119,18 @@ func TestPaymentFlow(t *testing.T) {
 	code, _, msg = c.postPayment(o.URL(), p3.Payment, p3.SegCreds)
 	require.Equal(t, http.StatusBadRequest, code)
 	require.Contains(t, msg, "TicketParams expired")
-	require.Equal(t, int64(0), o.Balance(signer, "m2").Int64())
+	require.Equal(t, int64(0), o.Balance(payer, "m2").Int64())
 
-	// The signer asks for a refresh once the params expired by the block clock.
+	// The payer asks for a refresh once the params expired by the block clock.
 	code, _, resp, body := c.generatePayment(n.SignerURL(), info, p2.State, "m1", "lv2v")
-	require.Equal(t, StatusRefreshSession, code, string(body))
+	require.Equal(t, signer.StatusRefreshSession, code, string(body))
 	require.Equal(t, o.URL(), resp.Header.Get("Livepeer-Orchestrator-URL"))
 
 	// Fresh info, new session: the budget (3 tickets) is used up: 483, nothing committed.
 	info = orchInfo(t, n, o, c, "streamdiffusion")
 	spent := n.Signer().Spent()
 	code, _, _, body = c.generatePayment(n.SignerURL(), info, nil, "m3", "lv2v")
-	require.Equal(t, StatusInsufficientBalance, code)
+	require.Equal(t, signer.StatusInsufficientBalance, code)
 	require.Equal(t, "insufficient balance", errMessage(t, body))
 	require.Equal(t, spent, n.Signer().Spent())
 	require.Equal(t, 6, n.Signer().Calls("/generate-live-payment"))
@@ -208,7 +209,7 @@ func TestPaymentRejections(t *testing.T) {
 	pricier := proto.Clone(info).(*lpnet.OrchestratorInfo)
 	pricier.PriceInfo = &lpnet.PriceInfo{PricePerUnit: 3, PixelsPerUnit: 1}
 	code, _, _, body = c.generatePayment(n.SignerURL(), pricier, p.State, "m", "lv2v")
-	require.Equal(t, StatusPriceExceeded, code)
+	require.Equal(t, signer.StatusPriceExceeded, code)
 	require.Contains(t, errMessage(t, body), "initial session price")
 }
 
@@ -219,10 +220,10 @@ func TestPaymentCapsAndCeiling(t *testing.T) {
 	defer n.Close()
 	c := newRawClient(t)
 	o := n.Orchestrators()[0]
-	// sdxl costs 2 wei/pixel: above the signer's 1.5 ceiling.
+	// sdxl costs 2 wei/pixel: above the payer's 1.5 ceiling.
 	info := orchInfo(t, n, o, c, "streamdiffusion-sdxl")
 	code, _, _, body := c.generatePayment(n.SignerURL(), info, nil, "m", "lv2v")
-	require.Equal(t, StatusPriceExceeded, code)
+	require.Equal(t, signer.StatusPriceExceeded, code)
 	require.Contains(t, errMessage(t, body), "configured maximum price")
 	// The "" type bills inPixels; a fixed payment is one unit.
 	info = orchInfo(t, n, o, c, "noop")
@@ -234,10 +235,10 @@ func TestPaymentCapsAndCeiling(t *testing.T) {
 	code, _, msg := c.postPayment(o.URL(), p.Payment, p.SegCreds)
 	require.Equal(t, http.StatusOK, code, msg)
 	require.Equal(t, 1, o.TicketsReceived())
-	require.True(t, o.SufficientBalance(n.Signer().Address(), "m"))
-	require.False(t, o.SufficientBalance(common.Address{1}, "m"))
+	require.True(t, o.sufficientBalance(n.Signer().Address(), "m"))
+	require.False(t, o.sufficientBalance(eth.Address{1}, "m"))
 	before := o.Balance(n.Signer().Address(), "m")
-	after := o.Debit(n.Signer().Address(), "m", big.NewInt(10))
+	after := o.debit(n.Signer().Address(), "m", big.NewInt(10))
 	require.Equal(t, new(big.Int).Sub(before, big.NewInt(10)), after)
 }
 
@@ -278,9 +279,9 @@ func TestProcessTickets(t *testing.T) {
 	sender, err := o.ProcessTickets(p.Payment, "text-reversal")
 	require.NoError(t, err)
 	require.Equal(t, n.Signer().Address(), sender)
-	require.Equal(t, ratFloor(o.TicketEV()), o.Balance(sender, "text-reversal"))
+	require.Equal(t, ratFloor(o.ticketEV()), o.Balance(sender, "text-reversal"))
 	_, err = o.ProcessTickets(p.Payment, "text-reversal")
-	var pe *PaymentError
+	var pe *paymentError
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, http.StatusBadRequest, pe.StatusCode)
 	_, err = o.ProcessTickets("%%%", "x")

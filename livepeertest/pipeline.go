@@ -103,7 +103,7 @@ func (s *PipelineStream) Emit(ctx context.Context, event map[string]any) error {
 
 // Counts returns how many input and output segments the stream has seen and
 // how many control messages (keepalives excluded) it received.
-func (s *PipelineStream) Counts() (in, out, control int) {
+func (s *PipelineStream) counts() (in, out, control int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.inSegs, s.outSegs, s.controls

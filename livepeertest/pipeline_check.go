@@ -3,11 +3,12 @@ package livepeertest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os/exec"
 	"strconv"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // GrayFrames decodes an MPEG-TS stream with ffmpeg into frames scaled to
@@ -16,7 +17,7 @@ import (
 // is missing or cannot decode the stream.
 func GrayFrames(ctx context.Context, ts []byte, w, h int) ([][]byte, error) {
 	if w <= 0 || h <= 0 {
-		return nil, errors.New("livepeertest: GrayFrames: bad size")
+		return nil, fmt.Errorf("livepeertest: GrayFrames: bad size: %w", lperr.ErrInvalidConfig)
 	}
 	bin, err := exec.LookPath("ffmpeg")
 	if err != nil {

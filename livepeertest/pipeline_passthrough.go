@@ -78,7 +78,7 @@ func pipeAckControl(ctx context.Context, s *PipelineStream, apply func(map[strin
 
 // pipeStatusEvent builds a "status" event in the shape ai-runner reports.
 func pipeStatusEvent(s *PipelineStream, state string, extra map[string]any) map[string]any {
-	in, out, ctl := s.Counts()
+	in, out, ctl := s.counts()
 	ev := map[string]any{
 		"type":            "status",
 		"stream_id":       s.ID,

@@ -14,8 +14,8 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
-// TransformOptions configures [Transform].
-type TransformOptions struct {
+// TransformConfig configures [Transform].
+type TransformConfig struct {
 	// FFmpeg locates the ffmpeg binary.
 	FFmpeg media.FFmpegOptions
 	// Encode sets the re-encoder (x264 ultrafast, zerolatency by default).
@@ -47,12 +47,12 @@ type TransformOptions struct {
 // once per stream); without them the colour effect alone follows the
 // prompt. Each change is answered with a "params_update" event carrying the
 // filter in use. Transform needs ffmpeg in PATH (or
-// TransformOptions.FFmpeg.Path).
-func Transform(opts TransformOptions) Pipeline {
+// TransformConfig.FFmpeg.Path).
+func Transform(opts TransformConfig) Pipeline {
 	return &transform{opts: opts}
 }
 
-type transform struct{ opts TransformOptions }
+type transform struct{ opts TransformConfig }
 
 // filterFor derives the ffmpeg filter graph from stream parameters. Only
 // fixed filter names and formatted numbers reach ffmpeg, never caller text.

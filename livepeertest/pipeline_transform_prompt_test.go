@@ -88,7 +88,7 @@ func meanRGB(t *testing.T, ts []byte, w, h, y0, y1 int) [3]float64 {
 	return [3]float64{sum[0] / n, sum[1] / n, sum[2] / n}
 }
 
-func runTransform(t *testing.T, in [][]byte, opts TransformOptions, prompt string) []byte {
+func runTransform(t *testing.T, in [][]byte, opts TransformConfig, prompt string) []byte {
 	t.Helper()
 	ps, m := newPipeMemStream(in, map[string]any{"prompt": prompt}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -102,12 +102,12 @@ func runTransform(t *testing.T, in [][]byte, opts TransformOptions, prompt strin
 func TestTransformShowsThePrompt(t *testing.T) {
 	liveNeedFFmpeg(t)
 	in := liveTestSegments(t, 2*time.Second)
-	ocean := runTransform(t, in, TransformOptions{}, "an ocean at night")
-	plain := runTransform(t, in, TransformOptions{NoCaption: true}, "an ocean at night")
+	ocean := runTransform(t, in, TransformConfig{}, "an ocean at night")
+	plain := runTransform(t, in, TransformConfig{NoCaption: true}, "an ocean at night")
 
 	const w, h = 64, 36
 	o := meanRGB(t, plain, w, h, 0, h)
-	d := meanRGB(t, runTransform(t, in, TransformOptions{NoCaption: true}, "a desert at sunset"), w, h, 0, h)
+	d := meanRGB(t, runTransform(t, in, TransformConfig{NoCaption: true}, "a desert at sunset"), w, h, 0, h)
 	t.Logf("mean RGB: ocean %v, desert %v", o, d)
 	assert.Greater(t, o[2], o[0]+20, "an ocean prompt turns the video blue")
 	assert.Greater(t, d[0], d[2]+20, "a desert prompt turns it warm")
@@ -120,7 +120,7 @@ func TestTransformShowsThePrompt(t *testing.T) {
 	}
 	top, bottom := diff(0, h/3), diff(h-h/4, h)
 	t.Logf("caption difference: top %.1f, bottom %.1f", top, bottom)
-	if !drawtextWorks(context.Background(), TransformOptions{}.FFmpeg, t.TempDir()) {
+	if !drawtextWorks(context.Background(), TransformConfig{}.FFmpeg, t.TempDir()) {
 		t.Skip("this ffmpeg cannot draw text (no drawtext or no font): the colour effect alone follows the prompt")
 	}
 	assert.Greater(t, bottom, 20.0, "the prompt is drawn at the bottom")

@@ -48,10 +48,10 @@ func TestRunnerCallbacks(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%s", body)
 	chans := decode[struct{ Channels []runnerChannel }](t, body).Channels
 	require.Equal(t, []runnerChannel{
-		{Name: "events", ChannelName: sess.SessionID + "-events", URL: f.o.URL() + TricklePath + sess.SessionID + "-events",
-			InternalURL: f.o.URL() + TricklePath + sess.SessionID + "-events", MimeType: "application/json"},
-		{Name: "video-in", ChannelName: sess.SessionID + "-video-in", URL: f.o.URL() + TricklePath + sess.SessionID + "-video-in",
-			InternalURL: f.o.URL() + TricklePath + sess.SessionID + "-video-in", MimeType: "application/octet-stream"},
+		{Name: "events", ChannelName: sess.SessionID + "-events", URL: f.o.URL() + tricklePath + sess.SessionID + "-events",
+			InternalURL: f.o.URL() + tricklePath + sess.SessionID + "-events", MimeType: "application/json"},
+		{Name: "video-in", ChannelName: sess.SessionID + "-video-in", URL: f.o.URL() + tricklePath + sess.SessionID + "-video-in",
+			InternalURL: f.o.URL() + tricklePath + sess.SessionID + "-video-in", MimeType: "application/octet-stream"},
 	}, chans)
 	status, _, body = f.do(http.MethodPost, control+"/channels", `{"channels":[{"name":"events","mime_type":"text/plain"}]}`, good)
 	require.Equal(t, http.StatusOK, status)

@@ -15,7 +15,7 @@ import (
 // address's capability list; runners are merged by URL, first wins.
 // go-livepeer also drops runners priced above the signer's global max
 // price; the in-process signer does not apply that filter.
-func withRunners(e DiscoveryEntry, runners []DiscoveryRunner) DiscoveryEntry {
+func withRunners(e discoveryEntry, runners []DiscoveryRunner) discoveryEntry {
 	seen := map[string]bool{}
 	for _, r := range runners {
 		if validateDiscoveryRunner(r) != nil || seen[r.URL] {

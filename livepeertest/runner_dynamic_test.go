@@ -108,7 +108,7 @@ func TestRunnerDynamicRegistration(t *testing.T) {
 	require.NotNil(t, reg.O2R)
 	require.Equal(t, "o2r", reg.O2R.Name)
 	require.Regexp(t, regexp.MustCompile(`^`+reg.RunnerID+`-[a-z2-7]{16}-o2r$`), reg.O2R.ChannelName)
-	require.Equal(t, f.o.URL()+TricklePath+reg.O2R.ChannelName, reg.O2R.URL)
+	require.Equal(t, f.o.URL()+tricklePath+reg.O2R.ChannelName, reg.O2R.URL)
 	require.Empty(t, reg.O2R.InternalURL)
 	require.Equal(t, "application/json", reg.O2R.MimeType)
 	require.NotNil(t, reg.SessionIDs)

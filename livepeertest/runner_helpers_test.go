@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
@@ -106,7 +107,7 @@ func (f *runnerFixture) pay(info *lpnet.OrchestratorInfo, mid, typ string, state
 	f.t.Helper()
 	status, out, _, raw := f.c.generatePayment(f.n.SignerURL(), info, state, mid, typ)
 	require.Equal(f.t, http.StatusOK, status, "generate-live-payment: %s", raw)
-	return map[string]string{PaymentHeader: out.Payment, SegmentHeader: out.SegCreds}, out.State
+	return map[string]string{lphttp.HeaderPayment: out.Payment, lphttp.HeaderSegment: out.SegCreds}, out.State
 }
 
 // payer is the header naming the signer's address.

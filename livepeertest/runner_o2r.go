@@ -39,7 +39,7 @@ func (r *RunnerRegistry) startO2R(name string) (*o2rChannel, error) {
 	if err := r.ls.trickle.CreateChannel(name, "application/json"); err != nil {
 		return nil, err
 	}
-	u := r.runnerURI() + TricklePath + name
+	u := r.runnerURI() + tricklePath + name
 	cw, err := trickle.NewControlWriter(u, trickle.ControlConfig{
 		Publisher:         trickle.PublisherConfig{HTTPClient: r.hc, Logger: r.log},
 		KeepaliveInterval: -1, // keepalives come from the loop, on master's fixed ticker

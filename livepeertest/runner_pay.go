@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -30,7 +31,7 @@ const PayerAddressHeader = "Livepeer-Payer-Address"
 // if a later charge fails.
 func (r *RunnerRegistry) reservePaid(w http.ResponseWriter, req *http.Request, route string, price *RunnerPrice, cancel func()) (string, string, bool) {
 	fixed := strings.EqualFold(strings.TrimSpace(price.Unit), "fixed")
-	if req.Header.Get(PaymentHeader) == "" && req.Header.Get(SegmentHeader) == "" {
+	if req.Header.Get(lphttp.HeaderPayment) == "" && req.Header.Get(lphttp.HeaderSegment) == "" {
 		r.challenge(w, req, price)
 		return "", "", false
 	}
@@ -92,12 +93,12 @@ func (r *RunnerRegistry) reservePaid(w http.ResponseWriter, req *http.Request, r
 // an undecodable Livepeer-Payment, 403 for bad segment credentials, both as
 // plain text.
 func (r *RunnerRegistry) paymentHeaders(w http.ResponseWriter, req *http.Request) (*lpnet.Payment, *lpnet.SegData, bool) {
-	payment, err := decodePayment(req.Header.Get(PaymentHeader))
+	payment, err := decodePayment(req.Header.Get(lphttp.HeaderPayment))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusPaymentRequired)
 		return nil, nil, false
 	}
-	seg, err := r.o.verifySegCreds(req.Header.Get(SegmentHeader), paymentSender(payment))
+	seg, err := r.o.verifySegCreds(req.Header.Get(lphttp.HeaderSegment), paymentSender(payment))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return nil, nil, false
@@ -110,7 +111,7 @@ func (r *RunnerRegistry) paymentHeaders(w http.ResponseWriter, req *http.Request
 // for the payer, a new manifest id and auth token).
 func (r *RunnerRegistry) challenge(w http.ResponseWriter, req *http.Request, price *RunnerPrice) {
 	addr := req.Header.Get(PayerAddressHeader)
-	if !common.IsHexAddress(addr) {
+	if !isHexAddress(addr) {
 		writeJSONError(w, http.StatusPaymentRequired, "invalid live runner payment signer address")
 		return
 	}
@@ -120,7 +121,7 @@ func (r *RunnerRegistry) challenge(w http.ResponseWriter, req *http.Request, pri
 		return
 	}
 	mid := newManifestID()
-	info := r.o.challengeInfo(common.HexToAddress(addr), big.NewRat(p, 1), mid)
+	info := r.o.challengeInfo(hexAddress(addr), big.NewRat(p, 1), mid)
 	payURL := r.o.URL() + "/apps/" + url.PathEscape(req.PathValue("runner_id")) + "/session/" + url.PathEscape(mid) + "/payment"
 	writeChallenge(w, info, payURL)
 }
@@ -129,14 +130,14 @@ func (r *RunnerRegistry) challenge(w http.ResponseWriter, req *http.Request, pri
 // service URI, ticket params for sender at price, the price itself, the
 // orchestrator's address and an auth token for manifestID (a fresh one when
 // empty).
-func (o *Orchestrator) challengeInfo(sender common.Address, price *big.Rat, manifestID string) *lpnet.OrchestratorInfo {
+func (o *Orchestrator) challengeInfo(sender eth.Address, price *big.Rat, manifestID string) *lpnet.OrchestratorInfo {
 	tok := o.newAuthToken()
 	if manifestID != "" {
 		tok = o.authToken(manifestID, time.Now().Add(o.tokenTTL).Unix())
 	}
 	return &lpnet.OrchestratorInfo{
 		Transcoder:   o.URL(),
-		TicketParams: o.TicketParams(sender, price),
+		TicketParams: o.ticketParams(sender, price),
 		PriceInfo:    priceInfo(price),
 		Address:      o.address.Bytes(),
 		AuthToken:    tok,
@@ -190,7 +191,7 @@ func (r *RunnerRegistry) handlePayment(w http.ResponseWriter, req *http.Request)
 		http.Error(w, "mismatched session and payment manifest", http.StatusForbidden)
 		return
 	}
-	info := r.o.OrchestratorInfo(paymentSender(payment), seg.GetCapabilities())
+	info := r.o.orchestratorInfo(paymentSender(payment), seg.GetCapabilities())
 	info.AuthToken = seg.GetAuthToken()
 	if err := r.o.creditTickets(payment, sid); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -214,7 +215,7 @@ func expectedFee(p *lpnet.PriceInfo, units int64) *big.Rat {
 
 // chargeRunnerSession is go-livepeer's livePaymentReceiver.AccountPayment:
 // the balance of (sender, manifestID) must cover fee, which is then debited.
-func (o *Orchestrator) chargeRunnerSession(sender common.Address, manifestID string, fee *big.Rat) error {
+func (o *Orchestrator) chargeRunnerSession(sender eth.Address, manifestID string, fee *big.Rat) error {
 	if fee.Sign() == 0 {
 		return nil
 	}
@@ -237,7 +238,7 @@ func (o *Orchestrator) chargeRunnerSession(sender common.Address, manifestID str
 // (or 720p30 pixels) elapsed since the last billed instant at the payment's
 // price; a charge the balance cannot cover releases the session and calls
 // cancel. It returns false if the session is already gone.
-func (r *RunnerRegistry) startMonitor(route, sid string, sender common.Address, price *lpnet.PriceInfo, unitsPerSecond int64, cancel func()) bool {
+func (r *RunnerRegistry) startMonitor(route, sid string, sender eth.Address, price *lpnet.PriceInfo, unitsPerSecond int64, cancel func()) bool {
 	ctx, stop := context.WithCancel(r.ctx)
 	r.mu.Lock()
 	rr, err := r.runnerLocked(route)

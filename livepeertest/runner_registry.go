@@ -50,7 +50,7 @@ type RunnersConfig struct {
 	// runners (defaults DefaultRunnerHealthInterval, DefaultRunnerHealthTimeout).
 	HealthInterval, HealthTimeout time.Duration
 	// PaymentInterval is how often a paid session is charged (go-livepeer
-	// -livePaymentInterval; default DefaultDebitInterval).
+	// -livePaymentInterval; default defaultDebitInterval).
 	PaymentInterval time.Duration
 	// USDPerETH converts registration prices (USD) to wei; nil means
 	// DefaultUSDPerETH.
@@ -119,7 +119,7 @@ func EnableRunners(o *Orchestrator, ls *LiveServer, cfg RunnersConfig) (*RunnerR
 		cfg.HealthTimeout = DefaultRunnerHealthTimeout
 	}
 	if cfg.PaymentInterval <= 0 {
-		cfg.PaymentInterval = DefaultDebitInterval
+		cfg.PaymentInterval = defaultDebitInterval
 	}
 	if cfg.USDPerETH == nil {
 		cfg.USDPerETH = DefaultUSDPerETH
@@ -131,7 +131,7 @@ func EnableRunners(o *Orchestrator, ls *LiveServer, cfg RunnersConfig) (*RunnerR
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the orchestrator's own self-signed certificate
 	tr.ForceAttemptHTTP2 = false
 	r := &RunnerRegistry{
-		o: o, ls: ls, cfg: cfg, log: o.Logger(),
+		o: o, ls: ls, cfg: cfg, log: o.logger(),
 		hc:             &http.Client{Transport: tr},
 		proxyTransport: http.DefaultTransport.(*http.Transport).Clone(),
 		runners:        map[string]*regRunner{},
@@ -152,20 +152,20 @@ func EnableRunners(o *Orchestrator, ls *LiveServer, cfg RunnersConfig) (*RunnerR
 
 func (r *RunnerRegistry) mount() {
 	o := r.o
-	o.Handle("POST /runners/heartbeat", http.HandlerFunc(r.handleHeartbeat))
-	o.Handle("POST /runners/{runner_id}/unregister", http.HandlerFunc(r.handleUnregister))
-	o.Handle("POST /runner/{runner_id}/session/{session_id}/channels", http.HandlerFunc(r.handleCreateChannels))
-	o.Handle("DELETE /runner/{runner_id}/session/{session_id}/channels", http.HandlerFunc(r.handleDeleteChannels))
-	o.Handle("POST /runner/{runner_id}/session/{session_id}/proxy", http.HandlerFunc(r.handleCreateProxy))
-	o.Handle("POST /runner/{runner_id}/session/{session_id}/stop", http.HandlerFunc(r.handleRunnerStop))
-	o.Handle("GET /discovery", http.HandlerFunc(r.handleDiscovery))
-	o.Handle("POST /apps/{runner_id}/session", http.HandlerFunc(r.handleReserve))
-	o.Handle("POST /apps/{runner_id}/session/{session_id}/stop", http.HandlerFunc(r.handleStop))
-	o.Handle("POST /apps/{runner_id}/session/{session_id}/payment", http.HandlerFunc(r.handlePayment))
-	o.Handle("/apps/{runner_id}/session/{session_id}/app/{app_path...}", http.HandlerFunc(r.handleSessionProxy))
-	o.Handle("/apps/{runner_id}/app/{app_path...}", http.HandlerFunc(r.handleSingleShot))
-	o.Handle("/run/{proxy}/{app_path...}", http.HandlerFunc(r.handleRunProxy))
-	o.Handle("/run/{proxy}", http.HandlerFunc(r.handleRunProxy))
+	o.handle("POST /runners/heartbeat", http.HandlerFunc(r.handleHeartbeat))
+	o.handle("POST /runners/{runner_id}/unregister", http.HandlerFunc(r.handleUnregister))
+	o.handle("POST /runner/{runner_id}/session/{session_id}/channels", http.HandlerFunc(r.handleCreateChannels))
+	o.handle("DELETE /runner/{runner_id}/session/{session_id}/channels", http.HandlerFunc(r.handleDeleteChannels))
+	o.handle("POST /runner/{runner_id}/session/{session_id}/proxy", http.HandlerFunc(r.handleCreateProxy))
+	o.handle("POST /runner/{runner_id}/session/{session_id}/stop", http.HandlerFunc(r.handleRunnerStop))
+	o.handle("GET /discovery", http.HandlerFunc(r.handleDiscovery))
+	o.handle("POST /apps/{runner_id}/session", http.HandlerFunc(r.handleReserve))
+	o.handle("POST /apps/{runner_id}/session/{session_id}/stop", http.HandlerFunc(r.handleStop))
+	o.handle("POST /apps/{runner_id}/session/{session_id}/payment", http.HandlerFunc(r.handlePayment))
+	o.handle("/apps/{runner_id}/session/{session_id}/app/{app_path...}", http.HandlerFunc(r.handleSessionProxy))
+	o.handle("/apps/{runner_id}/app/{app_path...}", http.HandlerFunc(r.handleSingleShot))
+	o.handle("/run/{proxy}/{app_path...}", http.HandlerFunc(r.handleRunProxy))
+	o.handle("/run/{proxy}", http.HandlerFunc(r.handleRunProxy))
 }
 
 // Close releases every session (its channels and proxies), closes every

@@ -37,7 +37,7 @@ func TestScopeLikeRunnerTransformsVideo(t *testing.T) {
 	})
 	require.NoError(t, err)
 	defer r.Close()
-	app.Config.Handler = worker.Scope(r, RunnerVideo(Transform(TransformOptions{})))
+	app.Config.Handler = worker.Scope(r, RunnerVideo(Transform(TransformConfig{})))
 	app.Start()
 	require.NoError(t, r.Start(context.Background()))
 

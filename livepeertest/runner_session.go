@@ -230,7 +230,7 @@ func (r *RunnerRegistry) createChannel(route, sessionID, name, mime string) (run
 	}
 	c := runnerChannel{
 		Name: name, ChannelName: channelName, MimeType: mime,
-		URL: r.o.URL() + TricklePath + channelName, InternalURL: r.runnerURI() + TricklePath + channelName,
+		URL: r.o.URL() + tricklePath + channelName, InternalURL: r.runnerURI() + tricklePath + channelName,
 	}
 	s.channels[name] = c
 	return c, nil

@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // $3.6 an hour at DefaultUSDPerETH ($2500) is 4e11 wei a second.
@@ -101,7 +103,7 @@ func TestRunnerReservePayProxyStop(t *testing.T) {
 	status, _, _ = f.do(http.MethodPost, sess.ControlURL+"/payment", nil, hdr4)
 	require.Equal(t, http.StatusForbidden, status)
 	// An undecodable payment: 402.
-	status, _, _ = f.do(http.MethodPost, sess.ControlURL+"/payment", nil, map[string]string{PaymentHeader: "%%%", SegmentHeader: "x"})
+	status, _, _ = f.do(http.MethodPost, sess.ControlURL+"/payment", nil, map[string]string{lphttp.HeaderPayment: "%%%", lphttp.HeaderSegment: "x"})
 	require.Equal(t, http.StatusPaymentRequired, status)
 
 	// Stop: 204, idempotent; then the app and payments answer 404.
@@ -142,7 +144,7 @@ func TestRunnerChargesUntilBalanceRunsOut(t *testing.T) {
 	require.Positive(t, charged.Sign())
 
 	// Empty the balance: the next charge fails and the session is released.
-	f.o.Debit(payer, sess.SessionID, f.o.Balance(payer, sess.SessionID))
+	f.o.debit(payer, sess.SessionID, f.o.Balance(payer, sess.SessionID))
 	eventually(t, func() bool { return len(f.reg.Sessions()) == 0 }, "session released")
 	status, _, _ := f.do(http.MethodGet, sess.AppURL+"/echo/x", nil, nil)
 	require.Equal(t, http.StatusNotFound, status)
@@ -165,9 +167,9 @@ func TestRunnerFirstPaymentFailureReleases(t *testing.T) {
 	// One payment header without the other is checked, not challenged: an
 	// empty Livepeer-Payment decodes (to an empty payment) and the
 	// credentials then fail, as on go-livepeer.
-	status, _, _ = f.do(http.MethodPost, sessURL, nil, map[string]string{SegmentHeader: hdr[SegmentHeader]})
+	status, _, _ = f.do(http.MethodPost, sessURL, nil, map[string]string{lphttp.HeaderSegment: hdr[lphttp.HeaderSegment]})
 	require.Equal(t, http.StatusForbidden, status)
-	status, _, _ = f.do(http.MethodPost, sessURL, nil, map[string]string{PaymentHeader: hdr[PaymentHeader], SegmentHeader: "bad"})
+	status, _, _ = f.do(http.MethodPost, sessURL, nil, map[string]string{lphttp.HeaderPayment: hdr[lphttp.HeaderPayment], lphttp.HeaderSegment: "bad"})
 	require.Equal(t, http.StatusForbidden, status)
 }
 
@@ -179,7 +181,7 @@ func TestRunnerFixedPrice(t *testing.T) {
 	require.Equal(t, &RunnerPrice{Price: "4000000000000", Currency: "wei", Unit: "fixed"}, d[0].PriceInfo)
 	sess, _, info, state := f.reservePaid(d[0].URL, "fixed")
 	payer := f.n.Signer().Address()
-	credited := new(big.Rat).Mul(f.o.TicketEV(), big.NewRat(int64(f.o.TicketsReceived()), 1))
+	credited := new(big.Rat).Mul(f.o.ticketEV(), big.NewRat(int64(f.o.TicketsReceived()), 1))
 	require.Equal(t, ratFloorSigned(credited.Sub(credited, big.NewRat(4e12, 1))), f.o.Balance(payer, sess.SessionID),
 		"the fixed price is charged once, at reservation")
 	hdr, _ := f.pay(info, sess.SessionID, "fixed", state)
@@ -264,7 +266,7 @@ func TestRunnerSignerMaxPrice(t *testing.T) {
 		want int
 	}{
 		{"400000000000", "seconds", http.StatusOK},
-		{"399999999999", "seconds", StatusPriceExceeded},
+		{"399999999999", "seconds", signer.StatusPriceExceeded},
 		{"400000000000", "fixed", http.StatusBadRequest}, // the unit must match the type
 	} {
 		req := map[string]any{"orchestrator": ob, "ManifestID": ch.ManifestID, "type": "live",

@@ -107,7 +107,7 @@ func TestRunnerSignerDiscovery(t *testing.T) {
 	for _, u := range []string{f.n.Signer().URL() + "/discover-orchestrators", f.n.DiscoveryURL()} {
 		status, _, body := f.do(http.MethodGet, u, nil, nil)
 		require.Equal(t, http.StatusOK, status)
-		entries := decode[[]DiscoveryEntry](t, body)
+		entries := decode[[]discoveryEntry](t, body)
 		require.Len(t, entries, 1)
 		e := entries[0]
 		require.Len(t, e.Runners, 2)
@@ -122,7 +122,7 @@ func TestRunnerSignerDiscovery(t *testing.T) {
 		// The caps filter matches a runner-only capability.
 		status, _, body = f.do(http.MethodGet, u+"?caps=test/echo", nil, nil)
 		require.Equal(t, http.StatusOK, status)
-		require.Len(t, decode[[]DiscoveryEntry](t, body), 1)
+		require.Len(t, decode[[]discoveryEntry](t, body), 1)
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"math/big"
 	"net/http"
 
-	"github.com/ethereum/go-ethereum/common"
-
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -50,9 +50,9 @@ func (ls *LiveServer) handleScope(w http.ResponseWriter, r *http.Request) {
 	}
 	var (
 		mid   string
-		payer common.Address
+		payer eth.Address
 	)
-	if ls.o.Offchain() {
+	if ls.o.offchain {
 		mid = newManifestID()
 	} else {
 		var done bool
@@ -70,7 +70,7 @@ func (ls *LiveServer) handleScope(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "insufficient capacity", http.StatusServiceUnavailable)
 		return
 	}
-	base := ls.o.URL() + TricklePath + mid
+	base := ls.o.URL() + tricklePath + mid
 	chans := streamChannels{In: base, Out: base + "-out", Control: base + "-control", Events: base + "-events"}
 	params := req.Params
 	if params == nil {
@@ -94,21 +94,21 @@ func (ls *LiveServer) handleScope(w http.ResponseWriter, r *http.Request) {
 
 // scopePayment is go-livepeer's processScopePayment. It returns the payer
 // and the manifest id, or done=true once it has answered (challenge or error).
-func (ls *LiveServer) scopePayment(w http.ResponseWriter, r *http.Request) (common.Address, string, bool) {
+func (ls *LiveServer) scopePayment(w http.ResponseWriter, r *http.Request) (eth.Address, string, bool) {
 	o := ls.o
-	payment, err := decodePayment(r.Header.Get(PaymentHeader))
-	if err != nil || r.Header.Get(PaymentHeader) == "" {
+	payment, err := decodePayment(r.Header.Get(lphttp.HeaderPayment))
+	if err != nil || r.Header.Get(lphttp.HeaderPayment) == "" {
 		addr := r.Header.Get(PayerAddressHeader)
-		if !common.IsHexAddress(addr) {
+		if !isHexAddress(addr) {
 			writeJSONError(w, http.StatusPaymentRequired, "invalid live runner payment signer address")
-			return common.Address{}, "", true
+			return eth.Address{}, "", true
 		}
-		info := o.OrchestratorInfo(common.HexToAddress(addr), scopeCapabilities())
+		info := o.orchestratorInfo(hexAddress(addr), scopeCapabilities())
 		writeChallenge(w, info, o.URL()+"/payment")
-		return common.Address{}, "", true
+		return eth.Address{}, "", true
 	}
 	sender := paymentSender(payment)
-	seg, err := o.verifySegCreds(r.Header.Get(SegmentHeader), sender)
+	seg, err := o.verifySegCreds(r.Header.Get(lphttp.HeaderSegment), sender)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return sender, "", true
@@ -118,7 +118,7 @@ func (ls *LiveServer) scopePayment(w http.ResponseWriter, r *http.Request) (comm
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return sender, "", true
 	}
-	if payment.GetExpectedPrice().GetPricePerUnit() > 0 && !o.SufficientBalance(sender, mid) {
+	if payment.GetExpectedPrice().GetPricePerUnit() > 0 && !o.sufficientBalance(sender, mid) {
 		http.Error(w, errors.New("Insufficient balance").Error(), http.StatusBadRequest)
 		return sender, "", true
 	}

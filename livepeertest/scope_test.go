@@ -34,7 +34,7 @@ func TestScopeOnchain(t *testing.T) {
 	status, _, raw = f.do(http.MethodPost, f.o.URL()+"/scope", body, hdr)
 	require.Equal(t, http.StatusOK, status, "%s", raw)
 	resp := decode[scopeResponse](t, raw)
-	base := f.o.URL() + TricklePath + ch.ManifestID
+	base := f.o.URL() + tricklePath + ch.ManifestID
 	require.Equal(t, scopeResponse{ControlURL: base + "-control", EventsURL: base + "-events", ManifestID: ch.ManifestID,
 		PublishURL: base, SubscribeURL: base + "-out"}, resp)
 	s, ok := f.n.Live()[0].Stream(ch.ManifestID)

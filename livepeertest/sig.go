@@ -2,73 +2,78 @@ package livepeertest
 
 import (
 	"crypto/ecdsa"
-	"errors"
-	"fmt"
-	"math/big"
+	"encoding/hex"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
 )
 
-// secp256k1HalfN is N/2 for secp256k1; go-livepeer rejects signatures with s above it.
-var secp256k1HalfN = new(big.Int).Rsh(crypto.S256().Params().N, 1)
+// hash32 is a 32-byte hash (go-ethereum's common.Hash).
+type hash32 [32]byte
 
-// textHash is Ethereum's personal_sign digest:
-// keccak256("\x19Ethereum Signed Message:\n" + len(msg) + msg).
-func textHash(msg []byte) []byte {
-	prefix := fmt.Sprintf("\x19Ethereum Signed Message:\n%d", len(msg))
-	return crypto.Keccak256([]byte(prefix), msg)
+func bytesToHash(b []byte) hash32 {
+	var h hash32
+	if len(b) > 32 {
+		b = b[len(b)-32:]
+	}
+	copy(h[32-len(b):], b)
+	return h
+}
+
+// leftPad returns b left-padded with zeros to n bytes (b itself when longer).
+func leftPad(b []byte, n int) []byte {
+	if len(b) >= n {
+		return b
+	}
+	out := make([]byte, n)
+	copy(out[n-len(b):], b)
+	return out
+}
+
+// keccakHash is keccak256 as a hash32.
+func keccakHash(data ...[]byte) hash32 { return bytesToHash(ethsig.Keccak256(data...)) }
+
+// hexAddress reads an address as go-ethereum's HexToAddress does for
+// checks: a malformed one is the zero address, which no signature recovers to.
+func hexAddress(s string) eth.Address {
+	a, err := eth.ParseAddress(s)
+	if err != nil {
+		return eth.Address{}
+	}
+	return a
 }
 
 // ethSign signs msg the way go-livepeer's account manager does (Eth.Sign):
-// secp256k1 over textHash(msg), 65 bytes R‖S‖V with V in {27, 28}.
-// go-ethereum produces low-S signatures.
-func ethSign(key *ecdsa.PrivateKey, msg []byte) ([]byte, error) {
-	sig, err := crypto.Sign(textHash(msg), key)
-	if err != nil {
-		return nil, err
-	}
-	sig[64] += 27
-	return sig, nil
-}
+// secp256k1 over personal_sign's hash of msg, 65 bytes R‖S‖V with V in {27, 28}.
+func ethSign(key *ecdsa.PrivateKey, msg []byte) ([]byte, error) { return ethsig.SignText(key, msg) }
 
 // verifySig reports whether sig is addr's personal_sign signature over msg,
 // with go-livepeer's rules (crypto/verify.go): 65 bytes, V 27 or 28, low S.
-func verifySig(addr common.Address, msg, sig []byte) bool {
-	got, err := recoverSigner(msg, sig)
-	return err == nil && got == addr
-}
-
-func recoverSigner(msg, sig []byte) (common.Address, error) {
-	if len(sig) != 65 {
-		return common.Address{}, errors.New("invalid signature length")
-	}
-	if new(big.Int).SetBytes(sig[32:64]).Cmp(secp256k1HalfN) > 0 {
-		return common.Address{}, errors.New("signature s value too high")
-	}
-	v := sig[64]
-	if v != 27 && v != 28 {
-		return common.Address{}, errors.New("signature v value must be 27 or 28")
-	}
-	s := make([]byte, 65)
-	copy(s, sig)
-	s[64] -= 27
-	pub, err := crypto.SigToPub(textHash(msg), s)
-	if err != nil {
-		return common.Address{}, err
-	}
-	return crypto.PubkeyToAddress(*pub), nil
+func verifySig(addr eth.Address, msg, sig []byte) bool {
+	return ethsig.VerifyText(addr, msg, sig) == nil
 }
 
 // signOrchRequest is what go-livepeer's remote signer returns from
 // /sign-orchestrator-info and what an OrchestratorRequest.sig must be:
 // Eth.Sign(keccak256(EIP-55 address string)).
 func signOrchRequest(key *ecdsa.PrivateKey) ([]byte, error) {
-	addr := crypto.PubkeyToAddress(key.PublicKey)
-	return ethSign(key, crypto.Keccak256([]byte(addr.Hex())))
+	return ethSign(key, ethsig.Keccak256([]byte(eth.KeyAddress(key).Hex())))
 }
 
 // verifyOrchRequest checks an OrchestratorRequest signature (go-livepeer verifyOrchestratorReq).
-func verifyOrchRequest(addr common.Address, sig []byte) bool {
-	return verifySig(addr, crypto.Keccak256([]byte(addr.Hex())), sig)
+func verifyOrchRequest(addr eth.Address, sig []byte) bool {
+	return verifySig(addr, ethsig.Keccak256([]byte(addr.Hex())), sig)
+}
+
+// Bytes returns the hash's bytes.
+func (h hash32) Bytes() []byte { return append([]byte(nil), h[:]...) }
+
+// Hex returns "0x" and 64 lower-case hex digits.
+func (h hash32) Hex() string { return "0x" + hex.EncodeToString(h[:]) }
+
+// isHexAddress reports whether s is a 0x-prefixed (or bare) 40-hex-digit
+// address, as go-ethereum's common.IsHexAddress.
+func isHexAddress(s string) bool {
+	_, err := eth.ParseAddress(s)
+	return err == nil
 }

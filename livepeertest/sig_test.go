@@ -4,14 +4,17 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
 )
 
 func TestSignatureRules(t *testing.T) {
-	key, err := crypto.GenerateKey()
+	key, err := eth.GenerateKey()
 	require.NoError(t, err)
-	addr := crypto.PubkeyToAddress(key.PublicKey)
+	addr := eth.KeyAddress(key)
 	msg := []byte("hello")
 	sig, err := ethSign(key, msg)
 	require.NoError(t, err)
@@ -26,7 +29,7 @@ func TestSignatureRules(t *testing.T) {
 	high := append([]byte(nil), sig...)
 	s := new(big.Int).SetBytes(sig[32:64])
 	copy(high[32:64], make([]byte, 32))
-	hs := new(big.Int).Sub(crypto.S256().Params().N, s).Bytes()
+	hs := new(big.Int).Sub(secp256k1.S256().Params().N, s).Bytes()
 	copy(high[64-len(hs):64], hs)
 	high[64] = 27 + (28 - sig[64])
 	require.False(t, verifySig(addr, msg, high))
@@ -36,7 +39,7 @@ func TestSignatureRules(t *testing.T) {
 	osig, err := signOrchRequest(key)
 	require.NoError(t, err)
 	require.True(t, verifyOrchRequest(addr, osig))
-	require.True(t, verifySig(addr, crypto.Keccak256([]byte(addr.Hex())), osig))
+	require.True(t, verifySig(addr, ethsig.Keccak256([]byte(addr.Hex())), osig))
 }
 
 func TestWinProbMatchesEV(t *testing.T) {

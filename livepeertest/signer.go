@@ -2,7 +2,8 @@ package livepeertest
 
 import (
 	"crypto/ecdsa"
-	"errors"
+	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"net"
@@ -10,19 +11,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Signer defaults (go-livepeer -maxTicketEV / -maxTotalEV defaults).
 var (
-	DefaultMaxTicketEV = big.NewInt(3_000_000_000_000)
-	DefaultMaxTotalEV  = big.NewInt(20_000_000_000_000)
+	defaultMaxTicketEV = big.NewInt(3_000_000_000_000)
+	defaultMaxTotalEV  = big.NewInt(20_000_000_000_000)
 )
 
-// SignerConfig configures NewSigner. The zero value is a valid signer with a
+// signerConfig configures newSigner. The zero value is a valid signer with a
 // generated key and an unlimited budget.
-type SignerConfig struct {
+type signerConfig struct {
 	// Key is the payer's Ethereum key; nil generates one.
 	Key *ecdsa.PrivateKey
 	// Balance is the payer's budget in wei of committed ticket EV; nil is unlimited.
@@ -32,12 +33,12 @@ type SignerConfig struct {
 	// for lv2v), like go-livepeer's -maxPricePerUnit; nil means none.
 	MaxPricePerUnit *big.Rat
 	// MaxTicketEV and MaxTotalEV bound one ticket's EV and one batch's EV in
-	// wei; nil means DefaultMaxTicketEV / DefaultMaxTotalEV.
+	// wei; nil means defaultMaxTicketEV / defaultMaxTotalEV.
 	MaxTicketEV, MaxTotalEV *big.Int
 	// Clock is the block clock used to tell expired ticket params; nil makes one at block 100.
-	Clock *BlockClock
+	Clock *blockClock
 	// Orchestrators feeds GET /discover-orchestrators; nil answers 503 there.
-	Orchestrators func() []DiscoveryEntry
+	Orchestrators func() []discoveryEntry
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -48,13 +49,13 @@ type SignerConfig struct {
 type Signer struct {
 	log        *slog.Logger
 	key        *ecdsa.PrivateKey
-	address    common.Address
+	address    eth.Address
 	orchSig    []byte
 	budget     *big.Int
 	maxPrice   *big.Rat
 	maxEV      *big.Rat
 	maxTotalEV *big.Rat
-	clock      *BlockClock
+	clock      *blockClock
 
 	ln        net.Listener
 	srv       *http.Server
@@ -74,9 +75,9 @@ type Signer struct {
 	batches []BatchPayment
 }
 
-// NewSigner starts a signer on a random 127.0.0.1 port. It returns an error if
+// newSigner starts a signer on a random 127.0.0.1 port. It returns an error if
 // the key cannot be generated or the port cannot be opened. Call Close to stop it.
-func NewSigner(cfg SignerConfig) (*Signer, error) {
+func newSigner(cfg signerConfig) (*Signer, error) {
 	s := &Signer{
 		log:        cfg.Logger,
 		key:        cfg.Key,
@@ -87,12 +88,12 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		faults:     map[string]httpFault{},
 		calls:      map[string]int{},
 		spent:      new(big.Rat),
-		maxEV:      new(big.Rat).SetInt(DefaultMaxTicketEV),
-		maxTotalEV: new(big.Rat).SetInt(DefaultMaxTotalEV),
+		maxEV:      new(big.Rat).SetInt(defaultMaxTicketEV),
+		maxTotalEV: new(big.Rat).SetInt(defaultMaxTotalEV),
 	}
 	if cfg.Balance != nil {
 		if cfg.Balance.Sign() < 0 {
-			return nil, errors.New("livepeertest: SignerConfig.Balance is negative")
+			return nil, fmt.Errorf("livepeertest: signerConfig.Balance is negative: %w", lperr.ErrInvalidConfig)
 		}
 		s.budget = new(big.Int).Set(cfg.Balance)
 	}
@@ -106,22 +107,22 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.clock == nil {
-		s.clock = NewBlockClock(100)
+		s.clock = newBlockClock(100)
 	}
 	var err error
 	if s.key == nil {
-		if s.key, err = crypto.GenerateKey(); err != nil {
+		if s.key, err = eth.GenerateKey(); err != nil {
 			return nil, err
 		}
 	}
-	s.address = crypto.PubkeyToAddress(s.key.PublicKey)
+	s.address = eth.KeyAddress(s.key)
 	// go-livepeer signs the orchestrator-info message once at start-up.
 	if s.orchSig, err = signOrchRequest(s.key); err != nil {
 		return nil, err
 	}
 	list := cfg.Orchestrators
 	if list == nil {
-		list = func() []DiscoveryEntry { return nil }
+		list = func() []discoveryEntry { return nil }
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sign-orchestrator-info", s.handleSignOrchInfo)
@@ -146,7 +147,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 func (s *Signer) URL() string { return s.url }
 
 // Address returns the payer's Ethereum address (the ticket sender).
-func (s *Signer) Address() common.Address { return s.address }
+func (s *Signer) Address() eth.Address { return s.address }
 
 // SetDown makes every route answer 503 {"error":{"message":"Service Unavailable Error"}}
 // (the port stays open) until SetDown(false).
@@ -182,7 +183,9 @@ func (s *Signer) Spent() *big.Int {
 	return ratFloor(s.spent)
 }
 
-// SetBalance replaces the budget (nil: unlimited). Spent is kept.
+// SetBalance replaces the signer's budget in wei of committed ticket EV
+// (nil: unlimited), for example to run a payer out of credit mid-session.
+// What was spent so far is kept.
 func (s *Signer) SetBalance(b *big.Int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -260,6 +263,6 @@ func (s *Signer) takeFaultLocked(path string) (int, bool) {
 func (s *Signer) handleSignOrchInfo(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, map[string]string{
 		"address":   s.address.Hex(),
-		"signature": "0x" + common.Bytes2Hex(s.orchSig),
+		"signature": "0x" + hex.EncodeToString(s.orchSig),
 	})
 }

@@ -7,30 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
-
-// Status codes of go-livepeer's remote signer, and the metering code of the
-// in-process network (modelled on a PymtHouse-style auth webhook answer).
-const (
-	StatusRefreshSession      = 480
-	StatusPriceExceeded       = 481
-	StatusNoTickets           = 482
-	StatusInsufficientBalance = 483
-)
-
-// RefreshOrchestratorURLHeader carries the orchestrator URL on a 480 answer.
-const RefreshOrchestratorURLHeader = "Livepeer-Orchestrator-URL"
 
 // authTokenRefreshBuffer: the signer asks for a refresh in the last 10 % of
 // go-livepeer's fixed 30-minute token validity (server/broadcast.go).
@@ -45,7 +31,7 @@ type remotePaymentState struct {
 	StateID              string
 	PMSessionID          string
 	LastUpdate           time.Time
-	OrchestratorAddress  common.Address
+	OrchestratorAddress  eth.Address
 	App                  string
 	AuthExpiry           int64
 	SenderNonce          uint32
@@ -92,263 +78,13 @@ func randomID() string {
 	return hex.EncodeToString(b)
 }
 
-// handleGenerateLivePayment follows go-livepeer's GenerateLivePayment step by step.
-func (s *Signer) handleGenerateLivePayment(w http.ResponseWriter, r *http.Request) {
-	bad := func(msg string) { writeJSONError(w, http.StatusBadRequest, msg) }
-	var req remotePaymentRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		bad(err.Error())
-		return
-	}
-	if len(req.Orchestrator) == 0 {
-		bad("missing orchestrator")
-		return
-	}
-	var info lpnet.OrchestratorInfo
-	if err := proto.Unmarshal(req.Orchestrator, &info); err != nil {
-		bad(err.Error())
-		return
-	}
-	pi := info.GetPriceInfo()
-	if pi == nil || pi.PricePerUnit == 0 || pi.PixelsPerUnit == 0 {
-		bad("missing or zero priceInfo")
-		return
-	}
-	tp := info.GetTicketParams()
-	if tp == nil {
-		bad("missing ticketParams in OrchestratorInfo")
-		return
-	}
-	orchAddr := common.BytesToAddress(info.Address)
-
-	var state *remotePaymentState
-	hasState := len(req.State.State) != 0 || len(req.State.Sig) != 0
-	if hasState {
-		if !verifySig(s.address, req.State.State, req.State.Sig) {
-			bad("invalid sig")
-			return
-		}
-		if err := json.Unmarshal(req.State.State, &state); err != nil || state == nil {
-			bad("invalid state")
-			return
-		}
-		switch {
-		case state.OrchestratorAddress != orchAddr:
-			bad("orchestratorAddress mismatch")
-			return
-		case state.App != req.App:
-			bad("app mismatch")
-			return
-		case state.Type != "" && state.Type != req.Type:
-			bad("job type mismatch")
-			return
-		}
-		state.Type = req.Type
-		state.SequenceNumber++
-	} else {
-		state = &remotePaymentState{
-			StateID: randomID(), OrchestratorAddress: orchAddr, App: req.App,
-			InitialPricePerUnit: pi.PricePerUnit, InitialPixelsPerUnit: pi.PixelsPerUnit, Type: req.Type,
-		}
-	}
-	manifestID := req.ManifestID
-	if manifestID == "" {
-		if hasState {
-			bad("missing manifestID")
-			return
-		}
-		manifestID = randomID()
-	}
-	var caps *lpnet.Capabilities
-	if len(req.Capabilities) > 0 {
-		caps = &lpnet.Capabilities{}
-		if err := proto.Unmarshal(req.Capabilities, caps); err != nil {
-			bad(err.Error())
-			return
-		}
-	}
-
-	face := new(big.Int).SetBytes(tp.FaceValue)
-	win := new(big.Int).SetBytes(tp.WinProb)
-	expBlock := new(big.Int).SetBytes(tp.ExpirationBlock)
-	randHash := common.BytesToHash(tp.RecipientRandHash)
-	pmSession := randHash.Hex()
-	nonce := state.SenderNonce
-	if state.PMSessionID != pmSession {
-		nonce = 0
-	}
-
-	// shouldRefreshSession
-	if info.AuthToken == nil {
-		bad("remote signer could not check whether to refresh session: missing auth token")
-		return
-	}
-	if time.Now().After(time.Unix(info.AuthToken.Expiration, 0).Add(-authTokenRefreshBuffer)) {
-		s.refresh(w, info.Transcoder)
-		return
-	}
-	expired, err := s.validateTicketParams(face, win, expBlock, 1)
-	if expired {
-		s.refresh(w, info.Transcoder)
-		return
-	}
-	if err != nil {
-		bad("remote signer could not check whether to refresh session: " + err.Error())
-		return
-	}
-
-	// Billable units.
-	now := time.Now()
-	last := state.LastUpdate
-	if last.IsZero() {
-		last = now
-	}
-	secs := now.Sub(last).Seconds()
-	units := req.InPixels
-	switch req.Type {
-	case "lv2v":
-		if secs <= 0 {
-			secs = 60
-		}
-		units = int64(lv2vPixelsPerSecond * secs)
-	case "live":
-		if secs <= 0 {
-			secs = 10
-		}
-		units = int64(math.Ceil(secs))
-	case "fixed":
-		units = 1
-	case "":
-	default:
-		bad("invalid job type")
-		return
-	}
-	if units <= 0 {
-		bad("missing billable unit or job type")
-		return
-	}
-
-	// Price ceilings.
-	orchPrice := big.NewRat(pi.PricePerUnit, pi.PixelsPerUnit)
-	reqMax, err := parseMaxPrice(req.MaxPrice, req.Type)
-	if err != nil {
-		bad(err.Error())
-		return
-	}
-	var initialMax *big.Rat
-	if hasState {
-		if state.InitialPricePerUnit <= 0 || state.InitialPixelsPerUnit <= 0 {
-			bad("invalid initial price in state")
-			return
-		}
-		initialMax = big.NewRat(state.InitialPricePerUnit, state.InitialPixelsPerUnit)
-	}
-	if msg := checkCeilings(orchPrice, []ceiling{{"configured maximum price", s.maxPrice}, {"request maxPrice", reqMax}, {"initial session price", initialMax}}); msg != "" {
-		writeJSONError(w, StatusPriceExceeded, msg)
-		return
-	}
-	initialPrice := big.NewRat(state.InitialPricePerUnit, state.InitialPixelsPerUnit)
-	fee := new(big.Rat).Mul(initialPrice, new(big.Rat).SetInt64(units))
-
-	// Tickets: cover max(fee, EV) minus what the orchestrator already holds.
-	ev := ticketEV(face, win)
-	oldBal := new(big.Rat)
-	if state.Balance != "" {
-		if _, ok := oldBal.SetString(state.Balance); !ok {
-			oldBal.SetInt64(0)
-		}
-	}
-	minCredit := fee
-	if ev.Cmp(minCredit) > 0 {
-		minCredit = ev
-	}
-	numTickets := 0
-	if oldBal.Cmp(minCredit) < 0 && ev.Sign() > 0 {
-		gap := new(big.Rat).Quo(new(big.Rat).Sub(minCredit, oldBal), ev)
-		n := new(big.Int).Quo(gap.Num(), gap.Denom())
-		if !gap.IsInt() {
-			n.Add(n, big.NewInt(1))
-		}
-		if !n.IsInt64() || n.Int64() > 100 {
-			bad(fmt.Sprintf("numTickets %s exceeds maximum of 100", n))
-			return
-		}
-		numTickets = int(n.Int64())
-	}
-	if numTickets <= 0 {
-		writeJSONError(w, StatusNoTickets, "no tickets")
-		return
-	}
-	if numTickets > 100 {
-		bad(fmt.Sprintf("numTickets %d exceeds maximum of 100", numTickets))
-		return
-	}
-	// genPayment: price may not have more than doubled since the session began.
-	if orchPrice.Cmp(new(big.Rat).Mul(initialPrice, big.NewRat(2, 1))) > 0 {
-		writeJSONError(w, StatusPriceExceeded, fmt.Sprintf("Orchestrator price has more than doubled, Orchestrator price: %v, Orchestrator initial price: %v", orchPrice.RatString(), initialPrice.RatString()))
-		return
-	}
-	if _, err := s.validateTicketParams(face, win, expBlock, numTickets); err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-
-	// Metering: commit numTickets × EV against the budget.
-	cost := new(big.Rat).Mul(ev, new(big.Rat).SetInt64(int64(numTickets)))
-	if !s.commit(cost) {
-		writeJSONError(w, StatusInsufficientBalance, "insufficient balance")
-		return
-	}
-	resp, err := s.buildPayment(&info, caps, manifestID, nonce, numTickets)
-	if err != nil {
-		s.uncommit(cost)
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-
-	newBal := new(big.Rat).Add(oldBal, cost)
-	newBal.Sub(newBal, fee)
-	state.Balance = newBal.RatString()
-	state.LastUpdate = now
-	state.PMSessionID = pmSession
-	state.SenderNonce = nonce + uint32(numTickets)
-	if authID := r.Header.Get("Signer-Auth-Id"); authID != "" && state.AuthID != authID {
-		if state.AuthID != "" {
-			s.uncommit(cost)
-			writeJSONError(w, http.StatusInternalServerError, "remote signer auth ID changed")
-			return
-		}
-		state.AuthID = authID
-	}
-	stateBytes, err := json.Marshal(state)
-	if err == nil {
-		resp.State.State = stateBytes
-		resp.State.Sig, err = ethSign(s.key, stateBytes)
-	}
-	if err != nil {
-		s.uncommit(cost)
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	if req.Type == "" {
-		s.recordBatch(manifestID, units, numTickets, cost) // signer_batch.go
-	}
-	s.log.Debug("livepeertest: signer made payment", "tickets", numTickets, "manifest", manifestID, "fee", fee.FloatString(0), "balance", newBal.FloatString(0))
-	writeJSON(w, resp)
-}
-
-func (s *Signer) refresh(w http.ResponseWriter, transcoder string) {
-	w.Header().Set(RefreshOrchestratorURLHeader, transcoder)
-	writeJSONError(w, StatusRefreshSession, "refresh session for remote signer")
-}
-
 // validateTicketParams is go-livepeer's sender.validateTicketParams without the
-// on-chain deposit/reserve checks; expired reports ErrTicketParamsExpired.
+// on-chain deposit/reserve checks; expired reports errTicketParamsExpired.
 func (s *Signer) validateTicketParams(face, win, expBlock *big.Int, n int) (expired bool, err error) {
 	if expBlock.Sign() == 0 {
 		return false, errors.New("ticketParams expiration block is 0")
 	}
-	if new(big.Int).Sub(expBlock, big.NewInt(s.clock.Block())).Cmp(big.NewInt(paramsExpiryBuffer)) <= 0 {
+	if new(big.Int).Sub(expBlock, big.NewInt(s.clock.block())).Cmp(big.NewInt(paramsExpiryBuffer)) <= 0 {
 		return true, nil
 	}
 	ev := ticketEV(face, win)
@@ -391,14 +127,14 @@ func (s *Signer) uncommit(cost *big.Rat) {
 func (s *Signer) buildPayment(info *lpnet.OrchestratorInfo, caps *lpnet.Capabilities, manifestID string, nonce uint32, n int) (*remotePaymentResponse, error) {
 	tp := info.TicketParams
 	round := tp.GetExpirationParams().GetCreationRound()
-	blockHash := common.BytesToHash(tp.GetExpirationParams().GetCreationRoundBlockHash())
-	if round == 0 || blockHash == (common.Hash{}) {
+	blockHash := bytesToHash(tp.GetExpirationParams().GetCreationRoundBlockHash())
+	if round == 0 || blockHash == (hash32{}) {
 		round, blockHash = creationRound, creationRoundBlockHash
 	}
 	t := ticket{
-		Recipient: common.BytesToAddress(tp.Recipient), Sender: s.address,
+		Recipient: eth.BytesToAddress(tp.Recipient), Sender: s.address,
 		FaceValue: new(big.Int).SetBytes(tp.FaceValue), WinProb: new(big.Int).SetBytes(tp.WinProb),
-		RecipientRandHash: common.BytesToHash(tp.RecipientRandHash), CreationRound: round, CreationRoundBlockHash: blockHash,
+		RecipientRandHash: bytesToHash(tp.RecipientRandHash), CreationRound: round, CreationRoundBlockHash: blockHash,
 	}
 	p := &lpnet.Payment{
 		Sender:        s.address.Bytes(),
@@ -421,7 +157,7 @@ func (s *Signer) buildPayment(info *lpnet.OrchestratorInfo, caps *lpnet.Capabili
 	if err != nil {
 		return nil, err
 	}
-	segSig, err := ethSign(s.key, crypto.Keccak256(segFlatten([]byte(manifestID), 0, emptySegmentHash)))
+	segSig, err := ethSign(s.key, ethsig.Keccak256(segFlatten([]byte(manifestID), 0, emptySegmentHash)))
 	if err != nil {
 		return nil, err
 	}

@@ -13,14 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-)
-
-// BYOC stream headers (go-livepeer byoc/types.go).
-const (
-	streamJobHeader     = "Livepeer"
-	streamBalanceHeader = "Livepeer-Balance"
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // byocMinBalanceSeconds is how many seconds of compute a BYOC payer must
@@ -55,10 +50,10 @@ type streamJobError struct {
 func (e *streamJobError) Error() string { return e.msg }
 
 func (ls *LiveServer) registerStreamRoutes() {
-	ls.o.Handle("POST /ai/stream/start", http.HandlerFunc(ls.handleStreamStart))
-	ls.o.Handle("POST /ai/stream/update", http.HandlerFunc(ls.handleStreamUpdate))
-	ls.o.Handle("POST /ai/stream/stop", http.HandlerFunc(ls.handleStreamStop))
-	ls.o.Handle("POST /ai/stream/payment", http.HandlerFunc(ls.handleStreamPayment))
+	ls.o.handle("POST /ai/stream/start", http.HandlerFunc(ls.handleStreamStart))
+	ls.o.handle("POST /ai/stream/update", http.HandlerFunc(ls.handleStreamUpdate))
+	ls.o.handle("POST /ai/stream/stop", http.HandlerFunc(ls.handleStreamStop))
+	ls.o.handle("POST /ai/stream/payment", http.HandlerFunc(ls.handleStreamPayment))
 }
 
 // verifyStreamJob decodes and checks the Livepeer header as go-livepeer's
@@ -67,11 +62,11 @@ func (ls *LiveServer) registerStreamRoutes() {
 // payment credited to (sender, capability) and at least 60 s of balance when
 // the capability is priced (402), request JSON with a stream_id. It returns
 // the job, its payer, the stream id and the capability.
-func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, common.Address, string, *capability, error) {
-	bad := func(msg string) (*streamJob, common.Address, string, *capability, error) {
-		return nil, common.Address{}, "", nil, &streamJobError{http.StatusBadRequest, msg}
+func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, eth.Address, string, *capability, error) {
+	bad := func(msg string) (*streamJob, eth.Address, string, *capability, error) {
+		return nil, eth.Address{}, "", nil, &streamJobError{http.StatusBadRequest, msg}
 	}
-	raw, err := base64.StdEncoding.DecodeString(r.Header.Get(streamJobHeader))
+	raw, err := base64.StdEncoding.DecodeString(r.Header.Get(lphttp.HeaderJob))
 	if err != nil {
 		return bad("Could not verify job creds")
 	}
@@ -90,8 +85,8 @@ func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, common.Addre
 	if err != nil {
 		return bad("Could not verify job creds")
 	}
-	sender := common.HexToAddress(job.Sender)
-	if !ls.o.Offchain() && !verifySig(sender, crypto.Keccak256([]byte(job.Request+job.Parameters)), sig) {
+	sender := hexAddress(job.Sender)
+	if !ls.o.isOffchain() && !verifySig(sender, ethsig.Keccak256([]byte(job.Request+job.Parameters)), sig) {
 		return bad("Could not verify job creds")
 	}
 	c := ls.capability(capBYOC, job.Capability)
@@ -99,7 +94,7 @@ func (ls *LiveServer) verifyStreamJob(r *http.Request) (*streamJob, common.Addre
 		return nil, sender, "", nil, &streamJobError{http.StatusBadRequest, "No capacity available for capability"}
 	}
 	if price := ls.chargedPrice(c); price != nil {
-		if h := r.Header.Get(PaymentHeader); h != "" {
+		if h := r.Header.Get(lphttp.HeaderPayment); h != "" {
 			if _, err := ls.o.ProcessTickets(h, job.Capability); err != nil {
 				ls.log.Debug("livepeertest: BYOC stream payment error", "err", err)
 			}
@@ -148,9 +143,9 @@ func (ls *LiveServer) handleStreamStart(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var body map[string]any
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || body == nil {
-		http.Error(w, "Invalid JSON body", http.StatusBadRequest)
+	params, err := startParams(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	if ls.running(id) {
@@ -161,37 +156,58 @@ func (ls *LiveServer) handleStreamStart(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, "No capacity available for capability", http.StatusBadRequest)
 		return
 	}
-	base := ls.o.URL() + TricklePath + id
+	base := ls.o.URL() + tricklePath + id
 	chans := streamChannels{Control: base + "-control", Events: base + "-events"}
 	names := []string{"", "", id + "-control", id + "-events", ""}
 	mimes := []string{"video/MP2T", "video/MP2T", "application/json", "application/json", "application/jsonl"}
 	if jp.EnableVideoIngress {
 		chans.In, names[0] = base, id
-		w.Header().Set("X-Publish-Url", base)
+		w.Header().Set(lphttp.HeaderPublishURL, base)
 	}
 	if jp.EnableVideoEgress {
 		chans.Out, names[1] = base+"-out", id+"-out"
-		w.Header().Set("X-Subscribe-Url", base+"-out")
+		w.Header().Set(lphttp.HeaderSubscribeURL, base+"-out")
 	}
 	if jp.EnableDataOutput {
 		names[4] = id + "-data"
-		w.Header().Set("X-Data-Url", base+"-data")
+		w.Header().Set(lphttp.HeaderDataURL, base+"-data")
 	}
-	w.Header().Set("X-Control-Url", chans.Control)
-	w.Header().Set("X-Events-Url", chans.Events)
+	w.Header().Set(lphttp.HeaderControlURL, chans.Control)
+	w.Header().Set(lphttp.HeaderEventsURL, chans.Events)
 	s := &liveStream{
 		kind: "byoc", id: id, model: c.model, payer: sender, price: ls.chargedPrice(c),
-		units: big.NewRat(1, 1), names: names, params: body,
+		units: big.NewRat(1, 1), names: names, params: params,
 	}
 	if err := ls.startStream(s, chans, mimes); err != nil {
-		for _, h := range []string{"X-Publish-Url", "X-Subscribe-Url", "X-Data-Url", "X-Control-Url", "X-Events-Url"} {
+		for _, h := range []string{lphttp.HeaderPublishURL, lphttp.HeaderSubscribeURL, lphttp.HeaderDataURL, lphttp.HeaderControlURL, lphttp.HeaderEventsURL} {
 			w.Header().Del(h)
 		}
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set(streamBalanceHeader, ls.o.Balance(sender, c.model).String())
+	w.Header().Set(lphttp.HeaderBalance, ls.o.Balance(sender, c.model).String())
 	w.WriteHeader(http.StatusOK)
+}
+
+// startParams reads a BYOC stream start body the way a worker behind
+// go-livepeer reads it: the gateway sends {"params": {...}}
+// (byoc/stream_gateway.go), the orchestrator merges the body's keys into
+// the worker's /stream/start request (byoc/stream_orchestrator.go), and the
+// worker takes "params". A body that is not a JSON object is refused as
+// go-livepeer's orchestrator refuses it ("Invalid JSON body"); a missing or
+// null "params" is no parameters; any other non-object "params" is refused.
+func startParams(r io.Reader) (map[string]any, error) {
+	var body map[string]json.RawMessage
+	if err := json.NewDecoder(io.LimitReader(r, 1<<20)).Decode(&body); err != nil || body == nil {
+		return nil, errors.New("Invalid JSON body")
+	}
+	params := map[string]any{}
+	if raw, ok := body["params"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &params); err != nil || params == nil {
+			return nil, errors.New("params must be a JSON object")
+		}
+	}
+	return params, nil
 }
 
 // running reports whether a stream with this id is running.
@@ -266,6 +282,6 @@ func (ls *LiveServer) handleStreamPayment(w http.ResponseWriter, r *http.Request
 		writeStreamJobError(w, err)
 		return
 	}
-	w.Header().Set(streamBalanceHeader, ls.o.Balance(sender, job.Capability).String())
+	w.Header().Set(lphttp.HeaderBalance, ls.o.Balance(sender, job.Capability).String())
 	w.WriteHeader(http.StatusOK)
 }

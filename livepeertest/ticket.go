@@ -3,8 +3,8 @@ package livepeertest
 import (
 	"math/big"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/ethsig"
 )
 
 // maxWinProb is go-livepeer's 2^256 - 1 (pm/recipient.go); EV = faceValue × winProb / maxWinProb.
@@ -12,14 +12,14 @@ var maxWinProb = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewI
 
 // ticket holds the fields of a probabilistic-micropayment ticket that its hash covers.
 type ticket struct {
-	Recipient              common.Address
-	Sender                 common.Address
+	Recipient              eth.Address
+	Sender                 eth.Address
 	FaceValue              *big.Int
 	WinProb                *big.Int
 	SenderNonce            uint32
-	RecipientRandHash      common.Hash
+	RecipientRandHash      hash32
 	CreationRound          int64
-	CreationRoundBlockHash common.Hash
+	CreationRoundBlockHash hash32
 }
 
 // hash is keccak256 over the tightly packed fields, as go-livepeer's pm.Ticket.Hash:
@@ -29,19 +29,19 @@ func (t *ticket) hash() []byte {
 	buf := make([]byte, 0, 20+20+32*4+64)
 	buf = append(buf, t.Recipient.Bytes()...)
 	buf = append(buf, t.Sender.Bytes()...)
-	buf = append(buf, common.LeftPadBytes(t.FaceValue.Bytes(), 32)...)
-	buf = append(buf, common.LeftPadBytes(t.WinProb.Bytes(), 32)...)
-	buf = append(buf, common.LeftPadBytes(new(big.Int).SetUint64(uint64(t.SenderNonce)).Bytes(), 32)...)
+	buf = append(buf, leftPad(t.FaceValue.Bytes(), 32)...)
+	buf = append(buf, leftPad(t.WinProb.Bytes(), 32)...)
+	buf = append(buf, leftPad(new(big.Int).SetUint64(uint64(t.SenderNonce)).Bytes(), 32)...)
 	buf = append(buf, t.RecipientRandHash.Bytes()...)
 	buf = append(buf, auxData(t.CreationRound, t.CreationRoundBlockHash)...)
-	return crypto.Keccak256(buf)
+	return ethsig.Keccak256(buf)
 }
 
-func auxData(round int64, blockHash common.Hash) []byte {
-	if round == 0 && blockHash == (common.Hash{}) {
+func auxData(round int64, blockHash hash32) []byte {
+	if round == 0 && blockHash == (hash32{}) {
 		return nil
 	}
-	return append(common.LeftPadBytes(big.NewInt(round).Bytes(), 32), blockHash.Bytes()...)
+	return append(leftPad(big.NewInt(round).Bytes(), 32), blockHash.Bytes()...)
 }
 
 // ticketEV is faceValue × winProb / (2^256 − 1).

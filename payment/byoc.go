@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/orchinfo"
 )
 
 // NextBYOC buys seconds of compute for the session's BYOC capability. The
@@ -26,7 +25,7 @@ import (
 // needs no payment: NextBYOC returns an empty Payment without calling the
 // signer. The Payment has no seg creds: BYOC orchestrators take only
 // Livepeer-Payment. Errors are as for Next; seconds < 1 gives a
-// *lperr.ConfigError; an on-chain orchestrator that advertises no price
+// *livepeer.ConfigError; an on-chain orchestrator that advertises no price
 // for the capability gives an error wrapping ErrPaymentFailed.
 func (s *Session) NextBYOC(ctx context.Context, seconds int) (*Payment, error) {
 	if seconds < 1 {
@@ -35,7 +34,7 @@ func (s *Session) NextBYOC(ctx context.Context, seconds int) (*Payment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byocCap == "" {
-		return nil, fmt.Errorf("livepeer: payment: NextBYOC on a session without BYOCCapability: %w", lperr.ErrPaymentFailed)
+		return nil, fmt.Errorf("payment: NextBYOC on a session without BYOCCapability: %w", lperr.ErrPaymentFailed)
 	}
 	return s.nextLocked(ctx, int64(seconds))
 }
@@ -48,70 +47,64 @@ func (s *Session) BYOCPrice() (*discovery.Price, bool) {
 	return s.info.PriceFor(discovery.Capability{ID: discovery.CapBYOC, Model: s.byocCap})
 }
 
-// BYOCInfo returns a copy of info whose price_info and ticket_params are a
-// BYOC job token's (GET {orchestrator}/process/token: JobToken.price and
-// JobToken.ticket_params). go-livepeer binds ticket parameters to the price
-// they were issued for (recipientRandHash covers it), so tickets for a BYOC
-// capability are only accepted when made with the job token's parameters,
-// not with GetOrchestrator's. A BYOC Session whose info (and Refresh
-// results) come from BYOCInfo pays with exactly these terms. A nil price
-// counts as 0 (free); nil ticket params mark the orchestrator off-chain.
-func BYOCInfo(info *discovery.Info, capability string, price *lpnet.PriceInfo, ticketParams *lpnet.TicketParams) *discovery.Info {
-	var pb *lpnet.OrchestratorInfo
-	if info != nil && info.Proto() != nil {
-		pb = proto.Clone(info.Proto()).(*lpnet.OrchestratorInfo)
-	} else {
-		pb = &lpnet.OrchestratorInfo{}
+// BYOCInfo returns a copy of info whose price and ticket params are a BYOC
+// job token's (GET {orchestrator}/process/token: its price and
+// ticket_params, see byoc.Token). go-livepeer binds ticket parameters to
+// the price they were issued for (recipientRandHash covers it), so tickets
+// for a BYOC capability are only accepted when made with the job token's
+// parameters, not with GetOrchestrator's. A BYOC Session whose info (and
+// Refresh results) come from BYOCInfo pays with exactly these terms. A nil
+// price counts as 0 (free); nil ticket params mark the orchestrator
+// off-chain. The result's Requested is byoc/<capability>.
+func BYOCInfo(info *discovery.Info, capability string, price *discovery.Price, ticketParams *discovery.TicketParams) (*discovery.Info, error) {
+	pb, err := orchinfo.Proto(info)
+	if err != nil {
+		return nil, fmt.Errorf("payment: %w", err)
 	}
 	pi := &lpnet.PriceInfo{PixelsPerUnit: 1, Capability: uint32(discovery.CapBYOC), Constraint: capability}
 	if price != nil {
-		pi.PricePerUnit = price.GetPricePerUnit()
-		if price.GetPixelsPerUnit() > 0 {
-			pi.PixelsPerUnit = price.GetPixelsPerUnit()
+		pi.PricePerUnit = price.PricePerUnit
+		if price.PixelsPerUnit > 0 {
+			pi.PixelsPerUnit = price.PixelsPerUnit
 		}
 	}
 	pb.PriceInfo = pi
-	pb.TicketParams = nil
-	if ticketParams != nil {
-		pb.TicketParams = proto.Clone(ticketParams).(*lpnet.TicketParams)
-	}
+	pb.CapabilitiesPrices = nil // the price is price_info's; the signer reads only that
+	pb.TicketParams = orchinfo.TicketParams(ticketParams)
 	addr := ""
 	if info != nil {
 		addr = info.Addr
 	}
-	out := discovery.NewInfo(addr, pb)
+	out, err := orchinfo.FromProto(addr, pb)
+	if err != nil {
+		return nil, fmt.Errorf("payment: %w", err)
+	}
 	out.Requested = &discovery.Capability{ID: discovery.CapBYOC, Model: capability}
-	return out
+	return out, nil
 }
 
 // byocInfoLocked returns the info to send for a BYOC payment: the info as
-// it is when its price_info is already the capability's (BYOCInfo), else the
-// info with price_info replaced by the advertised capability price.
-func (s *Session) byocInfoLocked() (pb *lpnet.OrchestratorInfo, free bool, err error) {
+// it is when its price is already the capability's (BYOCInfo), else the
+// info with its price replaced by the advertised capability price.
+func (s *Session) byocInfoLocked() (_ *discovery.Info, free bool, err error) {
 	info := s.info
 	if !info.Onchain() {
 		return nil, true, nil
 	}
-	if pi := info.Proto().GetPriceInfo(); pi.GetCapability() == uint32(discovery.CapBYOC) && pi.GetConstraint() == s.byocCap {
-		return info.Proto(), pi.GetPricePerUnit() <= 0, nil
-	}
-	price, ok := info.PriceFor(discovery.Capability{ID: discovery.CapBYOC, Model: s.byocCap})
+	want := discovery.Capability{ID: discovery.CapBYOC, Model: s.byocCap}
+	price, ok := info.PriceFor(want)
 	if !ok {
-		return nil, false, fmt.Errorf("livepeer: payment: orchestrator %s advertises no price for BYOC capability %q: %w", info, s.byocCap, lperr.ErrPaymentFailed)
+		return nil, false, fmt.Errorf("payment: orchestrator %s advertises no price for BYOC capability %q: %w", info, s.byocCap, lperr.ErrPaymentFailed)
 	}
 	if price.PricePerUnit <= 0 {
 		return nil, true, nil
 	}
-	ppu := price.PixelsPerUnit
-	if ppu <= 0 {
-		ppu = 1
+	if info.Requested != nil && *info.Requested == want && len(info.CapabilityPrices) == 0 {
+		return info, false, nil // priced for the capability already (BYOCInfo)
 	}
-	pb = proto.Clone(info.Proto()).(*lpnet.OrchestratorInfo)
-	pb.PriceInfo = &lpnet.PriceInfo{
-		PricePerUnit:  price.PricePerUnit,
-		PixelsPerUnit: ppu,
-		Capability:    uint32(discovery.CapBYOC),
-		Constraint:    s.byocCap,
+	priced, err := BYOCInfo(info, s.byocCap, price, info.TicketParams)
+	if err != nil {
+		return nil, false, err
 	}
-	return pb, false, nil
+	return priced, false, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -19,7 +20,7 @@ func byocInfo(price int64) *discovery.Info {
 		{PricePerUnit: 7, PixelsPerUnit: 1, Capability: 35, Constraint: "noop"},
 		{PricePerUnit: price, PixelsPerUnit: 1, Capability: 37, Constraint: "text-reversal"},
 	}
-	return discovery.NewInfo("https://o", pb)
+	return mkInfo("https://o", pb)
 }
 
 func TestNextBYOC(t *testing.T) {
@@ -54,7 +55,7 @@ func TestNextBYOC(t *testing.T) {
 	}
 	assert.Contains(t, string(reqs[1].Raw), `"state":{"State": "1",  "Sig":"s"}`)
 	// The session's own info is not changed by the override.
-	assert.Equal(t, int64(100), s.Info().Proto().PriceInfo.PricePerUnit)
+	assert.Equal(t, int64(100), protoOf(s.Info()).PriceInfo.PricePerUnit)
 }
 
 func TestNextBYOCFree(t *testing.T) {
@@ -67,7 +68,7 @@ func TestNextBYOCFree(t *testing.T) {
 
 	pb := orchInfo("https://o", 1, time.Now().Add(time.Hour))
 	pb.TicketParams, pb.PriceInfo = nil, nil
-	s2 := newSession(t, Config{Signer: f.client(t), Info: discovery.NewInfo("https://o", pb), BYOCCapability: "x"})
+	s2 := newSession(t, Config{Signer: f.client(t), Info: mkInfo("https://o", pb), BYOCCapability: "x"})
 	p, err = s2.NextBYOC(context.Background(), 60)
 	require.NoError(t, err)
 	assert.Equal(t, &Payment{}, p)
@@ -78,7 +79,7 @@ func TestNextBYOCNoPrice(t *testing.T) {
 	f := newFakeSigner(t, nil)
 	s := newSession(t, Config{Signer: f.client(t), Info: byocInfo(5), BYOCCapability: "unknown-cap"})
 	_, err := s.NextBYOC(context.Background(), 60)
-	require.ErrorIs(t, err, ErrPaymentFailed)
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
 	assert.Contains(t, err.Error(), "unknown-cap")
 }
 
@@ -87,7 +88,7 @@ func TestNextBYOCRequestedInfo(t *testing.T) {
 	f := newFakeSigner(t, nil)
 	pb := orchInfo("https://o", 1, time.Now().Add(time.Hour))
 	pb.PriceInfo = &lpnet.PriceInfo{PricePerUnit: 9, PixelsPerUnit: 2}
-	in := discovery.NewInfo("https://o", pb)
+	in := mkInfo("https://o", pb)
 	in.Requested = &discovery.Capability{ID: discovery.CapBYOC, Model: "c"}
 	s := newSession(t, Config{Signer: f.client(t), Info: in, BYOCCapability: "c"})
 	_, err := s.NextBYOC(context.Background(), 60)
@@ -100,5 +101,5 @@ func TestNextBYOCBalanceErrors(t *testing.T) {
 	f := newFakeSigner(t, func(n int, r signerReq, w http.ResponseWriter) { jsonError(w, 483, "spending cap reached") })
 	s := newSession(t, Config{Signer: f.client(t), Info: byocInfo(5), BYOCCapability: "text-reversal"})
 	_, err := s.NextBYOC(context.Background(), 60)
-	require.ErrorIs(t, err, ErrInsufficientBalance)
+	require.ErrorIs(t, err, lperr.ErrInsufficientBalance)
 }

@@ -10,8 +10,14 @@
 //     Livepeer-Segment headers for the job start; after the start answer
 //     SetManifestID; SendLV2V then pays POST {transcoder}/payment.
 //   - BYOC: a Session built with Config.BYOCCapability buys compute seconds
-//     with NextBYOC, at the orchestrator's per-capability price; only the
-//     Livepeer-Payment header is sent to BYOC orchestrators.
+//     with NextBYOC, at the orchestrator's per-capability price (BYOCInfo
+//     puts a job token's terms in an Info); only the Livepeer-Payment
+//     header is sent to BYOC orchestrators.
+//
+// ParseTickets (and Payment.Tickets) decode a Livepeer-Payment value into
+// what it commits: ticket count, face value, win probability, expected
+// value. Errors start with "payment:" and match the shared sentinels of
+// package livepeer (ErrInsufficientBalance, ErrNoTicketsNeeded, ErrClosed...).
 //
 // Sender runs a send function on a timer (not on output, so a silent
 // pipeline still gets paid) until Close, ctx cancellation, an

@@ -2,7 +2,9 @@ package payment
 
 import (
 	"context"
+	"io"
 	"math/big"
+	"net/http"
 	"testing"
 	"time"
 
@@ -10,7 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
-	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/byocwire"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
+	"github.com/livepeer/livepeer-go-gateway/internal/orchinfo"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
@@ -28,9 +33,9 @@ func newE2E(t *testing.T, cfg livepeertest.NetworkConfig) *e2e {
 	cfg.Orchestrators = 1
 	n, err := livepeertest.NewNetwork(cfg)
 	require.NoError(t, err)
-	sc, err := signer.New([]string{n.SignerURL()}, signer.WithRetry(1, time.Millisecond, 2*time.Millisecond))
+	sc, err := signer.New(signer.Config{URLs: []string{n.SignerURL()}, MaxRetries: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 2 * time.Millisecond})
 	require.NoError(t, err)
-	dc, err := discovery.NewClient(discovery.ClientOptions{Signer: sc})
+	dc, err := discovery.NewClient(discovery.ClientConfig{Signer: sc})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		dc.Close()
@@ -46,6 +51,33 @@ func (e *e2e) refresh(want *discovery.Capability) RefreshFunc {
 	}
 }
 
+// jobToken asks the orchestrator for its BYOC terms as the signer's payer,
+// the way a gateway does: GET /process/token with a Livepeer-Eth-Address
+// header whose signature is the signer's /sign-orchestrator-info one (both
+// are personal_sign over keccak256 of the EIP-55 address).
+func (e *e2e) jobToken(t *testing.T, capability string) *byocwire.JobToken {
+	t.Helper()
+	sig, err := e.sc.SignOrchestratorInfo(context.Background())
+	require.NoError(t, err)
+	hdr, err := (&byocwire.JobSender{Addr: sig.Address.Hex(), Sig: byocwire.EncodeSig(sig.Signature)}).Encode()
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodGet, e.orch.URL()+"/process/token", nil)
+	require.NoError(t, err)
+	req.Header.Set(lphttp.HeaderEthAddress, hdr)
+	req.Header.Set(lphttp.HeaderCapability, capability)
+	tr := lphttp.NewOrchestratorTransport()
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	tok, err := byocwire.DecodeJobToken(body)
+	require.NoError(t, err)
+	return tok
+}
+
 var noop = discovery.Capability{ID: discovery.CapLiveVideoToVideo, Model: "noop"}
 
 func TestE2ELV2VPaymentsRefreshWhenTicketParamsExpire(t *testing.T) {
@@ -54,7 +86,7 @@ func TestE2ELV2VPaymentsRefreshWhenTicketParamsExpire(t *testing.T) {
 	ctx := context.Background()
 	in, err := e.dc.GetOrchestrator(ctx, e.orch.Addr(), &noop)
 	require.NoError(t, err)
-	s, err := NewSession(Config{Signer: e.sc, Info: in, Refresh: e.refresh(&noop), Capabilities: noop.Proto()})
+	s, err := NewSession(Config{Signer: e.sc, Info: in, Refresh: e.refresh(&noop), Capability: &noop})
 	require.NoError(t, err)
 	defer s.Close()
 
@@ -67,7 +99,7 @@ func TestE2ELV2VPaymentsRefreshWhenTicketParamsExpire(t *testing.T) {
 
 	err = s.SendLV2V(ctx)
 	if err != nil {
-		require.ErrorIs(t, err, ErrNoTicketsNeeded)
+		require.ErrorIs(t, err, lperr.ErrNoTicketsNeeded)
 	}
 	getOrch := e.orch.GetOrchestratorCalls()
 
@@ -76,7 +108,7 @@ func TestE2ELV2VPaymentsRefreshWhenTicketParamsExpire(t *testing.T) {
 	e.net.AdvanceBlocks(100)
 	err = s.SendLV2V(ctx)
 	if err != nil {
-		require.ErrorIs(t, err, ErrNoTicketsNeeded)
+		require.ErrorIs(t, err, lperr.ErrNoTicketsNeeded)
 	}
 	assert.Greater(t, e.orch.GetOrchestratorCalls(), getOrch, "info refreshed after expiry")
 	assert.Greater(t, e.net.Signer().Calls("/generate-live-payment"), 2)
@@ -89,14 +121,14 @@ func TestE2ELV2VPaymentAcceptedByOrchestrator(t *testing.T) {
 	ctx := context.Background()
 	in, err := e.dc.GetOrchestrator(ctx, e.orch.Addr(), &noop)
 	require.NoError(t, err)
-	s, err := NewSession(Config{Signer: e.sc, Info: in, Refresh: e.refresh(&noop), Capabilities: noop.Proto(), ManifestID: "m"})
+	s, err := NewSession(Config{Signer: e.sc, Info: in, Refresh: e.refresh(&noop), Capability: &noop, ManifestID: "m"})
 	require.NoError(t, err)
 	defer s.Close()
-	before := in.Proto().TicketParams.Seed
+	before := protoOf(in).TicketParams.Seed
 	require.NoError(t, s.SendLV2V(ctx))
 	assert.Equal(t, 1, e.orch.PaymentsReceived())
 	assert.Positive(t, e.orch.TicketsReceived())
-	assert.NotEqual(t, before, s.Info().Proto().TicketParams.Seed, "PaymentResult ticket params adopted")
+	assert.NotEqual(t, before, protoOf(s.Info()).TicketParams.Seed, "PaymentResult ticket params adopted")
 	assert.Positive(t, e.orch.Balance(e.net.Signer().Address(), "m").Sign())
 }
 
@@ -109,14 +141,18 @@ func TestE2EBYOCBalanceExhaustion(t *testing.T) {
 	base, err := e.dc.GetOrchestrator(ctx, e.orch.Addr(), nil)
 	require.NoError(t, err)
 
-	// Job-token terms (what GET /process/token returns): the BYOC price and
-	// ticket params issued for it.
-	price, ok := e.orch.CapabilityPrice("byoc/text-reversal")
-	require.True(t, ok)
+	// Job-token terms (GET /process/token): the BYOC price and the ticket
+	// params issued for it.
+	bs := livepeertest.EnableBYOC(e.orch, livepeertest.BYOCConfig{})
+	t.Cleanup(func() { _ = bs.Close() })
 	tokenInfo := func() *discovery.Info {
-		tp := e.orch.TicketParams(e.net.Signer().Address(), price)
-		pi := &lpnet.PriceInfo{PricePerUnit: price.Num().Int64(), PixelsPerUnit: price.Denom().Int64()}
-		return BYOCInfo(base, "text-reversal", pi, tp)
+		tok := e.jobToken(t, "text-reversal")
+		tp, err := orchinfo.TicketParamsFromProto(tok.TicketParams)
+		require.NoError(t, err)
+		price := &discovery.Price{PricePerUnit: tok.Price.GetPricePerUnit(), PixelsPerUnit: tok.Price.GetPixelsPerUnit()}
+		in, err := BYOCInfo(base, "text-reversal", price, tp)
+		require.NoError(t, err)
+		return in
 	}
 	s, err := NewSession(Config{Signer: e.sc, Info: tokenInfo(), BYOCCapability: "text-reversal",
 		Refresh: func(context.Context) (*discovery.Info, error) { return tokenInfo(), nil }})
@@ -124,7 +160,7 @@ func TestE2EBYOCBalanceExhaustion(t *testing.T) {
 	defer s.Close()
 
 	var sent []string
-	snd := StartSender(ctx, time.Millisecond, func(ctx context.Context) error {
+	snd := StartSender(ctx, SenderConfig{Interval: time.Millisecond, Send: func(ctx context.Context) error {
 		p, err := s.NextBYOC(ctx, 60)
 		if err != nil {
 			return err
@@ -133,13 +169,13 @@ func TestE2EBYOCBalanceExhaustion(t *testing.T) {
 		// The orchestrator accepts the tickets (job-token params).
 		_, err = e.orch.ProcessTickets(p.Payment, "text-reversal")
 		return err
-	}, nil)
+	}})
 	select {
 	case <-snd.Done():
 	case <-time.After(5 * time.Second):
 		t.Fatal("sender did not stop")
 	}
-	require.ErrorIs(t, snd.Err(), ErrInsufficientBalance)
+	require.ErrorIs(t, snd.Err(), lperr.ErrInsufficientBalance)
 	require.Len(t, sent, 1, "one batch fits the budget")
 	assert.Positive(t, e.orch.Balance(e.net.Signer().Address(), "text-reversal").Sign())
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/orchinfo"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
@@ -91,7 +92,7 @@ func (f *fakeSigner) requests() []signerReq {
 
 func (f *fakeSigner) client(t *testing.T) *signer.Client {
 	t.Helper()
-	c, err := signer.New([]string{f.srv.URL}, signer.WithRetry(1, time.Millisecond, 2*time.Millisecond))
+	c, err := signer.New(signer.Config{URLs: []string{f.srv.URL}, MaxRetries: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 2 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
 	return c
@@ -121,7 +122,7 @@ func orchInfo(transcoder string, seed byte, exp time.Time) *lpnet.OrchestratorIn
 }
 
 func info(transcoder string, seed byte) *discovery.Info {
-	return discovery.NewInfo(transcoder, orchInfo(transcoder, seed, time.Now().Add(AuthTokenLifetime)))
+	return mkInfo(transcoder, orchInfo(transcoder, seed, time.Now().Add(AuthTokenLifetime)))
 }
 
 // refresher returns a RefreshFunc that hands out infos with seeds 100, 101, ...
@@ -151,3 +152,23 @@ func leakCheck(t *testing.T) {
 
 // payFor is the fake signer's payment value for its n-th answer.
 func payFor(n int) string { return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("pay-%d", n))) }
+
+// mkInfo decodes pb as discovery does (panics on a message that does not encode).
+func mkInfo(addr string, pb *lpnet.OrchestratorInfo) *discovery.Info {
+	in, err := orchinfo.FromProto(addr, pb)
+	if err != nil {
+		panic(err)
+	}
+	return in
+}
+
+// protoOf is info's protobuf form.
+func protoOf(info *discovery.Info) *lpnet.OrchestratorInfo {
+	pb, err := orchinfo.Proto(info)
+	if err != nil {
+		panic(err)
+	}
+	return pb
+}
+
+var noopCap = discovery.Capability{ID: discovery.CapLiveVideoToVideo, Model: "noop"}

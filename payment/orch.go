@@ -12,9 +12,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/orchinfo"
 )
 
 // maxPaymentResult bounds the /payment answer (a PaymentResult protobuf).
@@ -25,15 +25,16 @@ const maxPaymentResult = 1 << 20
 // Livepeer-Segment headers. The 200 answer is a net.PaymentResult whose
 // info (fresh ticket parameters) is adopted for the next payment. A
 // 400/402/403 answer refreshes the info and retries once; then it returns
-// an *APIError with Kind ErrPaymentFailed (ErrInsufficientBalance when the
-// orchestrator says "insufficient balance"). 5xx and transport errors wrap
-// ErrOrchestratorUnavailable. ErrNoTicketsNeeded means nothing was due:
-// nothing was sent.
+// a *livepeer.APIError classified like every orchestrator answer
+// (ErrInsufficientBalance when the orchestrator says "insufficient
+// balance"), with Kind ErrPaymentFailed for any other refusal. 5xx and
+// transport errors wrap livepeer.ErrOrchestratorUnavailable.
+// ErrNoTicketsNeeded means nothing was due: nothing was sent.
 func (s *Session) SendLV2V(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byocCap != "" {
-		return fmt.Errorf("livepeer: payment: SendLV2V on a BYOC session: %w", lperr.ErrPaymentFailed)
+		return fmt.Errorf("payment: SendLV2V on a BYOC session: %w", lperr.ErrPaymentFailed)
 	}
 	for attempt := 0; ; attempt++ {
 		p, err := s.nextLocked(ctx, 0)
@@ -62,31 +63,26 @@ func (s *Session) SendLV2V(ctx context.Context) error {
 func (s *Session) postPaymentLocked(ctx context.Context, p *Payment) error {
 	base := strings.TrimRight(s.info.Transcoder, "/")
 	if base == "" {
-		return fmt.Errorf("livepeer: payment: orchestrator %s has no transcoder URL: %w", s.info.Addr, lperr.ErrPaymentFailed)
+		return fmt.Errorf("payment: orchestrator %s has no transcoder URL: %w", s.info.Addr, lperr.ErrPaymentFailed)
 	}
 	url := base + "/payment"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, http.NoBody)
 	if err != nil {
-		return fmt.Errorf("livepeer: payment: bad orchestrator URL %q: %w: %w", url, lperr.ErrPaymentFailed, err)
+		return fmt.Errorf("payment: bad orchestrator URL %q: %w: %w", url, lperr.ErrPaymentFailed, err)
 	}
 	p.SetHeaders(req.Header)
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("livepeer: payment to %s: %w", url, ctx.Err())
+			return fmt.Errorf("payment: to %s: %w", url, ctx.Err())
 		}
-		return fmt.Errorf("livepeer: payment to %s: %w: %w", url, lperr.ErrOrchestratorUnavailable, err)
+		return fmt.Errorf("payment: to %s: %w: %w", url, lperr.ErrOrchestratorUnavailable, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		kind := lperr.ErrPaymentFailed
-		if resp.StatusCode >= 500 {
-			kind = lperr.ErrOrchestratorUnavailable
-		}
-		ae := lperr.ReadAPIError("payment", resp, kind)
-		ae.Orchestrator = s.info.Transcoder
-		if strings.Contains(strings.ToLower(ae.Message), "insufficient balance") {
-			ae.Kind = lperr.ErrInsufficientBalance
+		ae := lperr.ReadOrchestratorError("payment", s.info.Transcoder, resp)
+		if ae.Kind == nil {
+			ae.Kind = lperr.ErrPaymentFailed // any other refusal of a payment
 		}
 		return ae
 	}
@@ -113,14 +109,22 @@ func (s *Session) adoptResultLocked(body []byte) {
 		return
 	}
 	pb := pr.GetInfo()
-	old := s.info.Proto()
+	old, err := orchinfo.Proto(s.info)
+	if err != nil {
+		s.log.Warn("cannot read the current orchestrator info; keeping it", slog.String("error", err.Error()))
+		return
+	}
 	if pb.GetAuthToken() == nil {
 		pb.AuthToken = old.GetAuthToken()
 	}
 	if pb.GetTranscoder() == "" {
 		pb.Transcoder = old.GetTranscoder()
 	}
-	ni := discovery.NewInfo(s.info.Addr, pb)
+	ni, err := orchinfo.FromProto(s.info.Addr, pb)
+	if err != nil {
+		s.log.Warn("orchestrator's payment result does not encode; keeping the current info", slog.String("error", err.Error()))
+		return
+	}
 	ni.Requested = s.info.Requested
 	s.adoptLocked(ni)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -73,7 +73,7 @@ func TestSendLV2VAdoptsPaymentResult(t *testing.T) {
 	var o *fakeOrch
 	o = newFakeOrch(t, func(n int, w http.ResponseWriter) { paymentResult(t, o.srv.URL, 50)(n, w) })
 	s := newSession(t, Config{Signer: f.client(t), Info: info(o.srv.URL, 1)})
-	oldToken := s.Info().Proto().AuthToken
+	oldToken := protoOf(s.Info()).AuthToken
 	_, err := s.Next(context.Background()) // payment sent with the job start
 	require.NoError(t, err)
 	s.SetManifestID("m")
@@ -83,8 +83,8 @@ func TestSendLV2VAdoptsPaymentResult(t *testing.T) {
 	require.Len(t, heads, 1)
 	assert.Equal(t, payFor(2), heads[0].Get(HeaderPayment))
 	assert.Equal(t, "c2Vn", heads[0].Get(HeaderSegment))
-	assert.Equal(t, []byte{50}, s.Info().Proto().TicketParams.Seed, "fresh ticket params adopted")
-	assert.True(t, proto.Equal(oldToken, s.Info().Proto().AuthToken), "auth token kept")
+	assert.Equal(t, []byte{50}, protoOf(s.Info()).TicketParams.Seed, "fresh ticket params adopted")
+	assert.True(t, proto.Equal(oldToken, protoOf(s.Info()).AuthToken), "auth token kept")
 
 	require.NoError(t, s.SendLV2V(context.Background()))
 	reqs := f.requests()
@@ -121,8 +121,8 @@ func TestSendLV2VRejectedTwice(t *testing.T) {
 	var calls atomic.Int32
 	s := newSession(t, Config{Signer: f.client(t), Info: info(o.srv.URL, 1), ManifestID: "m", Refresh: refresher(o.srv.URL, &calls)})
 	err := s.SendLV2V(context.Background())
-	require.ErrorIs(t, err, ErrPaymentFailed)
-	var ae *APIError
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
+	var ae *lperr.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 403, ae.StatusCode)
 	assert.Equal(t, o.srv.URL, ae.Orchestrator)
@@ -137,7 +137,7 @@ func TestSendLV2VInsufficientBalance(t *testing.T) {
 	var calls atomic.Int32
 	s := newSession(t, Config{Signer: f.client(t), Info: info(o.srv.URL, 1), ManifestID: "m", Refresh: refresher(o.srv.URL, &calls)})
 	err := s.SendLV2V(context.Background())
-	require.ErrorIs(t, err, ErrInsufficientBalance)
+	require.ErrorIs(t, err, lperr.ErrInsufficientBalance)
 	assert.EqualValues(t, 1, o.hits.Load(), "out of balance is not retried")
 	assert.EqualValues(t, 0, calls.Load())
 }
@@ -146,19 +146,19 @@ func TestSendLV2VOrchestratorDown(t *testing.T) {
 	f := newFakeSigner(t, nil)
 	o := newFakeOrch(t, func(n int, w http.ResponseWriter) { http.Error(w, "Internal Server Error", 500) })
 	s := newSession(t, Config{Signer: f.client(t), Info: info(o.srv.URL, 1)})
-	require.ErrorIs(t, s.SendLV2V(context.Background()), ErrOrchestratorUnavailable)
+	require.ErrorIs(t, s.SendLV2V(context.Background()), lperr.ErrOrchestratorUnavailable)
 
 	url := o.srv.URL
 	o.srv.Close()
 	s2 := newSession(t, Config{Signer: f.client(t), Info: info(url, 1)})
-	require.ErrorIs(t, s2.SendLV2V(context.Background()), ErrOrchestratorUnavailable)
+	require.ErrorIs(t, s2.SendLV2V(context.Background()), lperr.ErrOrchestratorUnavailable)
 }
 
 func TestSendLV2VSkipsWhenNoTicketsNeeded(t *testing.T) {
 	f := newFakeSigner(t, func(n int, r signerReq, w http.ResponseWriter) { jsonError(w, 482, "no tickets") })
 	o := newFakeOrch(t, func(n int, w http.ResponseWriter) {})
 	s := newSession(t, Config{Signer: f.client(t), Info: info(o.srv.URL, 1)})
-	require.ErrorIs(t, s.SendLV2V(context.Background()), ErrNoTicketsNeeded)
+	require.ErrorIs(t, s.SendLV2V(context.Background()), lperr.ErrNoTicketsNeeded)
 	assert.EqualValues(t, 0, o.hits.Load())
 }
 
@@ -166,7 +166,7 @@ func TestSendLV2VOffchainAndBadResult(t *testing.T) {
 	o := newFakeOrch(t, func(n int, w http.ResponseWriter) { w.Write([]byte("not a protobuf \xff\xff")) })
 	pb := orchInfo(o.srv.URL, 1, time.Now().Add(time.Hour))
 	pb.TicketParams = nil
-	s := newSession(t, Config{Info: discovery.NewInfo(o.srv.URL, pb)})
+	s := newSession(t, Config{Info: mkInfo(o.srv.URL, pb)})
 	before := s.Info()
 	require.NoError(t, s.SendLV2V(context.Background()))
 	h := o.headers()[0]

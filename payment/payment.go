@@ -8,13 +8,14 @@ import (
 	"net/http"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // Header names of go-livepeer's payment protocol (server/segment_rpc.go).
 const (
-	HeaderPayment = "Livepeer-Payment" // base64 net.Payment (tickets)
-	HeaderSegment = "Livepeer-Segment" // base64 net.SegData (seg creds)
+	HeaderPayment = lphttp.HeaderPayment // base64 net.Payment (tickets)
+	HeaderSegment = lphttp.HeaderSegment // base64 net.SegData (seg creds)
 )
 
 // Payment is one batch of tickets with its seg creds.
@@ -57,7 +58,7 @@ func (s *Session) Next(ctx context.Context) (*Payment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byocCap != "" {
-		return nil, fmt.Errorf("livepeer: payment: Next on a BYOC session; use NextBYOC: %w", lperr.ErrPaymentFailed)
+		return nil, fmt.Errorf("payment: Next on a BYOC session; use NextBYOC: %w", lperr.ErrPaymentFailed)
 	}
 	return s.nextLocked(ctx, 0)
 }
@@ -65,10 +66,10 @@ func (s *Session) Next(ctx context.Context) (*Payment, error) {
 // nextLocked runs the signer call with refreshes. inPixels is used by BYOC.
 func (s *Session) nextLocked(ctx context.Context, inPixels int64) (*Payment, error) {
 	if s.closed {
-		return nil, lperr.ErrClosed
+		return nil, fmt.Errorf("payment: session: %w", lperr.ErrClosed)
 	}
 	if len(s.state) > 0 && s.manifestID == "" {
-		return nil, fmt.Errorf("livepeer: payment: no manifest id for a continuing session; call SetManifestID with the manifest_id of the job start answer: %w", lperr.ErrPaymentFailed)
+		return nil, fmt.Errorf("payment: no manifest id for a continuing session; call SetManifestID with the manifest_id of the job start answer: %w", lperr.ErrPaymentFailed)
 	}
 	if s.refresh != nil && s.needsRefreshLocked() {
 		if err := s.refreshLocked(ctx, "auth token about to expire"); err != nil {
@@ -108,7 +109,7 @@ func (s *Session) nextLocked(ctx context.Context, inPixels int64) (*Payment, err
 			return nil, err
 		}
 		if refreshes >= s.maxRefresh {
-			return nil, fmt.Errorf("livepeer: payment: the signer still asks for fresh orchestrator info after %d refreshes: %w", refreshes, err)
+			return nil, fmt.Errorf("payment: the signer still asks for fresh orchestrator info after %d refreshes: %w", refreshes, err)
 		}
 		if rerr := s.refreshLocked(ctx, "signer asked for a refresh"); rerr != nil {
 			return nil, rerr
@@ -119,21 +120,21 @@ func (s *Session) nextLocked(ctx context.Context, inPixels int64) (*Payment, err
 // requestLocked builds the signer request for the current info. free is
 // true when nothing needs paying (BYOC at price 0 or off-chain).
 func (s *Session) requestLocked(inPixels int64) (req *signer.PaymentRequest, free bool, err error) {
-	pb := s.info.Proto()
+	info := s.info
 	if s.byocCap != "" {
-		pb, free, err = s.byocInfoLocked()
+		info, free, err = s.byocInfoLocked()
 		if err != nil || free {
 			return nil, free, err
 		}
 	}
 	return &signer.PaymentRequest{
-		Orchestrator: pb,
+		Orchestrator: info,
 		State:        s.state,
 		ManifestID:   s.manifestID,
 		Type:         s.typ,
 		InPixels:     inPixels,
 		App:          s.app,
 		MaxPrice:     s.maxPrice,
-		Capabilities: s.caps,
+		Capability:   s.caps,
 	}, false, nil
 }

@@ -14,8 +14,14 @@ import (
 // DefaultMaxConsecutiveFailures stops a Sender after this many failed sends in a row.
 const DefaultMaxConsecutiveFailures = 5
 
-// SenderOptions tunes a Sender; the zero value (or nil) gives the defaults.
-type SenderOptions struct {
+// SenderConfig configures a Sender: Interval and Send are required, the
+// other fields have defaults.
+type SenderConfig struct {
+	// Interval is the time between sends; the first send is one interval
+	// after the start (not on output: a silent pipeline still gets paid).
+	Interval time.Duration
+	// Send makes one payment. Its ctx is cancelled by Close.
+	Send func(ctx context.Context) error
 	// Logger receives a warning per failed send (default: silent).
 	Logger *slog.Logger
 	// MaxConsecutiveFailures stops the Sender after that many failures in a
@@ -36,18 +42,15 @@ type Sender struct {
 	err    error
 }
 
-// StartSender calls send every interval (the first call one interval after
-// the start) until Close, ctx cancellation, or a stopping error:
-// ErrInsufficientBalance stops at once, and MaxConsecutiveFailures failures
-// in a row stop with the last one (wrapped). ErrNoTicketsNeeded skips the
-// cycle; other errors are logged and retried at the next tick. send gets a
-// ctx that Close cancels. A non-positive interval or nil send gives a
-// Sender that is already stopped with a *lperr.ConfigError.
-func StartSender(ctx context.Context, interval time.Duration, send func(ctx context.Context) error, opts *SenderOptions) *Sender {
-	var o SenderOptions
-	if opts != nil {
-		o = *opts
-	}
+// StartSender calls cfg.Send every cfg.Interval until Close, ctx
+// cancellation, or a stopping error: livepeer.ErrInsufficientBalance stops
+// at once, and MaxConsecutiveFailures failures in a row stop with the last
+// one (wrapped). livepeer.ErrNoTicketsNeeded skips the cycle; other errors
+// are logged and retried at the next tick. A non-positive interval or a nil
+// Send gives a Sender that is already stopped with a *livepeer.ConfigError.
+func StartSender(ctx context.Context, cfg SenderConfig) *Sender {
+	o := cfg
+	interval, send := cfg.Interval, cfg.Send
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -57,7 +60,7 @@ func StartSender(ctx context.Context, interval time.Duration, send func(ctx cont
 	s := &Sender{done: make(chan struct{})}
 	if interval <= 0 || send == nil {
 		s.cancel = func() {}
-		s.err = &lperr.ConfigError{Field: "Sender", Reason: "needs a positive interval and a send function"}
+		s.err = &lperr.ConfigError{Field: "Interval", Reason: "a Sender needs a positive Interval and a Send function"}
 		close(s.done)
 		if o.OnStop != nil {
 			o.OnStop(s.err)
@@ -69,7 +72,7 @@ func StartSender(ctx context.Context, interval time.Duration, send func(ctx cont
 	return s
 }
 
-func (s *Sender) run(ctx context.Context, interval time.Duration, send func(context.Context) error, o SenderOptions) {
+func (s *Sender) run(ctx context.Context, interval time.Duration, send func(context.Context) error, o SenderConfig) {
 	var stopErr error
 	defer func() {
 		s.mu.Lock()
@@ -103,7 +106,7 @@ func (s *Sender) run(ctx context.Context, interval time.Duration, send func(cont
 			failures++
 			o.Logger.Warn("payment failed", slog.Int("consecutive", failures), slog.String("error", err.Error()))
 			if failures >= o.MaxConsecutiveFailures {
-				stopErr = fmt.Errorf("livepeer: payments stopped after %d consecutive failures: %w", failures, err)
+				stopErr = fmt.Errorf("payment: payments stopped after %d consecutive failures: %w", failures, err)
 				return
 			}
 		}

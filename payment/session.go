@@ -13,7 +13,6 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
-	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
@@ -33,11 +32,19 @@ const (
 // so it must not call back into the Session.
 type RefreshFunc func(ctx context.Context) (*discovery.Info, error)
 
+// Signer makes tickets: *signer.Client implements it.
+type Signer interface {
+	// Offchain reports that no remote signer is configured.
+	Offchain() bool
+	// GenerateLivePayment makes one batch of tickets (signer.Client's errors).
+	GenerateLivePayment(ctx context.Context, req *signer.PaymentRequest) (*signer.PaymentResponse, error)
+}
+
 // Config describes a payment session with one orchestrator.
 type Config struct {
-	// Signer makes the tickets; nil or an off-chain Client pays nothing
+	// Signer makes the tickets; nil or an off-chain signer pays nothing
 	// (LV2V still gets seg creds with the orchestrator's auth token).
-	Signer *signer.Client
+	Signer Signer
 	// Info is the orchestrator's current info (required).
 	Info *discovery.Info
 	// Refresh re-fetches Info; nil means a refresh request fails the payment.
@@ -51,8 +58,9 @@ type Config struct {
 	// ManifestID is the session's manifest id if already known (LV2V: the
 	// manifest_id of the start answer; see SetManifestID).
 	ManifestID string
-	// Capabilities go to the signer (seg creds, per-capability price ceiling).
-	Capabilities *lpnet.Capabilities
+	// Capability goes to the signer (seg creds, per-capability price
+	// ceiling); for LV2V the stream's "live-video-to-video/<model>".
+	Capability *discovery.Capability
 	// App is an optional label fixed for the session.
 	App string
 	// MaxPrice is an optional price ceiling passed to the signer.
@@ -71,11 +79,11 @@ type Config struct {
 // job. Its methods are safe for concurrent use and serialised: payments
 // chain through the signer state, so they never run in parallel.
 type Session struct {
-	signer      *signer.Client
+	signer      Signer
 	refresh     RefreshFunc
 	typ         string
 	byocCap     string
-	caps        *lpnet.Capabilities
+	caps        *discovery.Capability
 	app         string
 	maxPrice    *signer.MaxPrice
 	hc          *http.Client
@@ -104,9 +112,9 @@ func (s *Session) LastPayment() *Payment {
 }
 
 // NewSession validates cfg and returns a Session. A missing Info, an
-// unknown Type or a negative MaxRefreshes gives a *lperr.ConfigError.
+// unknown Type or a negative MaxRefreshes gives a *livepeer.ConfigError.
 func NewSession(cfg Config) (*Session, error) {
-	if cfg.Info == nil || cfg.Info.Proto() == nil {
+	if cfg.Info == nil {
 		return nil, &lperr.ConfigError{Field: "Info", Reason: "orchestrator info is required"}
 	}
 	typ := cfg.Type
@@ -127,7 +135,7 @@ func NewSession(cfg Config) (*Session, error) {
 		refresh:    cfg.Refresh,
 		typ:        typ,
 		byocCap:    cfg.BYOCCapability,
-		caps:       cfg.Capabilities,
+		caps:       cfg.Capability,
 		app:        cfg.App,
 		maxPrice:   cfg.MaxPrice,
 		hc:         cfg.HTTPClient,
@@ -137,7 +145,7 @@ func NewSession(cfg Config) (*Session, error) {
 		info:       cfg.Info,
 		manifestID: cfg.ManifestID,
 	}
-	if s.signer == nil {
+	if s.signer == nil || isNilSigner(s.signer) {
 		s.signer = signer.Offchain()
 	}
 	if s.byocCap != "" {
@@ -169,7 +177,7 @@ func (s *Session) Info() *discovery.Info {
 // re-ran GetOrchestrator itself). Info from another orchestrator address
 // starts a new signer state.
 func (s *Session) SetInfo(info *discovery.Info) {
-	if info == nil || info.Proto() == nil {
+	if info == nil {
 		return
 	}
 	s.mu.Lock()
@@ -218,7 +226,7 @@ func (s *Session) Close() error {
 // adoptLocked switches to info; another orchestrator address resets the state.
 func (s *Session) adoptLocked(info *discovery.Info) {
 	old := s.info
-	if old != nil && len(old.Proto().GetAddress()) > 0 && len(info.Proto().GetAddress()) > 0 && old.Address != info.Address {
+	if old != nil && !old.Address.IsZero() && !info.Address.IsZero() && old.Address != info.Address {
 		s.log.Warn("orchestrator address changed; starting a new payment state",
 			slog.String("old", old.Address.Hex()), slog.String("new", info.Address.Hex()))
 		s.state = nil
@@ -235,17 +243,23 @@ func (s *Session) needsRefreshLocked() bool {
 // refreshLocked fetches fresh info through the Refresh callback.
 func (s *Session) refreshLocked(ctx context.Context, why string) error {
 	if s.refresh == nil {
-		return fmt.Errorf("livepeer: payment: orchestrator info must be refreshed (%s) but the session has no Refresh function: %w", why, lperr.ErrRefreshSession)
+		return fmt.Errorf("payment: orchestrator info must be refreshed (%s) but the session has no Refresh function: %w", why, lperr.ErrRefreshSession)
 	}
 	info, err := s.refresh(ctx)
-	if err == nil && (info == nil || info.Proto() == nil) {
+	if err == nil && info == nil {
 		err = errors.New("Refresh returned no info")
 	}
 	if err != nil {
-		return fmt.Errorf("livepeer: payment: refresh orchestrator info (%s): %w: %w", why, lperr.ErrRefreshSession, err)
+		return fmt.Errorf("payment: refresh orchestrator info (%s): %w: %w", why, lperr.ErrRefreshSession, err)
 	}
 	s.refreshes++
 	s.log.Debug("orchestrator info refreshed", slog.String("reason", why), slog.String("orchestrator", info.String()))
 	s.adoptLocked(info)
 	return nil
+}
+
+// isNilSigner reports a typed nil *signer.Client in the interface.
+func isNilSigner(s Signer) bool {
+	c, ok := s.(*signer.Client)
+	return ok && c == nil
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
-	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
@@ -27,17 +27,16 @@ func newSession(t *testing.T, cfg Config) *Session {
 
 func TestNewSessionValidates(t *testing.T) {
 	_, err := NewSession(Config{})
-	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.ErrorIs(t, err, lperr.ErrInvalidConfig)
 	_, err = NewSession(Config{Info: info("https://o", 1), Type: "byoc"})
-	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.ErrorIs(t, err, lperr.ErrInvalidConfig)
 	_, err = NewSession(Config{Info: info("https://o", 1), MaxRefreshes: -1})
-	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.ErrorIs(t, err, lperr.ErrInvalidConfig)
 }
 
 func TestNextLV2VStateRoundTrip(t *testing.T) {
 	f := newFakeSigner(t, nil)
-	caps := &lpnet.Capabilities{Capacities: map[uint32]uint32{35: 1}}
-	s := newSession(t, Config{Signer: f.client(t), Info: info("https://o", 1), Capabilities: caps, App: "a"})
+	s := newSession(t, Config{Signer: f.client(t), Info: info("https://o", 1), Capability: &noopCap, App: "a"})
 
 	p, err := s.Next(context.Background())
 	require.NoError(t, err)
@@ -46,7 +45,7 @@ func TestNextLV2VStateRoundTrip(t *testing.T) {
 
 	// Continuing without a manifest id is refused before any I/O.
 	_, err = s.Next(context.Background())
-	require.ErrorIs(t, err, ErrPaymentFailed)
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
 	assert.Contains(t, err.Error(), "SetManifestID")
 	assert.EqualValues(t, 1, f.hits.Load())
 
@@ -91,7 +90,7 @@ func TestNextRefreshesOn480(t *testing.T) {
 	assert.Equal(t, []byte{1}, reqs[0].Info.TicketParams.Seed)
 	assert.Equal(t, []byte{100}, reqs[1].Info.TicketParams.Seed)
 	assert.Equal(t, []byte{101}, reqs[2].Info.TicketParams.Seed, "the refreshed info is sent")
-	assert.Equal(t, []byte{101}, s.Info().Proto().TicketParams.Seed)
+	assert.Equal(t, []byte{101}, protoOf(s.Info()).TicketParams.Seed)
 }
 
 func TestNextRefreshLimit(t *testing.T) {
@@ -99,21 +98,21 @@ func TestNextRefreshLimit(t *testing.T) {
 	var calls atomic.Int32
 	s := newSession(t, Config{Signer: f.client(t), Info: info("https://o", 1), Refresh: refresher("https://o", &calls)})
 	_, err := s.Next(context.Background())
-	require.ErrorIs(t, err, ErrRefreshSession)
+	require.ErrorIs(t, err, lperr.ErrRefreshSession)
 	assert.EqualValues(t, 3, calls.Load())
 	assert.EqualValues(t, 4, f.hits.Load())
 
 	// Without a Refresh function a 480 fails at once.
 	s2 := newSession(t, Config{Signer: f.client(t), Info: info("https://o", 1)})
 	_, err = s2.Next(context.Background())
-	require.ErrorIs(t, err, ErrRefreshSession)
+	require.ErrorIs(t, err, lperr.ErrRefreshSession)
 
 	// A failing Refresh is reported with its cause.
 	boom := errors.New("grpc down")
 	s3 := newSession(t, Config{Signer: f.client(t), Info: info("https://o", 1),
 		Refresh: func(context.Context) (*discovery.Info, error) { return nil, boom }})
 	_, err = s3.Next(context.Background())
-	require.ErrorIs(t, err, ErrRefreshSession)
+	require.ErrorIs(t, err, lperr.ErrRefreshSession)
 	require.ErrorIs(t, err, boom)
 }
 
@@ -123,12 +122,12 @@ func TestNextSignerErrorsTyped(t *testing.T) {
 		msg    string
 		want   error
 	}{
-		{482, "no tickets", ErrNoTicketsNeeded},
-		{483, "cap reached", ErrInsufficientBalance},
-		{400, "remote signer could not check whether to refresh session: no sender deposit", ErrInsufficientBalance},
-		{481, "price", ErrPriceExceeded},
-		{400, "invalid sig", ErrPaymentFailed},
-		{500, "down", ErrSignerUnavailable},
+		{482, "no tickets", lperr.ErrNoTicketsNeeded},
+		{483, "cap reached", lperr.ErrInsufficientBalance},
+		{400, "remote signer could not check whether to refresh session: no sender deposit", lperr.ErrInsufficientBalance},
+		{481, "price", lperr.ErrPriceExceeded},
+		{400, "invalid sig", lperr.ErrPaymentFailed},
+		{500, "down", lperr.ErrSignerUnavailable},
 	}
 	for _, tc := range cases {
 		f := newFakeSigner(t, func(n int, r signerReq, w http.ResponseWriter) { jsonError(w, tc.status, tc.msg) })
@@ -143,7 +142,7 @@ func TestNextProactiveRefresh(t *testing.T) {
 	f := newFakeSigner(t, nil)
 	var calls atomic.Int32
 	pb := orchInfo("https://o", 1, time.Now().Add(time.Minute)) // last 10 % of a 30 min token
-	s := newSession(t, Config{Signer: f.client(t), Info: discovery.NewInfo("https://o", pb), Refresh: refresher("https://o", &calls)})
+	s := newSession(t, Config{Signer: f.client(t), Info: mkInfo("https://o", pb), Refresh: refresher("https://o", &calls)})
 	_, err := s.Next(context.Background())
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, calls.Load())
@@ -172,7 +171,7 @@ func TestSetInfoOtherOrchestratorResetsState(t *testing.T) {
 	require.NotNil(t, s.State())
 	pb := orchInfo("https://o2", 3, time.Now().Add(time.Hour))
 	pb.Address = []byte{0xbb, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
-	s.SetInfo(discovery.NewInfo("https://o2", pb))
+	s.SetInfo(mkInfo("https://o2", pb))
 	assert.Nil(t, s.State())
 }
 
@@ -180,7 +179,7 @@ func TestOffchainLV2V(t *testing.T) {
 	pb := orchInfo("https://o", 1, time.Now().Add(time.Hour))
 	pb.TicketParams, pb.PriceInfo = nil, nil
 	for _, c := range []*signer.Client{nil, signer.Offchain()} {
-		s := newSession(t, Config{Signer: c, Info: discovery.NewInfo("https://o", pb)})
+		s := newSession(t, Config{Signer: c, Info: mkInfo("https://o", pb)})
 		p, err := s.Next(context.Background())
 		require.NoError(t, err)
 		assert.Equal(t, "", p.Payment)
@@ -193,7 +192,7 @@ func TestOffchainLV2V(t *testing.T) {
 	}
 	// A remote signer is not asked to pay an orchestrator without ticket params.
 	f := newFakeSigner(t, nil)
-	s := newSession(t, Config{Signer: f.client(t), Info: discovery.NewInfo("https://o", pb)})
+	s := newSession(t, Config{Signer: f.client(t), Info: mkInfo("https://o", pb)})
 	_, err := s.Next(context.Background())
 	require.NoError(t, err)
 	assert.EqualValues(t, 0, f.hits.Load())
@@ -204,17 +203,17 @@ func TestClosedSession(t *testing.T) {
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close())
 	_, err := s.Next(context.Background())
-	require.ErrorIs(t, err, ErrClosed)
+	require.ErrorIs(t, err, lperr.ErrClosed)
 }
 
 func TestWrongKindCalls(t *testing.T) {
 	s := newSession(t, Config{Info: info("https://o", 1)})
 	_, err := s.NextBYOC(context.Background(), 10)
-	require.ErrorIs(t, err, ErrPaymentFailed)
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
 	b := newSession(t, Config{Info: info("https://o", 1), BYOCCapability: "x"})
 	_, err = b.Next(context.Background())
-	require.ErrorIs(t, err, ErrPaymentFailed)
-	require.ErrorIs(t, b.SendLV2V(context.Background()), ErrPaymentFailed)
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
+	require.ErrorIs(t, b.SendLV2V(context.Background()), lperr.ErrPaymentFailed)
 	_, err = b.NextBYOC(context.Background(), 0)
-	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.ErrorIs(t, err, lperr.ErrInvalidConfig)
 }

@@ -20,7 +20,7 @@ func TestE2ETicketsMatchSignerSpend(t *testing.T) {
 	ctx := context.Background()
 	in, err := e.dc.GetOrchestrator(ctx, e.orch.Addr(), &noop)
 	require.NoError(t, err)
-	s, err := NewSession(Config{Signer: e.sc, Info: in, Refresh: e.refresh(&noop), Capabilities: noop.Proto(), ManifestID: "m"})
+	s, err := NewSession(Config{Signer: e.sc, Info: in, Refresh: e.refresh(&noop), Capability: &noop, ManifestID: "m"})
 	require.NoError(t, err)
 	defer s.Close()
 	require.Nil(t, s.LastPayment())
@@ -45,7 +45,10 @@ func TestTicketsOfEmptyAndGarbagePayments(t *testing.T) {
 	assert.Zero(t, tk.EV.Sign())
 
 	_, err = (&Payment{Payment: "%%%"}).Tickets()
-	require.ErrorIs(t, err, ErrPaymentFailed)
-	_, err = (&Payment{Payment: "AAEC/w=="}).Tickets()
-	require.ErrorIs(t, err, ErrPaymentFailed)
+	require.ErrorIs(t, err, ErrInvalidPayment)
+	_, err = ParseTickets("AAEC/w==")
+	require.ErrorIs(t, err, ErrInvalidPayment)
+	tk, err = ParseTickets("")
+	require.NoError(t, err)
+	assert.Zero(t, tk.Count)
 }

@@ -44,7 +44,7 @@ func TestVideoPerSegmentThroughTheOrchestrator(t *testing.T) {
 	var vc runner.VideoChannels
 	require.NoError(t, json.Unmarshal(body, &vc))
 	require.Equal(t, sess.SessionID, vc.ManifestID)
-	base := e.n.Orchestrators()[0].URL() + livepeertest.TricklePath + sess.SessionID
+	base := e.n.Orchestrators()[0].URL() + "/ai/trickle/" + sess.SessionID
 	require.Equal(t, runner.VideoChannels{PublishURL: base + "-in", SubscribeURL: base + "-out", ControlURL: base + "-control",
 		EventsURL: base + "-events", ManifestID: sess.SessionID}, vc)
 	status, _ = e.do(http.MethodPost, sess.AppURL+"/scope", nil, nil)

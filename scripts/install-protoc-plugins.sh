@@ -3,4 +3,3 @@
 # protoc itself comes from Debian: apt-get install -y protobuf-compiler
 set -euo pipefail
 go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
-go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1

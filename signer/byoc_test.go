@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 func TestSignBYOCJobWire(t *testing.T) {
@@ -48,7 +50,7 @@ func TestSignBYOCJobErrors(t *testing.T) {
 	var de *DecodeError
 	require.ErrorAs(t, err, &de)
 	_, err = c.SignBYOCJob(context.Background(), &BYOCJob{Capability: "c"})
-	require.ErrorIs(t, err, ErrPaymentFailed)
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
 	_, err = Offchain().SignBYOCJob(context.Background(), &BYOCJob{ID: "j", Capability: "c"})
 	require.ErrorIs(t, err, ErrNoSigner)
 

@@ -11,11 +11,12 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/httpx"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
-// Defaults used when no option overrides them.
+// Defaults applied by New to zero Config fields.
 const (
 	DefaultTimeout      = 5 * time.Second        // per attempt
 	DefaultRetries      = 2                      // retries per signer URL after the first attempt
@@ -39,101 +40,73 @@ type Client struct {
 	preferred atomic.Int32 // index of the signer that answered last
 
 	sigMu  sync.Mutex
-	sigVal *OrchInfoSig // cached sign-orchestrator-info answer
+	sigVal *discovery.RequestSignature // cached sign-orchestrator-info answer
 }
 
-// Option configures a Client.
-type Option func(*config)
-
-type config struct {
-	headers    http.Header
-	httpClient *http.Client
-	logger     *slog.Logger
-	retries    int
-	waitMin    time.Duration
-	waitMax    time.Duration
-	timeout    time.Duration
-	err        error
+// Config configures a Client; the zero value is an off-chain Client.
+type Config struct {
+	// URLs are the remote signer base URLs, tried in order on failure. A URL
+	// keeps its path ("https://host/api/signer" →
+	// "https://host/api/signer/generate-live-payment"); a missing scheme
+	// means https. None gives an off-chain Client.
+	URLs []string
+	// Headers are sent with every signer call (for example an API key).
+	// Their values are never logged. The map is copied.
+	Headers http.Header
+	// HTTPClient is copied; its Timeout is replaced by Timeout. Default: a
+	// client with its own transport.
+	HTTPClient *http.Client
+	// Logger receives warnings on failover (default: silent).
+	Logger *slog.Logger
+	// Timeout bounds one attempt (default DefaultTimeout; negative is an error).
+	Timeout time.Duration
+	// MaxRetries is how often one signer URL is retried after a connection
+	// error or a 429/502/503/504 answer: 0 means DefaultRetries, -1 none.
+	MaxRetries int
+	// RetryWaitMin and RetryWaitMax bound the backoff between retries
+	// (defaults DefaultRetryWaitMin, DefaultRetryWaitMax); a Retry-After is
+	// honoured up to RetryWaitMax.
+	RetryWaitMin, RetryWaitMax time.Duration
 }
 
-// WithHeaders sets headers sent with every signer call (for example an API
-// key). Their values are never logged. The map is copied.
-func WithHeaders(h http.Header) Option {
-	return func(c *config) { c.headers = h.Clone() }
-}
-
-// WithHeaderMap is WithHeaders for a plain map, as tokens carry signer_headers.
-func WithHeaderMap(m map[string]string) Option {
-	return func(c *config) {
-		h := make(http.Header, len(m))
-		for k, v := range m {
-			h.Set(k, v)
-		}
-		c.headers = h
+// New returns a Client for cfg. A bad URL or field returns a
+// *livepeer.ConfigError naming it (errors.Is(err, livepeer.ErrInvalidConfig)).
+func New(cfg Config) (*Client, error) {
+	retries, waitMin, waitMax, timeout := cfg.MaxRetries, cfg.RetryWaitMin, cfg.RetryWaitMax, cfg.Timeout
+	switch {
+	case retries < -1:
+		return nil, &lperr.ConfigError{Field: "MaxRetries", Reason: "must be -1 (no retries) or more"}
+	case retries == 0:
+		retries = DefaultRetries
+	case retries == -1:
+		retries = 0
 	}
-}
-
-// WithHTTPClient sets the HTTP client used for signer calls. Its Timeout is
-// replaced by the per-attempt timeout (the client value is copied, not changed).
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) { c.httpClient = hc }
-}
-
-// WithLogger sets the logger (default: silent). Header values are never logged.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = l }
-}
-
-// WithRetry sets how many times one signer URL is retried after a connection
-// error or a 429/502/503/504 answer (0 disables retries), and the backoff
-// bounds. Retry-After is honoured up to maxWait.
-func WithRetry(max int, minWait, maxWait time.Duration) Option {
-	return func(c *config) {
-		if max < 0 || minWait < 0 || maxWait < minWait {
-			c.err = &lperr.ConfigError{Field: "SignerRetry", Reason: fmt.Sprintf("invalid retry policy max=%d min=%v max=%v", max, minWait, maxWait)}
-			return
-		}
-		c.retries, c.waitMin, c.waitMax = max, minWait, maxWait
+	if waitMin == 0 {
+		waitMin = DefaultRetryWaitMin
 	}
-}
-
-// WithTimeout sets the per-attempt timeout (default 5 s).
-func WithTimeout(d time.Duration) Option {
-	return func(c *config) {
-		if d <= 0 {
-			c.err = &lperr.ConfigError{Field: "SignerTimeout", Reason: "must be positive"}
-			return
-		}
-		c.timeout = d
+	if waitMax == 0 {
+		waitMax = max(DefaultRetryWaitMax, waitMin)
 	}
-}
-
-// New returns a Client for the given signer URLs, tried in order on failure.
-// URLs keep their path ("https://host/api/signer" →
-// "https://host/api/signer/generate-live-payment"); a missing scheme means
-// https. No URLs gives an off-chain Client. A bad URL or option returns a
-// *ConfigError (errors.Is(err, ErrInvalidConfig)).
-func New(urls []string, opts ...Option) (*Client, error) {
-	cfg := config{retries: DefaultRetries, waitMin: DefaultRetryWaitMin, waitMax: DefaultRetryWaitMax, timeout: DefaultTimeout}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
+	if waitMin < 0 || waitMax < waitMin {
+		return nil, &lperr.ConfigError{Field: "RetryWaitMin", Reason: fmt.Sprintf("invalid backoff bounds min=%v max=%v", waitMin, waitMax)}
 	}
-	if cfg.err != nil {
-		return nil, cfg.err
+	switch {
+	case timeout < 0:
+		return nil, &lperr.ConfigError{Field: "Timeout", Reason: "must not be negative"}
+	case timeout == 0:
+		timeout = DefaultTimeout
 	}
-	c := &Client{headers: cfg.headers, log: cfg.logger}
+	c := &Client{headers: cfg.Headers.Clone(), log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.headers == nil {
 		c.headers = http.Header{}
 	}
-	for i, raw := range urls {
-		field := "SignerURL"
-		if len(urls) > 1 {
-			field = fmt.Sprintf("SignerURL[%d]", i)
+	for i, raw := range cfg.URLs {
+		field := "URLs"
+		if len(cfg.URLs) > 1 {
+			field = fmt.Sprintf("URLs[%d]", i)
 		}
 		u, err := parseBase(field, raw)
 		if err != nil {
@@ -145,23 +118,23 @@ func New(urls []string, opts ...Option) (*Client, error) {
 	if len(c.bases) == 0 {
 		return c, nil
 	}
-	if cfg.httpClient != nil {
-		hc := *cfg.httpClient
+	if cfg.HTTPClient != nil {
+		hc := *cfg.HTTPClient
 		c.hc = &hc
 	} else {
 		// A transport of our own: retryablehttp closes idle connections of the
 		// client it gives up on, which must not touch http.DefaultTransport.
 		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
-	c.hc.Timeout = cfg.timeout
-	c.rc = httpx.NewRetryClient(c.hc, c.log, cfg.retries, cfg.waitMin, cfg.waitMax)
+	c.hc.Timeout = timeout
+	c.rc = httpx.NewRetryClient(c.hc, c.log, retries, waitMin, waitMax)
 	return c, nil
 }
 
 // Offchain returns a Client with no remote signer: SignOrchestratorInfo
 // returns an empty signature and GenerateLivePayment makes no tickets.
 func Offchain() *Client {
-	c, _ := New(nil)
+	c, _ := New(Config{})
 	return c
 }
 

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 )
 
 // Orchestrator is one entry of a signer's discovery answer.
@@ -95,4 +97,41 @@ func DecodeOrchestrators(body []byte) ([]Orchestrator, error) {
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// Source is a discovery.Source backed by a remote signer's
+// GET /discover-orchestrators (go-livepeer signers serve it only with
+// -remoteDiscovery). Its calls carry the signer headers.
+type Source struct{ c *Client }
+
+// NewSource returns a Source over c.
+func NewSource(c *Client) *Source { return &Source{c: c} }
+
+// Orchestrators returns the signer's list for want, in the signer's order.
+// The request carries one caps=pipeline/model parameter for want (none
+// without a model; see discovery.DiscoveryKeys). Errors are the Client's
+// (*Error; errors.Is(err, livepeer.ErrSignerUnavailable) when it is down).
+func (s *Source) Orchestrators(ctx context.Context, want *discovery.Capability) ([]string, error) {
+	var keys []string
+	if want != nil {
+		keys = discovery.DiscoveryKeys(*want)
+	}
+	list, err := s.c.DiscoverOrchestrators(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	addrs := make([]string, 0, len(list))
+	for _, o := range list {
+		addrs = append(addrs, o.Address)
+	}
+	return addrs, nil
+}
+
+// String returns "signer discovery <url>".
+func (s *Source) String() string {
+	urls := s.c.URLs()
+	if len(urls) == 0 {
+		return "signer discovery (off-chain)"
+	}
+	return "signer discovery " + urls[0]
 }

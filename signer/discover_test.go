@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 func TestDiscoverOrchestrators(t *testing.T) {
@@ -56,7 +60,7 @@ func TestDiscoverOrchestratorsErrors(t *testing.T) {
 	f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, _ []byte) { http.NotFound(w, r) })
 	c := fastClient(t, []string{f.URL})
 	_, err := c.DiscoverOrchestrators(context.Background(), nil)
-	var ae *APIError
+	var ae *lperr.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 404, ae.StatusCode)
 	assert.Contains(t, err.Error(), "-remoteDiscovery")
@@ -76,4 +80,30 @@ func TestDecodeOrchestratorsKeepsOrder(t *testing.T) {
 	assert.Equal(t, "c", out[0].Address)
 	assert.Equal(t, "a", out[1].Address)
 	assert.Equal(t, "b", out[2].Address)
+}
+
+func TestSource(t *testing.T) {
+	var _ discovery.Source = NewSource(Offchain())
+	var gotQuery string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "/discover-orchestrators", r.URL.Path)
+		assert.Equal(t, "secret", r.Header.Get("Authorization"))
+		gotQuery = r.URL.RawQuery
+		_, _ = w.Write([]byte(`[{"address":"https://o:1","score":0.5,"capabilities":[]}]`))
+	}))
+	defer srv.Close()
+	sc, err := New(Config{URLs: []string{srv.URL}, Headers: http.Header{"Authorization": {"secret"}}})
+	require.NoError(t, err)
+	s := NewSource(sc)
+	got, err := s.Orchestrators(context.Background(), &discovery.Capability{ID: discovery.CapLiveVideoToVideo, Model: "sd"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://o:1"}, got)
+	require.Equal(t, "caps=live-video-to-video/sd", gotQuery)
+	_, err = s.Orchestrators(context.Background(), &discovery.Capability{ID: discovery.CapBYOC, Model: "echo"})
+	require.NoError(t, err)
+	require.Empty(t, gotQuery, "BYOC capabilities are not discovery keys on go-livepeer")
+	require.Contains(t, s.String(), srv.URL)
+
+	_, err = NewSource(Offchain()).Orchestrators(context.Background(), nil)
+	require.ErrorIs(t, err, ErrNoSigner)
 }

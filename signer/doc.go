@@ -13,12 +13,16 @@
 // answered. Several signer URLs must share one signing key: the payment state
 // is signed by the key and verified on the next call.
 //
-// With no signer (New(nil) or Offchain) the Client works the way an off-chain
+// With no signer (New(Config{}) or Offchain) the Client works the way an off-chain
 // gateway does: no orchestrator-info signature, no tickets, and seg creds that
 // carry only the orchestrator's auth token.
 //
-// Every failure is typed: a *Error wrapping an *APIError (HTTP answers) or a
-// *DecodeError (bad answers), classified by the sentinels re-exported here,
-// so errors.Is(err, signer.ErrInsufficientBalance) tells "out of credit" from
-// errors.Is(err, signer.ErrSignerUnavailable) ("signer down").
+// Every failure is typed: a *Error wrapping a *livepeer.APIError (HTTP
+// answers) or a *DecodeError (bad answers), classified by the shared
+// sentinels of package livepeer, so errors.Is(err,
+// livepeer.ErrInsufficientBalance) tells "out of credit" (483) from
+// errors.Is(err, livepeer.ErrSignerUnavailable) ("signer down"). The
+// signer's own statuses are StatusRefreshSession (480), StatusPriceExceeded
+// (481), StatusNoTickets (482) and StatusInsufficientBalance (483). Errors
+// start with "signer:".
 package signer

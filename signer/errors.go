@@ -8,44 +8,21 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
-// Sentinels re-exported from the shared error vocabulary; compare with errors.Is.
-var (
-	// ErrSignerUnavailable: no signer could be reached, or every one answered 5xx.
-	ErrSignerUnavailable = lperr.ErrSignerUnavailable
-	// ErrInsufficientBalance: the payer is out of funds (483, 402, or a 400 naming the deposit/reserve).
-	ErrInsufficientBalance = lperr.ErrInsufficientBalance
-	// ErrPriceExceeded: the orchestrator's price is above a ceiling (481).
-	ErrPriceExceeded = lperr.ErrPriceExceeded
-	// ErrRefreshSession: the signer wants fresh orchestrator info (480); see Error.OrchestratorURL.
-	ErrRefreshSession = lperr.ErrRefreshSession
-	// ErrNoTicketsNeeded: the balance already covers this cycle (482); skip it.
-	ErrNoTicketsNeeded = lperr.ErrNoTicketsNeeded
-	// ErrPaymentFailed: the signer refused to make a payment for another reason.
-	ErrPaymentFailed = lperr.ErrPaymentFailed
-	// ErrUnauthorized: the signer refused the credentials (401/403).
-	ErrUnauthorized = lperr.ErrUnauthorized
-	// ErrInvalidConfig: a signer URL or option is invalid.
-	ErrInvalidConfig = lperr.ErrInvalidConfig
-)
-
 // ErrBYOCSigningUnsupported is returned by SignBYOCJob when the signer has no
 // /sign-byoc-job endpoint (HTTP 404/405: go-livepeer master does not have it).
-var ErrBYOCSigningUnsupported = errors.New("livepeer: remote signer does not support BYOC job signing (no /sign-byoc-job endpoint); sign BYOC jobs with a local key or use a signer built with BYOC support")
+var ErrBYOCSigningUnsupported = errors.New("signer: remote signer does not support BYOC job signing (no /sign-byoc-job endpoint); sign BYOC jobs with a local key or use a signer built with BYOC support")
 
 // ErrNoSigner is returned by calls that need a remote signer on an off-chain
 // Client (DiscoverOrchestrators).
-var ErrNoSigner = errors.New("livepeer: no remote signer configured")
-
-// APIError is the shared HTTP error type (status, body message, URL).
-type APIError = lperr.APIError
-
-// ConfigError names an invalid configuration field.
-type ConfigError = lperr.ConfigError
+var ErrNoSigner = errors.New("signer: no remote signer configured")
 
 // Error is the error every Client call returns on failure. It says which
 // operation failed, which signer answered (or was tried last) and what to do;
-// Err is the cause (*APIError for an HTTP answer, *DecodeError for a malformed
-// answer, or a transport error) and Kind the classification sentinel.
+// Err is the cause (*livepeer.APIError for an HTTP answer, *DecodeError for a
+// malformed answer, or a transport error) and Kind the classification
+// sentinel (livepeer.ErrSignerUnavailable, ErrInsufficientBalance,
+// ErrPriceExceeded, ErrRefreshSession, ErrNoTicketsNeeded, ErrUnauthorized,
+// ErrPaymentFailed, or this package's ErrBYOCSigningUnsupported / ErrNoSigner).
 // errors.Is and errors.As see both.
 type Error struct {
 	Op     string // "sign-orchestrator-info", "generate-live-payment", "sign-byoc-job", "discover-orchestrators"
@@ -62,7 +39,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("livepeer: remote signer")
+	b.WriteString("signer: remote signer")
 	if e.Op != "" {
 		b.WriteString(" ")
 		b.WriteString(e.Op)
@@ -113,7 +90,7 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string {
-	s := "livepeer: bad " + e.Op + " response"
+	s := "signer: bad " + e.Op + " response"
 	if e.Field != "" {
 		s += ": field " + e.Field
 	}

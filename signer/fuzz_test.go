@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-func FuzzDecodeOrchInfoSig(f *testing.F) {
+func FuzzDecodeRequestSignature(f *testing.F) {
 	for _, s := range []string{`{"address":"` + testAddr + `","signature":"0x0102"}`, `{}`, `[]`, `{"address":"0x","signature":""}`, `nul`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sig, err := DecodeOrchInfoSig(b)
+		sig, err := DecodeRequestSignature(b)
 		if err == nil && (sig == nil || len(sig.Signature) == 0) {
 			t.Fatalf("success without a signature: %q", b)
 		}

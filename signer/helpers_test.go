@@ -12,7 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/orchinfo"
 )
 
 // recorded is one request seen by a fake signer.
@@ -64,16 +66,27 @@ func jsonError(w http.ResponseWriter, status int, msg string) {
 }
 
 // fastClient builds a Client with tiny backoff for tests.
-func fastClient(t *testing.T, urls []string, opts ...Option) *Client {
+func fastClient(t *testing.T, urls []string, tweak ...func(*Config)) *Client {
 	t.Helper()
-	opts = append([]Option{WithRetry(2, time.Millisecond, 5*time.Millisecond), WithTimeout(2 * time.Second)}, opts...)
-	c, err := New(urls, opts...)
+	cfg := Config{URLs: urls, MaxRetries: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond, Timeout: 2 * time.Second}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	c, err := New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
 	return c
 }
 
-func testInfo() *lpnet.OrchestratorInfo {
+func testInfo() *discovery.Info {
+	info, err := orchinfo.FromProto("127.0.0.1:8935", testInfoProto())
+	if err != nil {
+		panic(err)
+	}
+	return info
+}
+
+func testInfoProto() *lpnet.OrchestratorInfo {
 	return &lpnet.OrchestratorInfo{
 		Transcoder:   "https://127.0.0.1:8935",
 		Address:      []byte{0xaa, 0xbb},

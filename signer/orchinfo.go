@@ -7,35 +7,26 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ethereum/go-ethereum/common"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/eth"
 )
 
-// OrchInfoSig is the payer's address and its signature over its checksummed
-// address string, as OrchestratorRequest.address / .sig need them. In
-// off-chain mode both are empty.
-type OrchInfoSig struct {
-	Address   common.Address
-	Signature []byte
-	Signer    string // base URL of the signer that answered; "" off-chain
-}
-
-// IsZero reports whether s carries no signature (off-chain).
-func (s *OrchInfoSig) IsZero() bool { return s == nil || len(s.Signature) == 0 }
-
 // SignOrchestratorInfo asks the signer for the GetOrchestrator signature
-// (POST /sign-orchestrator-info). The answer never changes for a signer key,
+// (POST /sign-orchestrator-info): the payer's address and its signature
+// over the EIP-55 address string. The answer never changes for a signer key,
 // so the first success is cached for the Client's life; failures are not.
-// Off-chain it returns a zero OrchInfoSig without I/O. Errors are *Error
-// (ErrSignerUnavailable, ErrUnauthorized, *DecodeError...). Safe for concurrent use.
-func (c *Client) SignOrchestratorInfo(ctx context.Context) (*OrchInfoSig, error) {
+// Off-chain it returns a zero RequestSignature without I/O. Errors are
+// *Error (livepeer.ErrSignerUnavailable, ErrUnauthorized, *DecodeError...).
+// It makes *Client a discovery.RequestSigner. Safe for concurrent use.
+func (c *Client) SignOrchestratorInfo(ctx context.Context) (*discovery.RequestSignature, error) {
 	if c.Offchain() {
-		return &OrchInfoSig{}, nil
+		return &discovery.RequestSignature{}, nil
 	}
 	c.sigMu.Lock()
 	cached := c.sigVal
 	c.sigMu.Unlock()
 	if cached != nil {
-		return cached.clone(), nil
+		return cloneSig(cached), nil
 	}
 	a, err := c.call(ctx, pathSignOrchInfo, http.MethodPost, nil, []byte("{}"))
 	if err != nil {
@@ -44,7 +35,7 @@ func (c *Client) SignOrchestratorInfo(ctx context.Context) (*OrchInfoSig, error)
 	if a.status/100 != 2 {
 		return nil, classify(pathSignOrchInfo, a, false)
 	}
-	sig, err := DecodeOrchInfoSig(a.body)
+	sig, err := DecodeRequestSignature(a.body)
 	if err != nil {
 		return nil, &Error{Op: pathSignOrchInfo, Signer: a.signer, Tried: 1, Err: err, Hint: hintBadAnswer}
 	}
@@ -54,19 +45,19 @@ func (c *Client) SignOrchestratorInfo(ctx context.Context) (*OrchInfoSig, error)
 		c.sigVal = sig
 	}
 	c.sigMu.Unlock()
-	return sig.clone(), nil
+	return cloneSig(sig), nil
 }
 
-func (s *OrchInfoSig) clone() *OrchInfoSig {
+func cloneSig(s *discovery.RequestSignature) *discovery.RequestSignature {
 	v := *s
 	v.Signature = append([]byte(nil), s.Signature...)
 	return &v
 }
 
-// DecodeOrchInfoSig parses a /sign-orchestrator-info answer:
+// DecodeRequestSignature parses a /sign-orchestrator-info answer:
 // {"address":"0x<40 hex>","signature":"0x<hex>"}. The address must be 20
 // bytes and the signature non-empty hex. Errors are *DecodeError.
-func DecodeOrchInfoSig(body []byte) (*OrchInfoSig, error) {
+func DecodeRequestSignature(body []byte) (*discovery.RequestSignature, error) {
 	var raw struct {
 		Address   *string `json:"address"`
 		Signature *string `json:"signature"`
@@ -81,7 +72,7 @@ func DecodeOrchInfoSig(body []byte) (*OrchInfoSig, error) {
 	if err != nil {
 		return nil, &DecodeError{Op: pathSignOrchInfo, Field: "address", Reason: "not hex", Body: truncBody(body), Err: err}
 	}
-	if len(addr) != common.AddressLength {
+	if len(addr) != eth.AddressLength {
 		return nil, &DecodeError{Op: pathSignOrchInfo, Field: "address", Reason: "not a 20-byte address", Body: truncBody(body)}
 	}
 	if raw.Signature == nil {
@@ -94,7 +85,7 @@ func DecodeOrchInfoSig(body []byte) (*OrchInfoSig, error) {
 	if len(sig) == 0 {
 		return nil, &DecodeError{Op: pathSignOrchInfo, Field: "signature", Reason: "empty", Body: truncBody(body)}
 	}
-	return &OrchInfoSig{Address: common.BytesToAddress(addr), Signature: sig}, nil
+	return &discovery.RequestSignature{Address: eth.BytesToAddress(addr), Signature: sig}, nil
 }
 
 // decodeHex decodes hex with or without a 0x prefix.

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 const testAddr = "0x1111111111111111111111111111111111111111"
@@ -16,10 +18,10 @@ func TestSignOrchestratorInfoWireAndCache(t *testing.T) {
 	f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
 		writeJSON(w, 200, map[string]string{"address": testAddr, "signature": "0x0102"})
 	})
-	c := fastClient(t, []string{f.URL + "/api/signer"}, WithHeaders(http.Header{"Authorization": {"Bearer k"}}))
+	c := fastClient(t, []string{f.URL + "/api/signer"}, func(c *Config) { c.Headers = http.Header{"Authorization": {"Bearer k"}} })
 	sig, err := c.SignOrchestratorInfo(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, common.HexToAddress(testAddr), sig.Address)
+	assert.Equal(t, mustParse(testAddr), sig.Address)
 	assert.Equal(t, []byte{1, 2}, sig.Signature)
 	assert.Equal(t, f.URL+"/api/signer", sig.Signer)
 	assert.False(t, sig.IsZero())
@@ -48,15 +50,15 @@ func TestSignOrchestratorInfoFailureNotCached(t *testing.T) {
 	})
 	c := fastClient(t, []string{f.URL})
 	_, err := c.SignOrchestratorInfo(context.Background())
-	require.ErrorIs(t, err, ErrUnauthorized)
+	require.ErrorIs(t, err, lperr.ErrUnauthorized)
 	assert.Contains(t, err.Error(), "check the signer headers")
 	sig, err := c.SignOrchestratorInfo(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, common.HexToAddress(testAddr), sig.Address)
+	assert.Equal(t, mustParse(testAddr), sig.Address)
 	assert.EqualValues(t, 2, f.hits.Load())
 }
 
-func TestDecodeOrchInfoSigErrors(t *testing.T) {
+func TestDecodeRequestSignatureErrors(t *testing.T) {
 	cases := map[string]string{
 		"not json":      `nope`,
 		"list":          `[]`,
@@ -72,12 +74,12 @@ func TestDecodeOrchInfoSigErrors(t *testing.T) {
 		"sig wrong typ": `{"address":"` + testAddr + `","signature":{}}`,
 	}
 	for name, body := range cases {
-		_, err := DecodeOrchInfoSig([]byte(body))
+		_, err := DecodeRequestSignature([]byte(body))
 		var de *DecodeError
 		require.ErrorAs(t, err, &de, name)
 		assert.Equal(t, pathSignOrchInfo, de.Op, name)
 	}
-	got, err := DecodeOrchInfoSig([]byte(`{"address":"1111111111111111111111111111111111111111","signature":"AbCd"}`))
+	got, err := DecodeRequestSignature([]byte(`{"address":"1111111111111111111111111111111111111111","signature":"AbCd"}`))
 	require.NoError(t, err)
 	assert.Equal(t, []byte{0xab, 0xcd}, got.Signature)
 }
@@ -99,5 +101,13 @@ func TestOffchainSignOrchestratorInfo(t *testing.T) {
 	sig, err := Offchain().SignOrchestratorInfo(context.Background())
 	require.NoError(t, err)
 	assert.True(t, sig.IsZero())
-	assert.Equal(t, common.Address{}, sig.Address)
+	assert.Equal(t, eth.Address{}, sig.Address)
+}
+
+func mustParse(s string) eth.Address {
+	a, err := eth.ParseAddress(s)
+	if err != nil {
+		panic(err)
+	}
+	return a
 }

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
@@ -45,9 +46,10 @@ func (m MaxPrice) MarshalJSON() ([]byte, error) {
 // PaymentRequest asks for one batch of tickets for one orchestrator.
 type PaymentRequest struct {
 	// Orchestrator is the info the orchestrator last returned (GetOrchestrator
-	// or a /payment answer). Required: price_info, ticket_params, address and
-	// auth_token must be set for a signer to pay.
-	Orchestrator *lpnet.OrchestratorInfo
+	// or a /payment answer), sent as its protobuf encoding
+	// (Info.Protobuf). Required: a price, ticket params, an address and an
+	// auth token must be set for a signer to pay.
+	Orchestrator *discovery.Info
 	// State is the previous answer's State, verbatim; nil on the first call.
 	State json.RawMessage
 	// ManifestID ties the payment to the orchestrator's accounting; required
@@ -57,9 +59,10 @@ type PaymentRequest struct {
 	InPixels   int64  // billable units for TypeUnits
 	App        string // optional label, must stay the same for a session
 	MaxPrice   *MaxPrice
-	// Capabilities go into the seg creds (compatibility check) and the
-	// signer's per-capability price ceiling. Optional.
-	Capabilities *lpnet.Capabilities
+	// Capability goes into the seg creds (the orchestrator's compatibility
+	// check) and the signer's per-capability price ceiling, encoded as
+	// go-livepeer's gateway encodes a request's capabilities. Optional.
+	Capability *discovery.Capability
 }
 
 // PaymentResponse is one batch of tickets and the state for the next call.
@@ -117,20 +120,16 @@ type paymentWire struct {
 }
 
 func encodePaymentRequest(req *PaymentRequest) ([]byte, error) {
-	info, err := proto.Marshal(req.Orchestrator)
-	if err != nil {
-		return nil, fmt.Errorf("encode orchestrator info: %w", err)
-	}
 	w := paymentWire{
-		Orchestrator: base64.StdEncoding.EncodeToString(info),
+		Orchestrator: base64.StdEncoding.EncodeToString(req.Orchestrator.Protobuf()),
 		ManifestID:   req.ManifestID,
 		Type:         req.Type,
 		InPixels:     req.InPixels,
 		App:          req.App,
 		MaxPrice:     req.MaxPrice,
 	}
-	if req.Capabilities != nil {
-		caps, err := proto.Marshal(req.Capabilities)
+	if c := req.Capability; c != nil {
+		caps, err := proto.Marshal(lpnet.CapabilitiesFor(int32(c.ID), c.Model))
 		if err != nil {
 			return nil, fmt.Errorf("encode capabilities: %w", err)
 		}
@@ -205,7 +204,11 @@ func OffchainPayment(req *PaymentRequest) (*PaymentResponse, error) {
 	if req.Type == TypeUnits {
 		return &PaymentResponse{}, nil
 	}
-	tok := req.Orchestrator.GetAuthToken()
+	var info lpnet.OrchestratorInfo
+	if err := proto.Unmarshal(req.Orchestrator.Protobuf(), &info); err != nil {
+		return nil, &Error{Op: pathLivePayment, Kind: lperr.ErrPaymentFailed, Err: fmt.Errorf("orchestrator info: %w", err)}
+	}
+	tok := info.GetAuthToken()
 	if tok == nil {
 		return nil, &Error{Op: pathLivePayment, Kind: lperr.ErrPaymentFailed,
 			Err: errors.New("orchestrator did not provide an auth token"), Hint: hintRefresh}

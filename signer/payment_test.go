@@ -12,7 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/internal/orchinfo"
 )
 
 func TestGenerateLivePaymentWire(t *testing.T) {
@@ -22,12 +25,13 @@ func TestGenerateLivePaymentWire(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"payment":"cGF5","segCreds":"c2Vn","state":` + string(state) + `}`))
 	})
-	c := fastClient(t, []string{f.URL}, WithHeaderMap(map[string]string{"X-Api-Key": "k"}))
-	caps := &lpnet.Capabilities{Capacities: map[uint32]uint32{35: 1}}
+	c := fastClient(t, []string{f.URL}, func(c *Config) { c.Headers = http.Header{"X-Api-Key": {"k"}} })
+	capability := &discovery.Capability{ID: discovery.CapLiveVideoToVideo, Model: "noop"}
+	caps := lpnet.CapabilitiesFor(35, "noop")
 	info := testInfo()
 
 	// First call: no state, no manifest id.
-	resp, err := c.GenerateLivePayment(context.Background(), &PaymentRequest{Orchestrator: info, Type: TypeLV2V, Capabilities: caps})
+	resp, err := c.GenerateLivePayment(context.Background(), &PaymentRequest{Orchestrator: info, Type: TypeLV2V, Capability: capability})
 	require.NoError(t, err)
 	assert.Equal(t, "cGF5", resp.Payment)
 	assert.Equal(t, "c2Vn", resp.SegCreds)
@@ -60,7 +64,7 @@ func TestGenerateLivePaymentWire(t *testing.T) {
 	require.NoError(t, err)
 	var gotInfo lpnet.OrchestratorInfo
 	require.NoError(t, proto.Unmarshal(raw, &gotInfo))
-	assert.True(t, proto.Equal(info, &gotInfo))
+	assert.True(t, proto.Equal(testInfoProto(), &gotInfo))
 	raw, err = base64.StdEncoding.DecodeString(capsB64)
 	require.NoError(t, err)
 	var gotCaps lpnet.Capabilities
@@ -89,13 +93,13 @@ func TestGenerateLivePaymentBadRequest(t *testing.T) {
 	f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, body []byte) { w.Write([]byte(goodPaymentBody)) })
 	c := fastClient(t, []string{f.URL})
 	_, err := c.GenerateLivePayment(context.Background(), nil)
-	require.ErrorIs(t, err, ErrPaymentFailed)
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
 	_, err = c.GenerateLivePayment(context.Background(), &PaymentRequest{})
-	require.ErrorIs(t, err, ErrPaymentFailed)
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
 	_, err = c.GenerateLivePayment(context.Background(), &PaymentRequest{Orchestrator: testInfo(), State: json.RawMessage(`[1]`)})
-	require.ErrorIs(t, err, ErrPaymentFailed)
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
 	_, err = c.GenerateLivePayment(context.Background(), &PaymentRequest{Orchestrator: testInfo(), MaxPrice: &MaxPrice{Price: "abc"}})
-	require.ErrorIs(t, err, ErrPaymentFailed)
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
 	assert.EqualValues(t, 0, f.hits.Load(), "bad requests never reach the signer")
 }
 
@@ -107,19 +111,19 @@ func TestGenerateLivePaymentStatusMapping(t *testing.T) {
 		kind   error
 		hint   string
 	}{
-		{"refresh", 480, "refresh session for remote signer", ErrRefreshSession, "GetOrchestrator"},
-		{"price", 481, "orchestrator price 3 exceeds request maxPrice ceiling 1", ErrPriceExceeded, "maximum price"},
-		{"no tickets", 482, "no tickets", ErrNoTicketsNeeded, "skip"},
-		{"balance 483", 483, "spending cap reached", ErrInsufficientBalance, "top up"},
-		{"payment required", 402, "pay up", ErrInsufficientBalance, "top up"},
-		{"no deposit", 400, "remote signer could not check whether to refresh session: no sender deposit", ErrInsufficientBalance, "top up"},
-		{"no reserve", 400, "remote signer could not check whether to refresh session: no sender reserve", ErrInsufficientBalance, "top up"},
-		{"unlock", 400, "unable to validate sender: deposit and reserve is set to unlock soon", ErrInsufficientBalance, "top up"},
-		{"insufficient", 400, "Insufficient funds", ErrInsufficientBalance, "top up"},
-		{"other 400", 400, "invalid sig", ErrPaymentFailed, ""},
-		{"unauthorized", 401, "nope", ErrUnauthorized, "signer headers"},
-		{"forbidden", 403, "nope", ErrUnauthorized, "signer headers"},
-		{"webhook 418", 418, "teapot", ErrPaymentFailed, ""},
+		{"refresh", 480, "refresh session for remote signer", lperr.ErrRefreshSession, "GetOrchestrator"},
+		{"price", 481, "orchestrator price 3 exceeds request maxPrice ceiling 1", lperr.ErrPriceExceeded, "maximum price"},
+		{"no tickets", 482, "no tickets", lperr.ErrNoTicketsNeeded, "skip"},
+		{"balance 483", 483, "spending cap reached", lperr.ErrInsufficientBalance, "top up"},
+		{"payment required", 402, "pay up", lperr.ErrInsufficientBalance, "top up"},
+		{"no deposit", 400, "remote signer could not check whether to refresh session: no sender deposit", lperr.ErrInsufficientBalance, "top up"},
+		{"no reserve", 400, "remote signer could not check whether to refresh session: no sender reserve", lperr.ErrInsufficientBalance, "top up"},
+		{"unlock", 400, "unable to validate sender: deposit and reserve is set to unlock soon", lperr.ErrInsufficientBalance, "top up"},
+		{"insufficient", 400, "Insufficient funds", lperr.ErrInsufficientBalance, "top up"},
+		{"other 400", 400, "invalid sig", lperr.ErrPaymentFailed, ""},
+		{"unauthorized", 401, "nope", lperr.ErrUnauthorized, "signer headers"},
+		{"forbidden", 403, "nope", lperr.ErrUnauthorized, "signer headers"},
+		{"webhook 418", 418, "teapot", lperr.ErrPaymentFailed, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,7 +139,7 @@ func TestGenerateLivePaymentStatusMapping(t *testing.T) {
 			var se *Error
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, f.URL, se.Signer)
-			var ae *APIError
+			var ae *lperr.APIError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, tc.status, ae.StatusCode)
 			assert.Equal(t, tc.msg, ae.Message)
@@ -188,15 +192,18 @@ func TestOffchainPayment(t *testing.T) {
 	require.NoError(t, err)
 	var seg lpnet.SegData
 	require.NoError(t, proto.Unmarshal(raw, &seg))
-	assert.True(t, proto.Equal(info.AuthToken, seg.AuthToken))
+	assert.True(t, proto.Equal(testInfoProto().AuthToken, seg.AuthToken))
 	assert.Empty(t, seg.ManifestId)
 
 	resp, err = c.GenerateLivePayment(context.Background(), &PaymentRequest{Orchestrator: info, Type: TypeUnits, InPixels: 60})
 	require.NoError(t, err)
 	assert.Equal(t, &PaymentResponse{}, resp)
 
-	info.AuthToken = nil
+	noToken := testInfoProto()
+	noToken.AuthToken = nil
+	info, err = orchinfo.FromProto("o:1", noToken)
+	require.NoError(t, err)
 	_, err = c.GenerateLivePayment(context.Background(), &PaymentRequest{Orchestrator: info, Type: TypeLV2V})
-	require.ErrorIs(t, err, ErrPaymentFailed)
+	require.ErrorIs(t, err, lperr.ErrPaymentFailed)
 	assert.Contains(t, err.Error(), "orchestrator did not provide an auth token")
 }

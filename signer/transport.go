@@ -13,6 +13,7 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/internal/httpx"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // Non-standard statuses of go-livepeer's remote signer (server/remote_signer.go).
@@ -24,7 +25,7 @@ const (
 )
 
 // HeaderOrchestratorURL is set on 480 answers: the orchestrator to refresh.
-const HeaderOrchestratorURL = "Livepeer-Orchestrator-URL"
+const HeaderOrchestratorURL = lphttp.HeaderOrchestratorURL
 
 // answer is a non-5xx HTTP answer from one signer.
 type answer struct {

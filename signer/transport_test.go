@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 func payReq() *PaymentRequest { return &PaymentRequest{Orchestrator: testInfo(), Type: TypeLV2V} }
@@ -45,9 +47,9 @@ func TestRetriesExhaustedIsUnavailable(t *testing.T) {
 	f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, body []byte) { jsonError(w, 503, "cache empty") })
 	c := fastClient(t, []string{f.URL})
 	_, err := c.SignOrchestratorInfo(context.Background())
-	require.ErrorIs(t, err, ErrSignerUnavailable)
+	require.ErrorIs(t, err, lperr.ErrSignerUnavailable)
 	assert.EqualValues(t, 3, f.hits.Load(), "1 attempt + 2 retries")
-	var ae *APIError
+	var ae *lperr.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 503, ae.StatusCode)
 	assert.Equal(t, "cache empty", ae.Message)
@@ -85,7 +87,7 @@ func TestFailoverOnConnectionError(t *testing.T) {
 
 	c = fastClient(t, []string{dead})
 	_, err = c.SignOrchestratorInfo(context.Background())
-	require.ErrorIs(t, err, ErrSignerUnavailable)
+	require.ErrorIs(t, err, lperr.ErrSignerUnavailable)
 	var se *Error
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, dead, se.Signer)
@@ -98,7 +100,7 @@ func TestAllSignersFail(t *testing.T) {
 	b := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, body []byte) { jsonError(w, 502, "b down") })
 	c := fastClient(t, []string{a.URL, b.URL})
 	_, err := c.GenerateLivePayment(context.Background(), payReq())
-	require.ErrorIs(t, err, ErrSignerUnavailable)
+	require.ErrorIs(t, err, lperr.ErrSignerUnavailable)
 	var se *Error
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, 2, se.Tried)
@@ -112,13 +114,13 @@ func TestFourXXDoesNotFailOver(t *testing.T) {
 	b := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, body []byte) { w.Write([]byte(goodPaymentBody)) })
 	c := fastClient(t, []string{a.URL, b.URL})
 	_, err := c.GenerateLivePayment(context.Background(), payReq())
-	require.ErrorIs(t, err, ErrInsufficientBalance)
+	require.ErrorIs(t, err, lperr.ErrInsufficientBalance)
 	assert.EqualValues(t, 0, b.hits.Load())
 }
 
 func TestContextCancelStopsRetries(t *testing.T) {
 	f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, body []byte) { jsonError(w, 503, "busy") })
-	c, err := New([]string{f.URL}, WithRetry(5, time.Hour, time.Hour))
+	c, err := New(Config{URLs: []string{f.URL}, MaxRetries: 5, RetryWaitMin: time.Hour, RetryWaitMax: time.Hour})
 	require.NoError(t, err)
 	defer c.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -157,7 +159,7 @@ func TestPerAttemptTimeout(t *testing.T) {
 		}
 		w.Write([]byte(goodPaymentBody))
 	})
-	c := fastClient(t, []string{f.URL}, WithTimeout(100*time.Millisecond))
+	c := fastClient(t, []string{f.URL}, func(c *Config) { c.Timeout = 100 * time.Millisecond })
 	_, err := c.GenerateLivePayment(context.Background(), payReq())
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, f.hits.Load())
@@ -173,7 +175,7 @@ func TestHeaderValuesNeverLogged(t *testing.T) {
 		}
 		jsonError(w, 500, "down")
 	})
-	c := fastClient(t, []string{f.URL}, WithLogger(log), WithHeaders(http.Header{"Authorization": {"Bearer s3cret-value"}}))
+	c := fastClient(t, []string{f.URL}, func(c *Config) { c.Logger = log; c.Headers = http.Header{"Authorization": {"Bearer s3cret-value"}} })
 	_, err := c.GenerateLivePayment(context.Background(), payReq())
 	require.Error(t, err)
 	assert.NotEmpty(t, buf.String(), "the logger is used")

@@ -3,9 +3,12 @@ package signer
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 func TestNewURLs(t *testing.T) {
@@ -30,31 +33,33 @@ func TestNewURLs(t *testing.T) {
 
 func TestNewRejectsBadURLs(t *testing.T) {
 	for _, in := range []string{"", "  ", "ftp://host", "https://", "http://:80", "https://host/#frag", "http://[::1"} {
-		_, err := New([]string{in})
+		_, err := New(Config{URLs: []string{in}})
 		require.Error(t, err, in)
-		assert.True(t, errors.Is(err, ErrInvalidConfig), in)
-		var ce *ConfigError
+		assert.True(t, errors.Is(err, lperr.ErrInvalidConfig), in)
+		var ce *lperr.ConfigError
 		require.ErrorAs(t, err, &ce, in)
-		assert.Equal(t, "SignerURL", ce.Field)
+		assert.Equal(t, "URLs", ce.Field)
 	}
-	_, err := New([]string{"http://a", "ftp://b"})
-	var ce *ConfigError
+	_, err := New(Config{URLs: []string{"http://a", "ftp://b"}})
+	var ce *lperr.ConfigError
 	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "SignerURL[1]", ce.Field)
+	assert.Equal(t, "URLs[1]", ce.Field)
 
-	_, err = New([]string{"http://a"}, WithRetry(-1, 0, 0))
-	require.ErrorIs(t, err, ErrInvalidConfig)
-	_, err = New([]string{"http://a"}, WithTimeout(0))
-	require.ErrorIs(t, err, ErrInvalidConfig)
+	_, err = New(Config{URLs: []string{"http://a"}, MaxRetries: -2})
+	require.ErrorIs(t, err, lperr.ErrInvalidConfig)
+	_, err = New(Config{URLs: []string{"http://a"}, Timeout: -1})
+	require.ErrorIs(t, err, lperr.ErrInvalidConfig)
+	_, err = New(Config{URLs: []string{"http://a"}, RetryWaitMin: 2 * time.Second, RetryWaitMax: time.Second})
+	require.ErrorIs(t, err, lperr.ErrInvalidConfig)
 }
 
 func TestURLsRedacted(t *testing.T) {
-	c, err := New([]string{"https://user:secret@host/p", "http://b"})
+	c, err := New(Config{URLs: []string{"https://user:secret@host/p", "http://b"}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"https://user:xxxxx@host/p", "http://b"}, c.URLs())
 	assert.False(t, c.Offchain())
 
-	off, err := New(nil)
+	off, err := New(Config{})
 	require.NoError(t, err)
 	assert.True(t, off.Offchain())
 	assert.True(t, Offchain().Offchain())

@@ -138,7 +138,7 @@ func readStamp(p []byte) (seq int, t time.Time, ok bool) {
 // measureLatency publishes stamped segments and times each one's first and
 // last byte on the output.
 func measureLatency(ctx context.Context, gw *livepeer.Gateway, segments, size int, interval time.Duration) (first, full []time.Duration, err error) {
-	sess, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{})
+	sess, err := gw.Live(ctx, "live-video-to-video/noop", nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -236,7 +236,7 @@ func sessionHeap(ctx context.Context, n int) (bytesPer, goroutinesPer float64, e
 	defer gw.Close()
 	// One session first, so one-time costs (discovery, signer state, TLS
 	// session caches, code paths) are not counted per session.
-	warm, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{})
+	warm, err := gw.Live(ctx, "live-video-to-video/noop", nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -249,7 +249,7 @@ func sessionHeap(ctx context.Context, n int) (bytesPer, goroutinesPer float64, e
 		}
 	}()
 	for range n {
-		s, err := gw.Live(ctx, "live-video-to-video/noop", livepeer.LiveOptions{})
+		s, err := gw.Live(ctx, "live-video-to-video/noop", nil)
 		if err != nil {
 			return 0, 0, err
 		}

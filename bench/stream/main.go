@@ -21,7 +21,8 @@ import (
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway"
-	"github.com/livepeer/livepeer-go-gateway/internal/byoc"
+	"github.com/livepeer/livepeer-go-gateway/internal/byocwire"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
@@ -87,7 +88,7 @@ func viaStream(ctx context.Context, gw *livepeer.Gateway, events int) (all, read
 	defer st.Close()
 	reading := time.Now()
 	got := 0
-	for _, err := range st.Events() {
+	for _, err := range st.Events(ctx) {
 		if err != nil {
 			return 0, 0, err
 		}
@@ -101,7 +102,7 @@ func viaStream(ctx context.Context, gw *livepeer.Gateway, events int) (all, read
 
 // viaRaw sends the same job by hand and counts "data:" lines up to [DONE].
 func viaRaw(orch string, events int) (all, read float64, err error) {
-	job := &byoc.JobRequest{ID: "raw", Request: "{}", Parameters: "{}", Capability: "bench", TimeoutSeconds: 300}
+	job := &byocwire.JobRequest{ID: "raw", Request: "{}", Parameters: "{}", Capability: "bench", TimeoutSeconds: 300}
 	h, err := job.Encode()
 	if err != nil {
 		return 0, 0, err
@@ -114,7 +115,7 @@ func viaRaw(orch string, events int) (all, read float64, err error) {
 		return 0, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(byoc.HeaderJob, h)
+	req.Header.Set(lphttp.HeaderJob, h)
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, 0, err

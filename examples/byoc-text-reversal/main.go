@@ -1,66 +1,57 @@
 // Command byoc-text-reversal runs one BYOC job: it sends {"text": ...} to
 // the "text-reversal" capability and prints the reversed text.
 //
-//	go run ./examples/byoc-text-reversal hello        # prints "olleh"
-//	go run ./examples/byoc-text-reversal -token $LIVEPEER_TOKEN hello
+//	go run ./examples/byoc-text-reversal -text hello        # prints "olleh"
+//	go run ./examples/byoc-text-reversal -token "$LIVEPEER_TOKEN" -text hello
 //
-// Without -token it starts an in-process network (orchestrators, remote
+// With no orchestrator source (no -token, -signer, -discovery or address
+// arguments) it starts the SDK's in-process network (orchestrators, remote
 // signer, discovery, and the text-reversal worker of go-livepeer's BYOC
 // guide), so the job is discovered, paid, signed and verified for real.
 package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
-	"os/signal"
-	"strings"
 
-	"github.com/livepeer/livepeer-go-gateway"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
 )
 
 func main() {
-	token := flag.String("token", "", "gateway token of a real network (default: an in-process network)")
-	flag.Parse()
-	text := strings.Join(flag.Args(), " ")
-	if text == "" {
-		text = "hello"
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, *token, text); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "byoc-text-reversal:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, token, text string) error {
-	if token == "" {
-		n, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{})
-		if err != nil {
-			return err
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, flags := exampleutil.NewFlagSet("byoc-text-reversal", "[orchestrator-address ...]",
+		"Runs one BYOC job (Gateway.Run): sends {\"text\": ...} to the capability and\nprints the reversed text.", stderr)
+	capability := fs.String("capability", "text-reversal", "BYOC capability (\"<name>\" or \"byoc/<name>\")")
+	text := fs.String("text", "hello", "text to reverse")
+	if err := flags.Parse(args); err != nil {
+		if exampleutil.IsHelp(err) {
+			return nil
 		}
-		defer n.Close()
-		for _, o := range n.Orchestrators() {
-			s := livepeertest.EnableBYOC(o, livepeertest.BYOCConfig{})
-			defer s.Close()
-			if _, err := s.ServeWorker("text-reversal", 0, worker.TextReversal()); err != nil {
-				return err
-			}
-		}
-		token = n.Token()
+		return err
 	}
-
-	gw, err := livepeer.NewGateway(livepeer.Config{Token: token})
+	ctx, stop := flags.Context(ctx)
+	defer stop()
+	env, err := flags.Gateway(livepeer.Config{}, exampleutil.InProcess{Network: livepeertest.NetworkConfig{
+		Workers: map[string]http.Handler{"text-reversal": worker.TextReversal()},
+	}}, stderr)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
+	defer env.Close()
 
-	res, err := gw.Run(ctx, "text-reversal", map[string]string{"text": text})
+	res, err := env.Gateway.Run(ctx, *capability, map[string]string{"text": *text})
 	if err != nil {
 		return err
 	}
@@ -70,6 +61,7 @@ func run(ctx context.Context, token, text string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(out.Reversed)
+	fmt.Fprintf(stderr, "ran on %s\n", res.Orchestrator)
+	fmt.Fprintln(stdout, out.Reversed)
 	return nil
 }

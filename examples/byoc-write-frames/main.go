@@ -5,7 +5,7 @@
 //
 //	go run ./examples/byoc-write-frames -o out.ts                  # 5 s, in-process network
 //	go run ./examples/byoc-write-frames -o out.ts -params '{"effect":"hue","hue":200}'
-//	go run ./examples/byoc-write-frames -token "$LIVEPEER_TOKEN" -capability my-video-filter -o out.ts
+//	go run ./examples/byoc-write-frames -token "$LIVEPEER_TOKEN" -capability byoc/my-video-filter -o out.ts
 //
 // With no orchestrator source (no -token, -signer, -discovery or address
 // arguments) it starts the SDK's in-process Livepeer network (livepeertest)
@@ -21,44 +21,37 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
+	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "byoc-write-frames:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("byoc-write-frames", flag.ContinueOnError)
-	fs.SetOutput(out)
-	token := fs.String("token", "", "gateway token (default, with no -signer/-discovery/address: an in-process network)")
-	signerURL := fs.String("signer", "", "remote signer URL")
-	discoveryURL := fs.String("discovery", "", "discovery endpoint URL")
-	capability := fs.String("capability", "text-reversal", "BYOC stream capability name")
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, flags := exampleutil.NewFlagSet("byoc-write-frames", "[orchestrator-address ...]",
+		"Publishes an ffmpeg test pattern to a BYOC stream (Gateway.Live on\nbyoc/<name>) and writes the processed output to an MPEG-TS file.", stderr)
+	capability := fs.String("capability", "byoc/text-reversal", "BYOC stream capability (\"byoc/<name>\")")
 	streamID := fs.String("stream-id", "", "stream id (default: a random one)")
 	params := fs.String("params", `{}`, "stream start parameters (JSON object)")
 	output := fs.String("o", "out.ts", "output MPEG-TS file")
-	dur := fs.Duration("d", 5*time.Second, "test pattern duration")
+	dur := fs.Duration("duration", 5*time.Second, "test pattern duration")
 	size := fs.String("size", "320x180", "test pattern size WxH")
 	fps := fs.Int("fps", 30, "test pattern frame rate")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: byoc-write-frames [flags] [orchestrator address ...]\n\nWith no -token, -signer, -discovery or address it runs on an in-process network.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if err := flags.Parse(args); err != nil {
+		if exampleutil.IsHelp(err) {
 			return nil
 		}
 		return err
@@ -71,36 +64,38 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := json.Unmarshal([]byte(*params), &p); err != nil || p == nil {
 		return fmt.Errorf("-params must be a JSON object: %q", *params)
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := flags.Context(ctx)
 	defer stop()
-
-	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *discoveryURL, Orchestrators: fs.Args()}
-	if *token == "" && *signerURL == "" && *discoveryURL == "" && fs.NArg() == 0 {
-		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: 1})
-		if err != nil {
-			return fmt.Errorf("start the in-process network: %w", err)
-		}
-		defer net.Close()
-		for _, o := range net.Orchestrators() {
-			// BYOC jobs need /process/token; stream routes come with the live server.
-			b := livepeertest.EnableBYOC(o, livepeertest.BYOCConfig{})
-			defer b.Close()
-		}
-		fmt.Fprintln(out, "using an in-process network")
-		cfg = livepeer.Config{Token: net.Token()}
-	}
-	gw, err := livepeer.NewGateway(cfg)
+	env, err := flags.Gateway(livepeer.Config{}, exampleutil.InProcess{
+		Network: livepeertest.NetworkConfig{Orchestrators: 1},
+		Setup: func(n *livepeertest.Network) (func(), error) {
+			// BYOC streams need /process/token; stream routes come with the live server.
+			var servers []*livepeertest.BYOCServer
+			for _, o := range n.Orchestrators() {
+				servers = append(servers, livepeertest.EnableBYOC(o, livepeertest.BYOCConfig{}))
+			}
+			return func() {
+				for _, b := range servers {
+					_ = b.Close()
+				}
+			}, nil
+		},
+	}, stderr)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
+	defer env.Close()
 
-	sess, err := gw.Live(ctx, "byoc/"+*capability, livepeer.LiveOptions{Params: p, StreamID: *streamID})
+	var opts []livepeer.CallOption
+	if *streamID != "" {
+		opts = append(opts, livepeer.WithStreamID(*streamID))
+	}
+	sess, err := env.Gateway.Live(ctx, *capability, p, opts...)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	fmt.Fprintf(out, "stream %s on %s\n", sess.Info().StreamID, sess.Info().Orchestrator)
+	fmt.Fprintf(stderr, "stream %s on %s\n", sess.Info().StreamID, sess.Info().Orchestrator)
 
 	f, err := os.Create(*output)
 	if err != nil {
@@ -117,7 +112,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	if _, err := media.Resegment(ctx, src, media.SinkOf(sess.NextSegment), media.ResegmentOptions{}); err != nil {
+	var sent atomic.Int64
+	stopProgress := exampleutil.Progress(stderr, time.Second, func() string {
+		return fmt.Sprintf("publishing… %d segments sent", sent.Load())
+	})
+	_, err = media.Resegment(ctx, src, media.SinkOf(func(ctx context.Context) (io.WriteCloser, error) {
+		sent.Add(1)
+		return sess.NextSegment(ctx)
+	}), media.ResegmentOptions{})
+	stopProgress()
+	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	// End the input: the worker flushes its pipeline and closes the output.
@@ -133,7 +137,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("output: %w", err)
 	}
 	_, st := cw.Stats()
-	fmt.Fprintf(out, "wrote %d frames to %s\n", st.VideoFrames, *output)
+	fmt.Fprintf(stdout, "wrote %d frames to %s\n", st.VideoFrames, *output)
 	if err := sess.Close(); err != nil { // stops the stream
 		return err
 	}

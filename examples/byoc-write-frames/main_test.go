@@ -29,9 +29,9 @@ func TestBYOCWriteFramesInProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "out.ts")
-	var stdout bytes.Buffer
-	require.NoError(t, run(ctx, []string{"-o", out, "-d", "2s"}, &stdout))
-	assert.Contains(t, stdout.String(), "using an in-process network")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(ctx, []string{"-o", out, "-duration", "2s"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "in-process network")
 	assert.Contains(t, stdout.String(), "wrote")
 	info, err := media.FFprobe(ctx, out, nil, media.FFprobeOptions{})
 	require.NoError(t, err)
@@ -52,9 +52,10 @@ func TestBYOCWriteFramesWithToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "out.ts")
-	var stdout bytes.Buffer
-	require.NoError(t, run(ctx, []string{"-token", n.Token(), "-stream-id", "s1", "-params", `{"effect":"hue","hue":200}`, "-o", out, "-d", "2s"}, &stdout))
-	assert.NotContains(t, stdout.String(), "in-process")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(ctx, []string{"-token", n.Token(), "-stream-id", "s1", "-params", `{"effect":"hue","hue":200}`, "-o", out, "-duration", "2s"}, &stdout, &stderr))
+	assert.NotContains(t, stderr.String(), "in-process")
+	assert.Contains(t, stderr.String(), "stream s1 on")
 	st, ok := n.Live()[0].Stream("s1")
 	require.True(t, ok)
 	assert.Equal(t, "byoc", st.Kind)
@@ -64,7 +65,7 @@ func TestBYOCWriteFramesWithToken(t *testing.T) {
 }
 
 func TestBYOCWriteFramesBadParams(t *testing.T) {
-	err := run(context.Background(), []string{"-params", "x"}, &bytes.Buffer{})
+	err := run(context.Background(), []string{"-params", "x"}, &bytes.Buffer{}, &bytes.Buffer{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "-params must be a JSON object")
 }

@@ -5,32 +5,33 @@
 //	go run ./examples/camera -o out.ts                       # /dev/video0, in-process network
 //	go run ./examples/camera -o - | ffplay -                 # watch it live
 //	go run ./examples/camera -file in.mp4 -o out.ts          # a file, paced in real time
-//	go run ./examples/camera -token "$LIVEPEER_TOKEN" -model streamdiffusion -params '{"prompt":"a cat"}' -o - | ffplay -
+//	go run ./examples/camera -token "$LIVEPEER_TOKEN" -capability live-video-to-video/streamdiffusion -params '{"prompt":"a cat"}' -o - | ffplay -
 //
 // The camera is captured by ffmpeg (-device, default /dev/video0); when that
 // device does not exist and no -file is given, an ffmpeg test pattern is
-// sent instead, and the command says so. Capture runs until Ctrl-C (or -d);
+// sent instead, and the command says so. Capture runs until Ctrl-C (or -duration);
 // the input is then ended, the rest of the output is written, and it exits 0.
 //
 // With no orchestrator source (no -token, -signer, -discovery or address
 // arguments) it starts the SDK's in-process Livepeer network (livepeertest),
 // whose "streamdiffusion" model really processes the video with ffmpeg. It
 // needs ffmpeg in PATH and exits non-zero with a one-line error on failure.
-// Progress messages go to stdout, or to stderr with -o -.
+// Progress goes to stderr, every second while the input runs.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/media"
 )
@@ -42,30 +43,23 @@ func main() {
 	}
 }
 
-// defaultPatternDuration is how long the test-pattern fallback runs when -d
-// is not given.
+// defaultPatternDuration is how long the test-pattern fallback runs when
+// -duration is not given.
 const defaultPatternDuration = 10 * time.Second
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("camera", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	token := fs.String("token", "", "gateway token (default, with no -signer/-discovery/address: an in-process network)")
-	signerURL := fs.String("signer", "", "remote signer URL")
-	discoveryURL := fs.String("discovery", "", "discovery endpoint URL")
-	model := fs.String("model", "streamdiffusion", "live-video-to-video model")
+	fs, flags := exampleutil.NewFlagSet("camera", "[orchestrator-address ...]",
+		"Sends a V4L2 camera (or a media file, or a test pattern when there is no\ncamera) through a live-video-to-video session and writes the processed\nvideo to an MPEG-TS file or to stdout.", stderr)
+	capability := fs.String("capability", "live-video-to-video/streamdiffusion", "live-video-to-video capability (pipeline/model)")
 	params := fs.String("params", "", "initial pipeline parameters (JSON object)")
 	device := fs.String("device", "/dev/video0", "V4L2 camera device")
 	file := fs.String("file", "", "media file to send instead of the camera (paced in real time)")
 	output := fs.String("o", "out.ts", `output MPEG-TS file, or "-" for stdout`)
-	dur := fs.Duration("d", 0, "stop the input after this long (0: camera until Ctrl-C, file to its end, test pattern 10s)")
+	dur := fs.Duration("duration", 0, "stop the input after this long (0: camera until Ctrl-C, file to its end, test pattern 10s)")
 	size := fs.String("size", "", "capture (or test pattern) size WxH; empty: the device default (test pattern 320x180)")
 	fps := fs.Int("fps", 0, "capture frame rate; 0: the device default (test pattern 30)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: camera [flags] [orchestrator address ...]\n\nWith no -token, -signer, -discovery or address it runs on an in-process network.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if err := flags.Parse(args); err != nil {
+		if exampleutil.IsHelp(err) {
 			return nil
 		}
 		return err
@@ -77,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *fps < 0 || *dur < 0 {
-		return errors.New("-fps and -d must not be negative")
+		return errors.New("-fps and -duration must not be negative")
 	}
 	var p map[string]any
 	if *params != "" {
@@ -85,10 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-params must be a JSON object: %q", *params)
 		}
 	}
-	msgs := stdout
+	msgs, result := stderr, stdout
 	var video io.Writer
 	if *output == "-" {
-		video, msgs = stdout, stderr
+		video, result = stdout, stderr
 	} else {
 		f, err := os.Create(*output)
 		if err != nil {
@@ -98,29 +92,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		video = f
 	}
 
-	// Ctrl-C stops the input only; the output is then drained. A second
-	// Ctrl-C kills the process.
+	// -timeout bounds everything; Ctrl-C stops the input only (the output
+	// is then drained); a second Ctrl-C kills the process.
+	ctx, cancel := flags.Bound(ctx)
+	defer cancel()
 	srcCtx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 	context.AfterFunc(srcCtx, stop)
 
-	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *discoveryURL, Orchestrators: fs.Args()}
-	if *token == "" && *signerURL == "" && *discoveryURL == "" && fs.NArg() == 0 {
-		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: 1})
-		if err != nil {
-			return fmt.Errorf("start the in-process network: %w", err)
-		}
-		defer net.Close()
-		fmt.Fprintln(msgs, "using an in-process network")
-		cfg = livepeer.Config{Token: net.Token()}
-	}
-	gw, err := livepeer.NewGateway(cfg)
+	fmt.Fprintln(msgs, "starting the session…")
+	env, err := flags.Gateway(livepeer.Config{}, exampleutil.InProcess{Network: livepeertest.NetworkConfig{Orchestrators: 1}}, msgs)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
+	defer env.Close()
 
-	sess, err := gw.Live(ctx, "live-video-to-video/"+*model, livepeer.LiveOptions{Params: p})
+	sess, err := env.Gateway.Live(ctx, *capability, p)
 	if err != nil {
 		return err
 	}
@@ -149,7 +136,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	_, perr := media.Resegment(srcCtx, src, media.SinkOf(sess.NextSegment), media.ResegmentOptions{})
+	var sent atomic.Int64
+	stopProgress := exampleutil.Progress(msgs, time.Second, func() string {
+		return fmt.Sprintf("sending… %d segments so far", sent.Load())
+	})
+	_, perr := media.Resegment(srcCtx, src, media.SinkOf(func(ctx context.Context) (io.WriteCloser, error) {
+		sent.Add(1)
+		return sess.NextSegment(ctx)
+	}), media.ResegmentOptions{})
+	stopProgress()
 	if srcCtx.Err() == nil {
 		if perr == nil {
 			<-src.Done() // stdout ended: ffmpeg is exiting
@@ -179,7 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("output: %w", err)
 	}
 	_, st := cw.Stats()
-	fmt.Fprintf(msgs, "wrote %d frames to %s\n", st.VideoFrames, *output)
+	fmt.Fprintf(result, "wrote %d frames to %s\n", st.VideoFrames, *output)
 	if err := sess.Close(); err != nil {
 		return err
 	}

@@ -36,8 +36,8 @@ func TestCameraFileToFile(t *testing.T) {
 
 	var stdout, stderr bytes.Buffer
 	require.NoError(t, run(ctx, []string{"-file", in, "-o", out}, &stdout, &stderr))
-	assert.Contains(t, stdout.String(), "using an in-process network")
-	assert.Contains(t, stdout.String(), "sending "+in)
+	assert.Contains(t, stderr.String(), "in-process network")
+	assert.Contains(t, stderr.String(), "sending "+in)
 	assert.Contains(t, stdout.String(), "wrote ")
 	info, err := media.FFprobe(ctx, out, nil, media.FFprobeOptions{})
 	require.NoError(t, err)
@@ -53,7 +53,7 @@ func TestCameraFallbackToTestPatternOnStdout(t *testing.T) {
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	dev := filepath.Join(t.TempDir(), "video9") // no such device
-	require.NoError(t, run(ctx, []string{"-device", dev, "-d", "2s", "-o", "-"}, &stdout, &stderr))
+	require.NoError(t, run(ctx, []string{"-device", dev, "-duration", "2s", "-o", "-"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "no camera at "+dev+" and no -file: sending a 320x180 test pattern for 2s instead")
 	assert.Contains(t, stderr.String(), "frames to -")
 	info, err := media.FFprobe(ctx, "", bytes.NewReader(stdout.Bytes()), media.FFprobeOptions{})

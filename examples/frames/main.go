@@ -162,7 +162,7 @@ func gateway(c *config, out io.Writer) (gw *livepeer.Gateway, closeNet func(), e
 // startSession is the one place that starts the live session (kept apart so
 // the call adapts in one spot when the root API's options change).
 func startSession(ctx context.Context, gw *livepeer.Gateway, capability string) (*livepeer.LiveSession, error) {
-	return gw.Live(ctx, capability, livepeer.LiveOptions{})
+	return gw.Live(ctx, capability, nil)
 }
 
 // sendTimes records when each frame index was handed to the encoder.

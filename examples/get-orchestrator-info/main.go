@@ -7,7 +7,7 @@
 //	go run ./examples/get-orchestrator-info                       # in-process network
 //	go run ./examples/get-orchestrator-info orch1:8935 https://orch2:8935
 //	go run ./examples/get-orchestrator-info -signer http://127.0.0.1:8081
-//	go run ./examples/get-orchestrator-info -token "$LIVEPEER_TOKEN" -caps live-video-to-video/streamdiffusion
+//	go run ./examples/get-orchestrator-info -token "$LIVEPEER_TOKEN" -capability live-video-to-video/streamdiffusion
 //
 // With no address and no -token, -signer or -discovery it starts the SDK's
 // in-process Livepeer network (livepeertest) and queries that. It exits 0
@@ -17,22 +17,19 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
-	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 )
 
-// capsFlag collects -caps values, repeated or comma-separated.
+// capsFlag collects -capability values, repeated or comma-separated.
 type capsFlag []string
 
 func (c *capsFlag) String() string { return strings.Join(*c, ",") }
@@ -49,57 +46,38 @@ func (c *capsFlag) Set(v string) error {
 }
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "get-orchestrator-info:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("get-orchestrator-info", flag.ContinueOnError)
-	fs.SetOutput(out)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, flags := exampleutil.NewFlagSet("get-orchestrator-info", "[orchestrator-address ...]",
+		"Asks orchestrators for their OrchestratorInfo (GetOrchestrator, signed by\nthe remote signer when there is one) and prints one line per orchestrator:\naddress, capabilities, prices; and why the others were not usable.", stderr)
 	var caps capsFlag
-	signerURL := fs.String("signer", "", "remote signer URL (signs the requests; also discovers orchestrators when no other source is given)")
-	token := fs.String("token", "", "gateway token (base64 JSON with signer, discovery, orchestrators)")
-	disc := fs.String("discovery", "", "discovery endpoint URL (GET, returns [{\"address\": ...}])")
-	timeout := fs.Duration("timeout", 3*time.Second, "per-orchestrator GetOrchestrator timeout")
-	fs.Var(&caps, "caps", "only orchestrators serving this capability (pipeline/model; repeat or comma-separate)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s [flags] [orchestrator-address ...]\n\n"+
-			"Prints one line per orchestrator: address, capabilities, prices.\n"+
-			"With no address and no -token, -signer or -discovery, it starts an in-process\n"+
-			"Livepeer network (livepeertest: 3 orchestrators and a remote signer) and queries it.\n\n", fs.Name())
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	orchTimeout := fs.Duration("orchestrator-timeout", 3*time.Second, "per-orchestrator GetOrchestrator timeout")
+	fs.Var(&caps, "capability", "only orchestrators serving this capability (pipeline/model; repeat or comma-separate)")
+	if err := flags.Parse(args); err != nil {
+		if exampleutil.IsHelp(err) {
 			return nil
 		}
 		return err
 	}
-
-	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *disc, Orchestrators: fs.Args(), OrchestratorTimeout: *timeout}
-	if *token == "" && *signerURL == "" && *disc == "" && fs.NArg() == 0 {
-		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{})
-		if err != nil {
-			return err
-		}
-		defer net.Close()
-		fmt.Fprintln(out, "# no orchestrator source given: querying an in-process network (livepeertest)")
-		cfg = livepeer.Config{Token: net.Token(), OrchestratorTimeout: *timeout}
-	}
-	gw, err := livepeer.NewGateway(cfg)
+	ctx, stop := flags.Context(ctx)
+	defer stop()
+	env, err := flags.Gateway(livepeer.Config{OrchestratorTimeout: *orchTimeout}, exampleutil.InProcess{}, stderr)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
+	defer env.Close()
+	gw := env.Gateway
 
 	wants := []string(caps)
 	if len(wants) == 0 {
 		wants = []string{""} // everything, with every capability price
 	}
+	fmt.Fprintf(stderr, "asking the orchestrators (each for at most %v)…\n", *orchTimeout)
 	seen := map[string]bool{}
 	for _, want := range wants {
 		sel, err := gw.Select(ctx, want)
@@ -109,13 +87,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			for _, in := range sel.Candidates() {
 				if !seen[in.Addr] {
 					seen[in.Addr] = true
-					fmt.Fprintln(out, describe(in))
+					fmt.Fprintln(stdout, describe(in))
 				}
 			}
-			printRejections(out, sel.Rejections(), seen)
+			printRejections(stdout, sel.Rejections(), seen)
 		case asNoOrch(err, &noe):
-			fmt.Fprintf(out, "# %s: %s\n", want, noe.Reason)
-			printRejections(out, noe.Rejections, seen)
+			fmt.Fprintf(stdout, "# %s: %s\n", want, noe.Reason)
+			printRejections(stdout, noe.Rejections, seen)
 		default:
 			return err
 		}

@@ -13,17 +13,17 @@ import (
 )
 
 func TestPaymentsAgainstInProcessNetwork(t *testing.T) {
-	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-n", "3", "-interval", "10ms"}, &out))
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-count", "3", "-interval", "10ms"}, &out, &errOut))
 	s := out.String()
-	assert.Contains(t, s, "in-process network")
+	assert.Contains(t, errOut.String(), "in-process network")
 	assert.Contains(t, s, "payment 1: 1 tickets")
 	assert.Equal(t, 3, strings.Count(s, "payment "), s)
 }
 
 func TestPaymentsUnreachableSigner(t *testing.T) {
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"-signer", "http://127.0.0.1:1"}, &out)
+	err := run(context.Background(), []string{"-signer", "http://127.0.0.1:1"}, &out, &out)
 	require.ErrorIs(t, err, livepeer.ErrSignerUnavailable)
 	assert.NotContains(t, err.Error(), "\n", "one-line error")
 }

@@ -130,7 +130,7 @@ func pythonSDKSession(t *testing.T, token, model string, params map[string]any) 
 	infos, err := gw.Orchestrators(ctx, "live-video-to-video/"+model)
 	require.NoError(t, err)
 	require.NotEmpty(t, infos)
-	oinfo, err := infos[0].Marshal()
+	oinfo := infos[0].Protobuf()
 	require.NoError(t, err)
 	orch := base64.StdEncoding.EncodeToString(oinfo)
 

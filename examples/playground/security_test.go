@@ -187,7 +187,7 @@ func TestKeysAreIsolatedAndRevocationIsImmediate(t *testing.T) {
 	tok = alice.csrf("/keys")
 	resp, _ = alice.post("/keys/"+itoa(keys[0].ID)+"/revoke", url.Values{"csrf": {tok}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	_, err = gw.Signer().GenerateLivePayment(context.Background(), &signer.PaymentRequest{Orchestrator: infos[0].Proto(), Type: signer.TypeLV2V})
+	_, err = gw.Signer().GenerateLivePayment(context.Background(), &signer.PaymentRequest{Orchestrator: infos[0], Type: signer.TypeLV2V})
 	require.ErrorIs(t, err, livepeer.ErrUnauthorized, "revocation takes effect immediately")
 	resp2, err := http.Get(a.URL + "/discover-orchestrators")
 	require.NoError(t, err)

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	livepeer "github.com/livepeer/livepeer-go-gateway"
 	"github.com/stretchr/testify/require"
+
+	livepeer "github.com/livepeer/livepeer-go-gateway"
 )
 
 // sessionCookieValue returns b's pg_session cookie.
@@ -66,7 +67,7 @@ func TestSignerSessionCookie(t *testing.T) {
 	defer gw.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	sess, err := gw.Live(ctx, "live-video-to-video/streamdiffusion", livepeer.LiveOptions{Model: "streamdiffusion", Params: map[string]any{"prompt": "x"}})
+	sess, err := gw.Live(ctx, "live-video-to-video/streamdiffusion", map[string]any{"prompt": "x"})
 	require.NoError(t, err)
 	require.NoError(t, sess.Close())
 	u, err := a.Store.UserByEmail(context.Background(), "cookie@example.com")
@@ -81,6 +82,6 @@ func TestSignerSessionCookie(t *testing.T) {
 	resp, body := b.post("/signout", url.Values{"csrf": {csrf}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
 	require.Equal(t, http.StatusUnauthorized, call(sid, csrf), "revoked session")
-	_, err = gw.Live(ctx, "live-video-to-video/streamdiffusion", livepeer.LiveOptions{Model: "streamdiffusion", Params: map[string]any{"prompt": "x"}})
+	_, err = gw.Live(ctx, "live-video-to-video/streamdiffusion", map[string]any{"prompt": "x"})
 	require.ErrorIs(t, err, livepeer.ErrUnauthorized, "the SDK sees the revoked session as unauthorised")
 }

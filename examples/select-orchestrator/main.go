@@ -1,6 +1,6 @@
 // Command select-orchestrator picks an orchestrator for a capability the
 // way the SDK's verbs do: it discovers orchestrators, asks them all for
-// their info at once (each bounded by -timeout), drops those that do not
+// their info at once (each bounded by -orchestrator-timeout), drops those that do not
 // serve the capability or cost more than -max-price, ranks the rest
 // (cheapest, then fastest) and prints the selection, the other candidates
 // in order and every rejection with its reason.
@@ -19,50 +19,38 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/big"
 	"os"
-	"os/signal"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "select-orchestrator:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("select-orchestrator", flag.ContinueOnError)
-	fs.SetOutput(out)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, flags := exampleutil.NewFlagSet("select-orchestrator", "[orchestrator-address ...]",
+		"Selects an orchestrator for -capability the way the SDK's verbs do and\nprints the ranking and every rejection with its reason. The in-process\nnetwork has 4 orchestrators, one black-holed and one failing.", stderr)
 	capability := fs.String("capability", "live-video-to-video/streamdiffusion", "capability: pipeline/model, byoc/<name> or a bare pipeline")
-	signerURL := fs.String("signer", "", "remote signer URL")
-	token := fs.String("token", "", "gateway token")
-	disc := fs.String("discovery", "", "discovery endpoint URL")
-	timeout := fs.Duration("timeout", time.Second, "per-orchestrator GetOrchestrator timeout")
+	orchTimeout := fs.Duration("orchestrator-timeout", time.Second, "per-orchestrator GetOrchestrator timeout")
 	maxPrice := fs.String("max-price", "", "price ceiling in wei per unit (e.g. 3/2); empty: none")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s [flags] [orchestrator-address ...]\n\n"+
-			"Selects an orchestrator for -capability and prints the ranking and the rejections.\n"+
-			"With no address and no -token, -signer or -discovery, it starts an in-process network\n"+
-			"(livepeertest: 4 orchestrators, one black-holed, one failing) and selects from it.\n\n", fs.Name())
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if err := flags.Parse(args); err != nil {
+		if exampleutil.IsHelp(err) {
 			return nil
 		}
 		return err
 	}
-
-	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *disc, Orchestrators: fs.Args(), OrchestratorTimeout: *timeout}
+	cfg := livepeer.Config{OrchestratorTimeout: *orchTimeout}
 	if *maxPrice != "" {
 		r, ok := new(big.Rat).SetString(*maxPrice)
 		if !ok {
@@ -70,33 +58,31 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		cfg.MaxPrice = r
 	}
-	if *token == "" && *signerURL == "" && *disc == "" && fs.NArg() == 0 {
-		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: 4})
-		if err != nil {
-			return err
-		}
-		defer net.Close()
-		orchs := net.Orchestrators()
-		orchs[0].SetBlackhole(true)
-		defer orchs[0].SetBlackhole(false)
-		orchs[1].FailGetOrchestrator(1 << 20)
-		fmt.Fprintf(out, "# in-process network: %s black-holed, %s failing GetOrchestrator\n", orchs[0].Addr(), orchs[1].Addr())
-		cfg.SignerURL, cfg.Orchestrators = net.SignerURL(), net.OrchestratorAddrs()
-	}
-	gw, err := livepeer.NewGateway(cfg)
+	ctx, stop := flags.Context(ctx)
+	defer stop()
+	env, err := flags.Gateway(cfg, exampleutil.InProcess{
+		Network: livepeertest.NetworkConfig{Orchestrators: 4},
+		Setup: func(n *livepeertest.Network) (func(), error) {
+			orchs := n.Orchestrators()
+			orchs[0].SetBlackhole(true)
+			orchs[1].FailGetOrchestrator(1 << 20)
+			fmt.Fprintf(stderr, "# in-process network: %s black-holed, %s failing GetOrchestrator\n", orchs[0].Addr(), orchs[1].Addr())
+			return func() { orchs[0].SetBlackhole(false) }, nil
+		},
+	}, stderr)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
+	defer env.Close()
+	gw := env.Gateway
 
+	fmt.Fprintf(stderr, "asking every orchestrator at once (each for at most %v)…\n", *orchTimeout)
 	start := time.Now()
 	sel, err := gw.Select(ctx, *capability)
 	took := time.Since(start).Round(time.Millisecond)
 	var noe *livepeer.NoOrchestratorError
 	if errors.As(err, &noe) {
-		printRejections(out, noe.Rejections)
+		printRejections(stdout, noe.Rejections)
 		return fmt.Errorf("%s: %s (%d rejected, %v)", *capability, noe.Reason, len(noe.Rejections), took)
 	}
 	if err != nil {
@@ -106,11 +92,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "selected %s for %s in %v\n", line(chosen), *capability, took)
+	fmt.Fprintf(stdout, "selected %s for %s in %v\n", line(chosen), *capability, took)
 	for i, in := range sel.Candidates()[1:] {
-		fmt.Fprintf(out, "  next %d: %s\n", i+1, line(in))
+		fmt.Fprintf(stdout, "  next %d: %s\n", i+1, line(in))
 	}
-	printRejections(out, sel.Rejections())
+	printRejections(stdout, sel.Rejections())
 	return nil
 }
 

@@ -12,16 +12,16 @@ import (
 // The in-process network black-holes one orchestrator and fails another:
 // the selection succeeds and both show up as rejections.
 func TestSelectsPastDeadOrchestrators(t *testing.T) {
-	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-timeout", "300ms"}, &out))
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-orchestrator-timeout", "300ms"}, &out, &errOut))
 	s := out.String()
-	assert.Regexp(t, `selected 127\.0\.0\.1:\d+ `, s)
-	assert.Contains(t, s, "black-holed")
+	assert.Regexp(t, `selected (https://)?127\.0\.0\.1:\d+ `, s)
+	assert.Contains(t, errOut.String(), "black-holed")
 	assert.Regexp(t, `(?s)rejected .*rejected `, s, "both dead orchestrators rejected")
 }
 
 func TestUnknownCapabilityFails(t *testing.T) {
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"-timeout", "300ms", "-capability", "live-video-to-video/no-such-model"}, &out)
+	err := run(context.Background(), []string{"-orchestrator-timeout", "300ms", "-capability", "live-video-to-video/no-such-model"}, &out, &out)
 	require.Error(t, err)
 }

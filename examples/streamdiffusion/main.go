@@ -1,10 +1,11 @@
 // Command streamdiffusion runs a StreamDiffusion live-video-to-video
-// session with its parameters on flags (ai-runner's names), changes the
-// prompt live from stdin, and writes the output to a .ts file or stdout.
+// session with its parameters on flags (ai-runner's names in kebab-case:
+// -guidance-scale sets guidance_scale), changes the prompt live from stdin,
+// and writes the output to a .ts file or stdout.
 //
 //	go run ./examples/streamdiffusion -o out.ts                    # in-process network
 //	go run ./examples/streamdiffusion -prompt "a cat" -seed 42 -o - | ffplay -
-//	go run ./examples/streamdiffusion -token "$LIVEPEER_TOKEN" -model streamdiffusion-sdxl -o - | ffplay -
+//	go run ./examples/streamdiffusion -token "$LIVEPEER_TOKEN" -capability live-video-to-video/streamdiffusion-sdxl -o - | ffplay -
 //
 // Each line typed on stdin is a new prompt; a line that is a JSON object
 // ({"seed": 7, "guidance_scale": 1.5}) changes those fields instead. Every
@@ -14,12 +15,12 @@
 // model_id would reload the model). Values are checked first, and a bad one
 // is reported with the field and its range.
 //
-// The input is an ffmpeg test pattern for -d. With no orchestrator source
+// The input is an ffmpeg test pattern for -duration. With no orchestrator source
 // (no -token, -signer, -discovery or address arguments) it starts the SDK's
 // in-process Livepeer network (livepeertest), where the prompt picks a hue
 // rotation of the video. It needs ffmpeg in PATH and exits non-zero with a
-// one-line error on failure. Progress messages go to stdout, or to stderr
-// with -o -.
+// one-line error on failure. Progress goes to stderr, every 5 s while the
+// input runs.
 package main
 
 import (
@@ -28,16 +29,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/media"
 )
@@ -50,36 +51,30 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("streamdiffusion", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	token := fs.String("token", "", "gateway token (default, with no -signer/-discovery/address: an in-process network)")
-	signerURL := fs.String("signer", "", "remote signer URL")
-	discoveryURL := fs.String("discovery", "", "discovery endpoint URL")
-	model := fs.String("model", "streamdiffusion", "model: streamdiffusion (sd-turbo) or streamdiffusion-sdxl (sdxl-turbo)")
+	fs, flags := exampleutil.NewFlagSet("streamdiffusion", "[orchestrator-address ...]",
+		"Runs a StreamDiffusion live-video-to-video session on a test pattern:\nparameters on flags, a new prompt (or a JSON object of fields) per stdin\nline, the output to an MPEG-TS file or stdout.", stderr)
+	capability := fs.String("capability", "live-video-to-video/streamdiffusion", "live-video-to-video/streamdiffusion (sd-turbo) or live-video-to-video/streamdiffusion-sdxl (sdxl-turbo)")
 	var p Params
 	fs.StringVar(&p.Prompt, "prompt", "flowers", "prompt")
-	fs.StringVar(&p.NegativePrompt, "negative_prompt", "blurry, low quality, flat, 2d", "negative prompt")
-	fs.Float64Var(&p.GuidanceScale, "guidance_scale", 1.0, "guidance scale, 0.1–3")
+	fs.StringVar(&p.NegativePrompt, "negative-prompt", "blurry, low quality, flat, 2d", "negative prompt")
+	fs.Float64Var(&p.GuidanceScale, "guidance-scale", 1.0, "guidance scale, 0.1–3")
 	fs.Float64Var(&p.Delta, "delta", 0.7, "delta, 0.1–3")
-	fs.IntVar(&p.NumInferenceSteps, "num_inference_steps", 50, "number of inference steps, 1–100")
-	tIndex := fs.String("t_index_list", "", "denoising steps used, 1–4 non-decreasing values in 0..num_inference_steps (default: 12,20,32; sdxl 36)")
+	fs.IntVar(&p.NumInferenceSteps, "num-inference-steps", 50, "number of inference steps, 1–100")
+	tIndex := fs.String("t-index-list", "", "denoising steps used, 1–4 non-decreasing values in 0..num_inference_steps (default: 12,20,32; sdxl 36)")
 	fs.Int64Var(&p.Seed, "seed", 789, "seed")
 	output := fs.String("o", "out.ts", `output MPEG-TS file, or "-" for stdout`)
-	dur := fs.Duration("d", 30*time.Second, "test pattern duration")
+	dur := fs.Duration("duration", 30*time.Second, "test pattern duration")
 	size := fs.String("size", "320x180", "test pattern size WxH")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: streamdiffusion [flags] [orchestrator address ...]\n\nStdin: one prompt per line, or a JSON object of fields to change.\nWith no -token, -signer, -discovery or address it runs on an in-process network.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if err := flags.Parse(args); err != nil {
+		if exampleutil.IsHelp(err) {
 			return nil
 		}
 		return err
 	}
-	m, ok := models[*model]
+	model := strings.TrimPrefix(*capability, "live-video-to-video/")
+	m, ok := models[model]
 	if !ok {
-		return fmt.Errorf("-model must be streamdiffusion or streamdiffusion-sdxl, got %q", *model)
+		return fmt.Errorf("-capability must be live-video-to-video/streamdiffusion or live-video-to-video/streamdiffusion-sdxl, got %q", *capability)
 	}
 	p.ModelID, p.TIndexList = m.modelID, slices.Clone(m.tIndex)
 	if *tIndex != "" {
@@ -95,10 +90,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w <= 0 || h <= 0 {
 		return fmt.Errorf("bad -size %q (want WxH)", *size)
 	}
-	msgs := stdout
+	msgs, result := stderr, stdout
 	var video io.Writer
 	if *output == "-" {
-		video, msgs = stdout, stderr
+		video, result = stdout, stderr
 	} else {
 		f, err := os.Create(*output)
 		if err != nil {
@@ -107,30 +102,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		defer f.Close()
 		video = f
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := flags.Context(ctx)
 	defer stop()
-
-	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *discoveryURL, Orchestrators: fs.Args()}
-	if *token == "" && *signerURL == "" && *discoveryURL == "" && fs.NArg() == 0 {
-		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: 1})
-		if err != nil {
-			return fmt.Errorf("start the in-process network: %w", err)
-		}
-		defer net.Close()
-		fmt.Fprintln(msgs, "using an in-process network")
-		cfg = livepeer.Config{Token: net.Token()}
-	}
-	gw, err := livepeer.NewGateway(cfg)
+	env, err := flags.Gateway(livepeer.Config{}, exampleutil.InProcess{Network: livepeertest.NetworkConfig{Orchestrators: 1}}, msgs)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
+	defer env.Close()
 
 	start, err := toMap(p)
 	if err != nil {
 		return err
 	}
-	sess, err := gw.Live(ctx, "live-video-to-video/"+*model, livepeer.LiveOptions{Params: start})
+	fmt.Fprintf(msgs, "starting %s…\n", *capability)
+	sess, err := env.Gateway.Live(ctx, *capability, start)
 	if err != nil {
 		return err
 	}
@@ -144,7 +129,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pubCtx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
 	pubDone := make(chan error, 1)
-	go func() { pubDone <- publish(pubCtx, sess, w, h, *dur) }()
+	var sent atomic.Int64
+	go func() { pubDone <- publish(pubCtx, sess, w, h, *dur, &sent) }()
+	began := time.Now()
+	stopProgress := exampleutil.Progress(msgs, 5*time.Second, func() string {
+		return fmt.Sprintf("%s of %s sent (%d segments); type a prompt and Enter to change it", time.Since(began).Round(time.Second), *dur, sent.Load())
+	})
+	defer stopProgress()
 
 	// Stdin is read on its own goroutine, which a terminal's blocking read
 	// may keep until the process exits; lines stop being taken at the end.
@@ -164,6 +155,7 @@ loop:
 	for {
 		select {
 		case perr = <-pubDone:
+			stopProgress()
 			break loop
 		case line := <-lines:
 			next, err := change(p, line)
@@ -196,7 +188,7 @@ loop:
 		return fmt.Errorf("output: %w", err)
 	}
 	_, st := cw.Stats()
-	fmt.Fprintf(msgs, "wrote %d frames to %s\n", st.VideoFrames, *output)
+	fmt.Fprintf(result, "wrote %d frames to %s\n", st.VideoFrames, *output)
 	if err := sess.Close(); err != nil {
 		return err
 	}
@@ -222,7 +214,7 @@ func change(p Params, line string) (*Params, error) {
 		return nil, fmt.Errorf("bad JSON line: %w", err)
 	}
 	if next.ModelID != p.ModelID {
-		return nil, fmt.Errorf("model_id cannot change during a stream (start a new one with -model)")
+		return nil, fmt.Errorf("model_id cannot change during a stream (start a new one with -capability)")
 	}
 	if err := next.validate(); err != nil {
 		return nil, err
@@ -230,7 +222,7 @@ func change(p Params, line string) (*Params, error) {
 	return &next, nil
 }
 
-// toMap turns the parameter set into LiveOptions.Params.
+// toMap turns the parameter set into Live's params.
 func toMap(p Params) (map[string]any, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -242,15 +234,20 @@ func toMap(p Params) (map[string]any, error) {
 	return m, d.Decode(&m)
 }
 
-// publish sends a real-time test pattern for d, then ends the input.
-func publish(ctx context.Context, sess *livepeer.LiveSession, w, h int, d time.Duration) error {
+// publish sends a real-time test pattern for d, counting segments in sent,
+// then ends the input.
+func publish(ctx context.Context, sess *livepeer.LiveSession, w, h int, d time.Duration, sent *atomic.Int64) error {
 	src, err := media.StartTestPattern(ctx, media.TestPatternOptions{Width: w, Height: h, Duration: d,
 		Realtime: true, Encode: media.EncodeOptions{KeyframeInterval: time.Second}})
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if _, err := media.Resegment(ctx, src, media.SinkOf(sess.NextSegment), media.ResegmentOptions{}); err != nil {
+	sink := media.SinkOf(func(ctx context.Context) (io.WriteCloser, error) {
+		sent.Add(1)
+		return sess.NextSegment(ctx)
+	})
+	if _, err := media.Resegment(ctx, src, sink, media.ResegmentOptions{}); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

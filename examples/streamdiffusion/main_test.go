@@ -32,8 +32,8 @@ func TestStreamDiffusionInProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	require.NoError(t, run(ctx, []string{"-d", "2s", "-o", "-"}, strings.NewReader("a red fox\n"), &stdout, &stderr))
-	assert.Contains(t, stderr.String(), "using an in-process network")
+	require.NoError(t, run(ctx, []string{"-duration", "2s", "-o", "-"}, strings.NewReader("a red fox\n"), &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "in-process network")
 	assert.Contains(t, stderr.String(), `"prompt":"a red fox"`)
 	info, err := media.FFprobe(ctx, "", bytes.NewReader(stdout.Bytes()), media.FFprobeOptions{})
 	require.NoError(t, err)
@@ -98,9 +98,9 @@ func TestStreamDiffusionControlCarriesFullSet(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out.ts")
 	var stdout, stderr bytes.Buffer
 	stdin := strings.NewReader("a red fox\n{\"seed\": 7, \"guidance_scale\": 1.5}\n{\"delta\": 9}\n")
-	require.NoError(t, run(ctx, []string{"-token", n.Token(), "-model", "streamdiffusion-sdxl", "-prompt", "a cat", "-seed", "42",
-		"-d", "2s", "-o", out}, stdin, &stdout, &stderr))
-	assert.Contains(t, stdout.String(), "not sent: delta must be between 0.1 and 3, got 9")
+	require.NoError(t, run(ctx, []string{"-token", n.Token(), "-capability", "live-video-to-video/streamdiffusion-sdxl", "-prompt", "a cat", "-seed", "42",
+		"-duration", "2s", "-o", out}, stdin, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "not sent: delta must be between 0.1 and 3, got 9")
 
 	streams := n.Live()[0].Streams()
 	require.Len(t, streams, 1)
@@ -122,14 +122,14 @@ func TestStreamDiffusionValidation(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-model", "sd3"}, "-model must be streamdiffusion or streamdiffusion-sdxl"},
-		{[]string{"-guidance_scale", "5"}, "guidance_scale must be between 0.1 and 3, got 5"},
+		{[]string{"-capability", "live-video-to-video/sd3"}, "-capability must be live-video-to-video/streamdiffusion or live-video-to-video/streamdiffusion-sdxl"},
+		{[]string{"-guidance-scale", "5"}, "guidance_scale must be between 0.1 and 3, got 5"},
 		{[]string{"-delta", "0"}, "delta must be between 0.1 and 3"},
-		{[]string{"-num_inference_steps", "0"}, "num_inference_steps must be between 1 and 100"},
-		{[]string{"-t_index_list", "12,60"}, "t_index_list values must be between 0 and num_inference_steps (50), got 60 at index 1"},
-		{[]string{"-t_index_list", "20,12"}, "t_index_list must be non-decreasing"},
-		{[]string{"-t_index_list", "1,2,3,4,5"}, "t_index_list must have between 1 and 4 values, got 5"},
-		{[]string{"-t_index_list", "a"}, "t_index_list must be comma-separated integers"},
+		{[]string{"-num-inference-steps", "0"}, "num_inference_steps must be between 1 and 100"},
+		{[]string{"-t-index-list", "12,60"}, "t_index_list values must be between 0 and num_inference_steps (50), got 60 at index 1"},
+		{[]string{"-t-index-list", "20,12"}, "t_index_list must be non-decreasing"},
+		{[]string{"-t-index-list", "1,2,3,4,5"}, "t_index_list must have between 1 and 4 values, got 5"},
+		{[]string{"-t-index-list", "a"}, "t_index_list must be comma-separated integers"},
 		{[]string{"-prompt", " "}, "prompt must not be empty"},
 	} {
 		err := run(context.Background(), c.args, strings.NewReader(""), io.Discard, io.Discard)

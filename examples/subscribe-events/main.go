@@ -1,11 +1,11 @@
 // Command subscribe-events starts a live-video-to-video session, publishes a
 // short ffmpeg test pattern to it, sends one parameter update, and prints
 // each event the pipeline reports as one JSON line, until the stream ends or
-// -n events were printed.
+// -count events were printed.
 //
 //	go run ./examples/subscribe-events                          # in-process network
-//	go run ./examples/subscribe-events -n 3 -update '{"prompt":"a cat"}'
-//	go run ./examples/subscribe-events -token "$LIVEPEER_TOKEN" -model streamdiffusion
+//	go run ./examples/subscribe-events -count 3 -update '{"prompt":"a cat"}'
+//	go run ./examples/subscribe-events -token "$LIVEPEER_TOKEN" -capability live-video-to-video/streamdiffusion
 //
 // With no orchestrator source (no -token, -signer, -discovery or address
 // arguments) it starts the SDK's in-process Livepeer network (livepeertest),
@@ -18,48 +18,41 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "subscribe-events:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("subscribe-events", flag.ContinueOnError)
-	fs.SetOutput(out)
-	token := fs.String("token", "", "gateway token (default, with no -signer/-discovery/address: an in-process network)")
-	signerURL := fs.String("signer", "", "remote signer URL")
-	discoveryURL := fs.String("discovery", "", "discovery endpoint URL")
-	model := fs.String("model", "streamdiffusion", "live-video-to-video model")
-	n := fs.Int("n", 0, "stop after this many events (0: until the stream ends)")
-	dur := fs.Duration("d", 3*time.Second, "test pattern duration")
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, flags := exampleutil.NewFlagSet("subscribe-events", "[orchestrator-address ...]",
+		"Starts a live-video-to-video session, publishes a short test pattern,\nsends one parameter update, and prints each event of the session as a\nJSON line until the stream ends or -count events were printed.", stderr)
+	capability := fs.String("capability", "live-video-to-video/streamdiffusion", "live-video-to-video capability (pipeline/model)")
+	n := fs.Int("count", 0, "stop after this many events (0: until the stream ends)")
+	dur := fs.Duration("duration", 3*time.Second, "test pattern duration")
 	update := fs.String("update", `{"prompt":"a watercolor landscape"}`, "control message sent 1 s in (JSON object; empty: none)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: subscribe-events [flags] [orchestrator address ...]\n\nWith no -token, -signer, -discovery or address it runs on an in-process network.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if err := flags.Parse(args); err != nil {
+		if exampleutil.IsHelp(err) {
 			return nil
 		}
 		return err
 	}
 	if *n < 0 {
-		return fmt.Errorf("-n must not be negative, got %d", *n)
+		return fmt.Errorf("-count must not be negative, got %d", *n)
 	}
 	var upd map[string]any
 	if *update != "" {
@@ -67,25 +60,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("-update must be a JSON object: %q", *update)
 		}
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := flags.Context(ctx)
 	defer stop()
-
-	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *discoveryURL, Orchestrators: fs.Args()}
-	if *token == "" && *signerURL == "" && *discoveryURL == "" && fs.NArg() == 0 {
-		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: 1})
-		if err != nil {
-			return fmt.Errorf("start the in-process network: %w", err)
-		}
-		defer net.Close()
-		cfg = livepeer.Config{Token: net.Token()}
-	}
-	gw, err := livepeer.NewGateway(cfg)
+	env, err := flags.Gateway(livepeer.Config{}, exampleutil.InProcess{Network: livepeertest.NetworkConfig{Orchestrators: 1}}, stderr)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
+	defer env.Close()
 
-	sess, err := gw.Live(ctx, "live-video-to-video/"+*model, livepeer.LiveOptions{})
+	sess, err := env.Gateway.Live(ctx, *capability, nil)
 	if err != nil {
 		return err
 	}
@@ -108,16 +91,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		})
 	}
 
-	count := 0
+	fmt.Fprintf(stderr, "session %s on %s; waiting for events\n", sess.Info().ManifestID, sess.Info().Orchestrator)
+	var count atomic.Int64
+	stopProgress := exampleutil.Progress(stderr, 2*time.Second, func() string {
+		return fmt.Sprintf("%d events so far", count.Load())
+	})
+	defer stopProgress()
 	for ev, err := range sess.Events(ctx) {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%s\n", ev.Data)
-		if count++; *n > 0 && count >= *n {
+		fmt.Fprintf(stdout, "%s\n", ev.Data)
+		if c := count.Add(1); *n > 0 && c >= int64(*n) {
 			break
 		}
 	}
+	stopProgress()
 	stopPub()
 	wg.Wait()
 	if err := <-pubErr; err != nil && !errors.Is(err, context.Canceled) {

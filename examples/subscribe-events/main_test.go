@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestSubscribeEventsUntilStreamEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"-d", "2s", "-update", `{"prompt":"a cat"}`}, &out))
+	require.NoError(t, run(ctx, []string{"-duration", "2s", "-update", `{"prompt":"a cat"}`}, &out, io.Discard))
 	evs := events(t, out.String())
 	require.Len(t, evs, 2, out.String())
 	assert.Equal(t, "status", evs[0]["type"])
@@ -52,15 +53,15 @@ func TestSubscribeEventsStopsAfterN(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	start := time.Now()
-	require.NoError(t, run(ctx, []string{"-n", "1", "-d", "20s"}, &out))
+	require.NoError(t, run(ctx, []string{"-count", "1", "-duration", "20s"}, &out, io.Discard))
 	evs := events(t, out.String())
 	require.Len(t, evs, 1)
 	assert.Equal(t, "status", evs[0]["type"])
-	assert.Less(t, time.Since(start), 15*time.Second, "-n 1 stops before the 20 s input ends")
+	assert.Less(t, time.Since(start), 15*time.Second, "-count 1 stops before the 20 s input ends")
 }
 
 func TestSubscribeEventsBadUpdate(t *testing.T) {
-	err := run(context.Background(), []string{"-update", "nope"}, &bytes.Buffer{})
+	err := run(context.Background(), []string{"-update", "nope"}, &bytes.Buffer{}, io.Discard)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "-update must be a JSON object")
 }

@@ -1,13 +1,13 @@
-// Command write-control starts a live-video-to-video session and sends N
-// control messages on its control channel, each the JSON object of -msg with
+// Command write-control starts a live-video-to-video session and sends
+// -count control messages on its control channel, each the JSON object of -msg with
 // a counter field "n" added, printing each send. It also reads the control
 // channel back (a trickle channel can be read by anyone who holds its URL)
 // and prints what went over it, so the session's {"keep":"alive"} messages,
 // which go out every -keepalive in the background, show up between yours.
 //
 //	go run ./examples/write-control                              # in-process network
-//	go run ./examples/write-control -n 10 -interval 500ms -msg '{"prompt":"a cat"}'
-//	go run ./examples/write-control -token "$LIVEPEER_TOKEN" -model streamdiffusion
+//	go run ./examples/write-control -count 10 -interval 500ms -msg '{"prompt":"a cat"}'
+//	go run ./examples/write-control -token "$LIVEPEER_TOKEN" -capability live-video-to-video/streamdiffusion
 //
 // With no orchestrator source (no -token, -signer, -discovery or address
 // arguments) it starts the SDK's in-process Livepeer network (livepeertest).
@@ -15,53 +15,45 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sync"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/trickle"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "write-control:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("write-control", flag.ContinueOnError)
-	fs.SetOutput(out)
-	token := fs.String("token", "", "gateway token (default, with no -signer/-discovery/address: an in-process network)")
-	signerURL := fs.String("signer", "", "remote signer URL")
-	discoveryURL := fs.String("discovery", "", "discovery endpoint URL")
-	model := fs.String("model", "streamdiffusion", "live-video-to-video model")
-	n := fs.Int("n", 5, "number of control messages")
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, flags := exampleutil.NewFlagSet("write-control", "[orchestrator-address ...]",
+		"Starts a live-video-to-video session, sends control messages on its\ncontrol channel, and reads the channel back to show them and the\nsession's keepalives.", stderr)
+	capability := fs.String("capability", "live-video-to-video/streamdiffusion", "live-video-to-video capability (pipeline/model)")
+	n := fs.Int("count", 5, "number of control messages")
 	interval := fs.Duration("interval", time.Second, "time between messages")
 	msgJSON := fs.String("msg", `{"prompt":"a watercolor landscape"}`, `message (JSON object); "n" is set to the message's number`)
 	keepalive := fs.Duration("keepalive", 2*time.Second, "keepalive interval (go-livepeer's gateway uses 10s)")
 	echo := fs.Bool("echo", true, "read the control channel back and print what went over it")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: write-control [flags] [orchestrator address ...]\n\nWith no -token, -signer, -discovery or address it runs on an in-process network.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if err := flags.Parse(args); err != nil {
+		if exampleutil.IsHelp(err) {
 			return nil
 		}
 		return err
 	}
 	if *n < 1 {
-		return fmt.Errorf("-n must be at least 1, got %d", *n)
+		return fmt.Errorf("-count must be at least 1, got %d", *n)
 	}
 	if *keepalive <= 0 {
 		return fmt.Errorf("-keepalive must be positive, got %s", *keepalive)
@@ -70,38 +62,28 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := json.Unmarshal([]byte(*msgJSON), &msg); err != nil || msg == nil {
 		return fmt.Errorf("-msg must be a JSON object: %q", *msgJSON)
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := flags.Context(ctx)
 	defer stop()
-
-	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *discoveryURL, Orchestrators: fs.Args()}
-	if *token == "" && *signerURL == "" && *discoveryURL == "" && fs.NArg() == 0 {
-		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: 1})
-		if err != nil {
-			return fmt.Errorf("start the in-process network: %w", err)
-		}
-		defer net.Close()
-		fmt.Fprintln(out, "using an in-process network")
-		cfg = livepeer.Config{Token: net.Token()}
-	}
-	gw, err := livepeer.NewGateway(cfg)
+	env, err := flags.Gateway(livepeer.Config{}, exampleutil.InProcess{Network: livepeertest.NetworkConfig{Orchestrators: 1}}, stderr)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
+	defer env.Close()
 
-	sess, err := gw.Live(ctx, "live-video-to-video/"+*model, livepeer.LiveOptions{KeepaliveInterval: *keepalive})
+	sess, err := env.Gateway.Live(ctx, *capability, nil, livepeer.WithKeepaliveInterval(*keepalive))
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	fmt.Fprintf(out, "session %s on %s, keepalive every %s\n", sess.Info().ManifestID, sess.Info().Orchestrator, *keepalive)
+	fmt.Fprintf(stderr, "session %s on %s, keepalive every %s\n", sess.Info().ManifestID, sess.Info().Orchestrator, *keepalive)
 
-	var mu sync.Mutex // serialises lines on out
+	var mu sync.Mutex // serialises lines on stdout
 	printf := func(format string, a ...any) {
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintf(out, format, a...)
+		fmt.Fprintf(stdout, format, a...)
 	}
+	echoed := make(chan struct{}, *n) // one per message of ours read back
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	echoCtx, stopEcho := context.WithCancel(ctx)
@@ -121,6 +103,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				b, _ := io.ReadAll(io.LimitReader(seg, 1<<20))
 				seg.Close()
 				printf("control channel seq %d: %s\n", seg.Seq(), b)
+				if bytes.Contains(b, []byte(`"n":`)) {
+					select {
+					case echoed <- struct{}{}:
+					default:
+					}
+				}
 			}
 		})
 	}
@@ -156,8 +144,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			printf("message %d/%d not sent (skipped): %v\n", i, *n, err)
 		}
 	}
-	// Let the echo reader see the last message before the session closes.
-	time.Sleep(200 * time.Millisecond)
+	// Let the echo reader see our messages before the session closes (a
+	// bounded wait: a message that was not sent never comes back).
+	if *echo {
+		wait := time.After(5 * time.Second)
+	drain:
+		for range *n {
+			select {
+			case <-echoed:
+			case <-wait:
+				break drain
+			}
+		}
+	}
 	stopEcho()
 	wg.Wait()
 	if err := sess.Close(); err != nil {

@@ -14,10 +14,10 @@ import (
 func TestWriteControlInProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"-n", "3", "-interval", "300ms", "-keepalive", "250ms", "-msg", `{"prompt":"a cat"}`}, &out))
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(ctx, []string{"-count", "3", "-interval", "300ms", "-keepalive", "250ms", "-msg", `{"prompt":"a cat"}`}, &out, &errOut))
 	s := out.String()
-	assert.Contains(t, s, "using an in-process network")
+	assert.Contains(t, errOut.String(), "in-process network")
 	for _, want := range []string{
 		`sending 1/3: {"n":1,"prompt":"a cat"}`,
 		`sending 2/3: {"n":2,"prompt":"a cat"}`,
@@ -33,13 +33,15 @@ func TestWriteControlInProcess(t *testing.T) {
 
 func TestWriteControlBadMsg(t *testing.T) {
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"-msg", "[1]"}, &out)
+	err := run(context.Background(), []string{"-msg", "[1]"}, &out, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "-msg must be a JSON object")
 }
 
 func TestWriteControlHelp(t *testing.T) {
-	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-h"}, &out))
-	assert.Contains(t, out.String(), "in-process network")
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-h"}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "Usage: write-control")
+	assert.Contains(t, errOut.String(), "in-process Livepeer network")
+	assert.Empty(t, out.String())
 }

@@ -7,8 +7,8 @@
 // (negated by default; see -params).
 //
 //	go run ./examples/write-frames -o out.ts                 # 5 s, in-process network
-//	go run ./examples/write-frames -o out.ts -d 10s -params '{"effect":"hue","hue":120}'
-//	go run ./examples/write-frames -token "$LIVEPEER_TOKEN" -model streamdiffusion -o out.ts
+//	go run ./examples/write-frames -o out.ts -duration 10s -params '{"effect":"hue","hue":120}'
+//	go run ./examples/write-frames -token "$LIVEPEER_TOKEN" -capability live-video-to-video/streamdiffusion -o out.ts
 //
 // It needs ffmpeg in PATH and exits non-zero with a one-line error on failure.
 package main
@@ -17,38 +17,36 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
+	"sync/atomic"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway"
+	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "write-frames:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("write-frames", flag.ContinueOnError)
-	token := fs.String("token", "", "gateway token (base64 JSON with signer/discovery/orchestrators)")
-	signerURL := fs.String("signer", "", "remote signer URL")
-	discoveryURL := fs.String("discovery", "", "discovery endpoint URL")
-	model := fs.String("model", "streamdiffusion", "live-video-to-video model")
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, flags := exampleutil.NewFlagSet("write-frames", "[orchestrator-address ...]",
+		"Publishes an ffmpeg test pattern to a live-video-to-video session and\nwrites the processed output to an MPEG-TS file.", stderr)
+	capability := fs.String("capability", "live-video-to-video/streamdiffusion", "live-video-to-video capability (pipeline/model)")
 	params := fs.String("params", `{"effect":"negate"}`, "initial pipeline parameters (JSON object)")
 	output := fs.String("o", "out.ts", "output MPEG-TS file")
-	dur := fs.Duration("d", 5*time.Second, "test pattern duration")
+	dur := fs.Duration("duration", 5*time.Second, "test pattern duration")
 	size := fs.String("size", "320x180", "test pattern size WxH")
 	fps := fs.Int("fps", 30, "test pattern frame rate")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if err := flags.Parse(args); err != nil {
+		if exampleutil.IsHelp(err) {
 			return nil
 		}
 		return err
@@ -61,30 +59,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := json.Unmarshal([]byte(*params), &p); err != nil {
 		return fmt.Errorf("bad -params: %w", err)
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := flags.Context(ctx)
 	defer stop()
 
-	cfg := livepeer.Config{Token: *token, SignerURL: *signerURL, DiscoveryURL: *discoveryURL, Orchestrators: fs.Args()}
-	if *token == "" && *signerURL == "" && *discoveryURL == "" && fs.NArg() == 0 {
-		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: 1})
-		if err != nil {
-			return fmt.Errorf("start the in-process network: %w", err)
-		}
-		defer net.Close()
-		cfg = livepeer.Config{Token: net.Token()}
-	}
-	gw, err := livepeer.NewGateway(cfg)
+	env, err := flags.Gateway(livepeer.Config{}, exampleutil.InProcess{Network: livepeertest.NetworkConfig{Orchestrators: 1}}, stderr)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
+	defer env.Close()
 
-	sess, err := gw.Live(ctx, "live-video-to-video/"+*model, livepeer.LiveOptions{Params: p})
+	sess, err := env.Gateway.Live(ctx, *capability, p)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	fmt.Fprintf(out, "session %s on %s\n", sess.Info().ManifestID, sess.Info().Orchestrator)
+	fmt.Fprintf(stderr, "session %s on %s\n", sess.Info().ManifestID, sess.Info().Orchestrator)
 
 	f, err := os.Create(*output)
 	if err != nil {
@@ -101,7 +90,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	if _, err := media.Resegment(ctx, src, media.SinkOf(sess.NextSegment), media.ResegmentOptions{}); err != nil {
+	var sent atomic.Int64
+	stopProgress := exampleutil.Progress(stderr, time.Second, func() string {
+		return fmt.Sprintf("publishing… %d segments sent", sent.Load())
+	})
+	_, err = media.Resegment(ctx, src, media.SinkOf(func(ctx context.Context) (io.WriteCloser, error) {
+		sent.Add(1)
+		return sess.NextSegment(ctx)
+	}), media.ResegmentOptions{})
+	stopProgress()
+	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	// End the input: the orchestrator flushes the pipeline and closes the output.
@@ -117,7 +115,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("output: %w", err)
 	}
 	_, st := cw.Stats()
-	fmt.Fprintf(out, "wrote %d frames to %s\n", st.VideoFrames, *output)
+	fmt.Fprintf(stdout, "wrote %d frames to %s\n", st.VideoFrames, *output)
 	if err := sess.Close(); err != nil {
 		return err
 	}

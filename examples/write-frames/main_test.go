@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -21,7 +22,7 @@ func TestWriteFramesInProcess(t *testing.T) {
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "out.ts")
 	var stdout bytes.Buffer
-	require.NoError(t, run(ctx, []string{"-o", out, "-d", "4s"}, &stdout))
+	require.NoError(t, run(ctx, []string{"-o", out, "-duration", "4s"}, &stdout, io.Discard))
 	require.Contains(t, stdout.String(), "wrote")
 	info, err := media.FFprobe(ctx, out, nil, media.FFprobeOptions{})
 	require.NoError(t, err)

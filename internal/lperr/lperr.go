@@ -249,3 +249,36 @@ func (e *NoOrchestratorError) Unwrap() []error {
 	}
 	return errs
 }
+
+// ClassifyOrchestrator classifies an orchestrator's non-2xx HTTP answer,
+// the same way for every verb and endpoint (job token, job request, LV2V
+// start, BYOC stream start/update/payment/stop, /payment):
+//   - a message containing "insufficient balance" (any case: go-livepeer
+//     writes "Insufficient balance for request" on BYOC and "Insufficient
+//     balance" on LV2V) → ErrInsufficientBalance;
+//   - 402 Payment Required (undecodable payment) and 403 Forbidden (bad
+//     segment credentials or auth token) → ErrPaymentFailed;
+//   - 5xx (503: no capacity; others: the orchestrator failed) →
+//     ErrOrchestratorUnavailable;
+//   - anything else → nil (a refusal the caller interprets).
+func ClassifyOrchestrator(status int, message string) error {
+	switch {
+	case strings.Contains(strings.ToLower(message), "insufficient balance"):
+		return ErrInsufficientBalance
+	case status == http.StatusPaymentRequired || status == http.StatusForbidden:
+		return ErrPaymentFailed
+	case status >= 500:
+		return ErrOrchestratorUnavailable
+	}
+	return nil
+}
+
+// ReadOrchestratorError reads a non-2xx answer of orchestrator (its
+// address) to op into an *APIError classified by ClassifyOrchestrator.
+// The caller still closes the body.
+func ReadOrchestratorError(op, orchestrator string, resp *http.Response) *APIError {
+	e := ReadAPIError(op, resp, nil)
+	e.Kind = ClassifyOrchestrator(resp.StatusCode, e.Message+" "+string(e.Body))
+	e.Orchestrator = orchestrator
+	return e
+}

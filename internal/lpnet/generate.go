@@ -1,7 +1,10 @@
-// Package lpnet holds the protobuf wire types and gRPC stubs of the Livepeer
-// orchestrator RPC (proto package "net"). The generated files are committed;
-// `go generate ./internal/lpnet` rebuilds them with protoc (Debian's
-// protobuf-compiler) and the pinned plugins installed by scripts/install-protoc-plugins.sh.
+// Package lpnet holds the protobuf wire types of the Livepeer orchestrator
+// RPC (proto package "net") and a gRPC client and server for its unary
+// methods built on connectrpc.com/connect (rpc.go, hand-written: connect
+// speaks the gRPC protocol over net/http, so no grpc-go dependency). The
+// generated file is committed; `go generate ./internal/lpnet` rebuilds it
+// with protoc (Debian's protobuf-compiler) and the pinned plugin installed by
+// scripts/install-protoc-plugins.sh.
 package lpnet
 
-//go:generate protoc --proto_path=. --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative lp_rpc.proto
+//go:generate protoc --proto_path=. --go_out=. --go_opt=paths=source_relative lp_rpc.proto

@@ -10,6 +10,7 @@ import (
 	"iter"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	livepeer "github.com/livepeer/livepeer-go-gateway"
@@ -37,7 +38,15 @@ func (r *Runner) Start(ctx context.Context, spec web.RunSpec) (web.LiveRun, erro
 	if err != nil {
 		return nil, err
 	}
-	sess, err := gw.Live(ctx, spec.Capability, livepeer.LiveOptions{Model: spec.Model, Params: spec.Params, PaymentInterval: r.PaymentInterval})
+	capability := spec.Capability
+	if spec.Model != "" && !strings.Contains(capability, "/") {
+		capability += "/" + spec.Model
+	}
+	var opts []livepeer.CallOption
+	if r.PaymentInterval > 0 {
+		opts = append(opts, livepeer.WithPaymentInterval(r.PaymentInterval))
+	}
+	sess, err := gw.Live(ctx, capability, spec.Params, opts...)
 	if err != nil {
 		_ = gw.Close()
 		return nil, err

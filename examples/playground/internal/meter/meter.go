@@ -1,21 +1,20 @@
 // Package meter computes what a remote-signer payment really commits: the
-// expected value of its probabilistic-micropayment tickets (face value ×
-// win probability / (2^256 − 1) per ticket, as go-livepeer's pm package
-// computes it), and an upper bound of that value before the signer is asked,
-// from the request alone. Pure functions; safe for concurrent use.
+// expected value of its probabilistic-micropayment tickets (decoded with
+// the SDK's payment.ParseTickets; per ticket discovery.TicketParams.EV, as
+// go-livepeer's pm package computes it), and an upper bound of that value
+// before the signer is asked, from the request alone. Pure functions; safe
+// for concurrent use.
 package meter
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
-	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/payment"
 )
 
 // MaxTicketsPerPayment is the most tickets go-livepeer's remote signer puts in
@@ -33,16 +32,8 @@ const (
 	liveFirstSeconds = 10
 )
 
-// maxWinProb is 2^256 − 1, go-livepeer's win probability of a sure ticket.
-var maxWinProb = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
-
 // ErrBadPayment: the payment or request could not be decoded.
 var ErrBadPayment = errors.New("meter: undecodable payment")
-
-// TicketEV returns face × win / (2^256 − 1), exact.
-func TicketEV(face, win *big.Int) *big.Rat {
-	return new(big.Rat).Mul(new(big.Rat).SetInt(face), new(big.Rat).SetFrac(win, maxWinProb))
-}
 
 // Ceil rounds a non-negative rational up to an integer.
 func Ceil(r *big.Rat) *big.Int {
@@ -68,33 +59,15 @@ func (c Cost) EVWei() *big.Int { return Ceil(c.EV) }
 // /generate-live-payment answer, the Livepeer-Payment header) and returns
 // its committed value. An empty payment (off-chain) costs nothing.
 func PaymentCost(b64 string) (Cost, error) {
-	if b64 == "" {
-		return Cost{EV: new(big.Rat), Face: new(big.Int), WinProb: new(big.Int)}, nil
-	}
-	raw, err := decodeB64(b64)
+	t, err := payment.ParseTickets(b64)
 	if err != nil {
 		return Cost{}, fmt.Errorf("%w: %v", ErrBadPayment, err)
 	}
-	var p lpnet.Payment
-	if err := proto.Unmarshal(raw, &p); err != nil {
-		return Cost{}, fmt.Errorf("%w: %v", ErrBadPayment, err)
-	}
-	n := len(p.TicketSenderParams)
-	tp := p.GetTicketParams()
-	if tp == nil {
-		if n == 0 {
-			return Cost{EV: new(big.Rat), Face: new(big.Int), WinProb: new(big.Int)}, nil
-		}
-		return Cost{}, fmt.Errorf("%w: %d tickets without ticket params", ErrBadPayment, n)
-	}
-	face := new(big.Int).SetBytes(tp.FaceValue)
-	win := new(big.Int).SetBytes(tp.WinProb)
-	ev := TicketEV(face, win)
 	return Cost{
-		Tickets: n,
-		EV:      ev.Mul(ev, new(big.Rat).SetInt64(int64(n))),
-		Face:    new(big.Int).Mul(face, big.NewInt(int64(n))),
-		WinProb: win,
+		Tickets: t.Count,
+		EV:      t.EV,
+		Face:    new(big.Int).Mul(t.FaceValue, big.NewInt(int64(t.Count))),
+		WinProb: t.WinProb,
 	}, nil
 }
 
@@ -131,15 +104,14 @@ type Bound struct {
 // slack) at the higher of the current and initial price, 60 s on a first
 // payment. Types it cannot bound get MaxTicketsPerPayment.
 func UpperBound(req *Request, innerState []byte, now time.Time, slack time.Duration) (Bound, error) {
-	var info lpnet.OrchestratorInfo
-	if err := proto.Unmarshal(req.Orchestrator, &info); err != nil {
-		return Bound{}, fmt.Errorf("%w: orchestrator info: %v", ErrBadPayment, err)
+	info, err := discovery.DecodeInfo("", req.Orchestrator)
+	if err != nil {
+		return Bound{}, fmt.Errorf("%w: %v", ErrBadPayment, err)
 	}
-	tp := info.GetTicketParams()
-	if tp == nil {
+	if info.TicketParams == nil {
 		return Bound{TicketEV: new(big.Rat), Wei: new(big.Int)}, nil
 	}
-	ev := TicketEV(new(big.Int).SetBytes(tp.FaceValue), new(big.Int).SetBytes(tp.WinProb))
+	ev := info.TicketParams.EV()
 	b := Bound{Tickets: MaxTicketsPerPayment, TicketEV: ev}
 	var st *signerState
 	if len(innerState) > 0 {
@@ -151,7 +123,7 @@ func UpperBound(req *Request, innerState []byte, now time.Time, slack time.Durat
 		}
 	}
 	if ev.Sign() > 0 {
-		if n, ok := feeTickets(req, st, info.GetPriceInfo(), ev, now, slack); ok && n < b.Tickets {
+		if n, ok := feeTickets(req, st, info.Price, ev, now, slack); ok && n < b.Tickets {
 			b.Tickets = n
 		}
 	}
@@ -160,10 +132,10 @@ func UpperBound(req *Request, innerState []byte, now time.Time, slack time.Durat
 }
 
 // feeTickets estimates ⌈max(fee, ev)/ev⌉ + 1 with an over-estimated fee.
-func feeTickets(req *Request, st *signerState, pi *lpnet.PriceInfo, ev *big.Rat, now time.Time, slack time.Duration) (int, bool) {
+func feeTickets(req *Request, st *signerState, p *discovery.Price, ev *big.Rat, now time.Time, slack time.Duration) (int, bool) {
 	price := new(big.Rat)
-	if pi != nil && pi.PixelsPerUnit > 0 {
-		price.SetFrac64(pi.PricePerUnit, pi.PixelsPerUnit)
+	if p != nil && p.PixelsPerUnit > 0 {
+		price.SetFrac64(p.PricePerUnit, p.PixelsPerUnit)
 	}
 	secs := 0.0
 	if st != nil {
@@ -212,12 +184,4 @@ func feeTickets(req *Request, st *signerState, pi *lpnet.PriceInfo, ev *big.Rat,
 		return MaxTicketsPerPayment, true
 	}
 	return int(n.Int64()), true
-}
-
-// decodeB64 accepts standard base64 with or without padding.
-func decodeB64(s string) ([]byte, error) {
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
-		return b, nil
-	}
-	return base64.RawStdEncoding.DecodeString(s)
 }

@@ -1,33 +1,53 @@
 package meter_test
 
 import (
-	"encoding/base64"
+	"context"
 	"encoding/json"
 	"math/big"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/proto"
 
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
-	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
-var maxWin = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
+// network is an in-process Livepeer network with one orchestrator serving
+// live-video-to-video/noop at price wei/pixel (tickets: EV 1e12 wei, face
+// value 1e14 wei, as go-livepeer's defaults), a signer client and that
+// orchestrator's info for the capability.
+func network(t *testing.T, price int64) (*livepeertest.Network, *signer.Client, *discovery.Info) {
+	t.Helper()
+	n, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: 1,
+		Capabilities: []livepeertest.CapabilitySpec{{Name: "live-video-to-video/noop", PricePerUnit: price, PixelsPerUnit: 1}}})
+	require.NoError(t, err)
+	t.Cleanup(n.Close)
+	sc, err := signer.New(signer.Config{URLs: []string{n.SignerURL()}})
+	require.NoError(t, err)
+	t.Cleanup(sc.CloseIdleConnections)
+	dc, err := discovery.NewClient(discovery.ClientConfig{Signer: sc})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = dc.Close() })
+	want := discovery.Capability{ID: discovery.CapLiveVideoToVideo, Model: "noop"}
+	info, err := dc.GetOrchestrator(context.Background(), n.OrchestratorAddrs()[0], &want)
+	require.NoError(t, err)
+	return n, sc, info
+}
 
 func TestPaymentCost(t *testing.T) {
-	face := big.NewInt(1_000_000)
-	half := new(big.Int).Rsh(maxWin, 1) // win prob ≈ 1/2
-	p := &lpnet.Payment{TicketParams: &lpnet.TicketParams{FaceValue: face.Bytes(), WinProb: half.Bytes()},
-		TicketSenderParams: []*lpnet.TicketSenderParams{{}, {}, {}}}
-	b, err := proto.Marshal(p)
+	n, sc, info := network(t, 1)
+	resp, err := sc.GenerateLivePayment(context.Background(), &signer.PaymentRequest{Orchestrator: info, Type: signer.TypeLV2V})
 	require.NoError(t, err)
-	c, err := meter.PaymentCost(base64.StdEncoding.EncodeToString(b))
+	c, err := meter.PaymentCost(resp.Payment)
 	require.NoError(t, err)
-	require.Equal(t, 3, c.Tickets)
-	require.Equal(t, "3000000", c.Face.String())
-	require.Equal(t, "1500000", c.EVWei().String(), "3 × 1e6 × ~1/2, rounded up")
+	require.Positive(t, c.Tickets)
+	// What the signer committed is what the payment costs (to the wei).
+	require.Equal(t, n.Signer().Spent().String(), new(big.Int).Quo(c.EV.Num(), c.EV.Denom()).String())
+	require.Equal(t, new(big.Int).Mul(info.TicketParams.FaceValue, big.NewInt(int64(c.Tickets))), c.Face)
+	require.Equal(t, info.TicketParams.WinProb, c.WinProb)
 
 	zero, err := meter.PaymentCost("")
 	require.NoError(t, err)
@@ -37,13 +57,9 @@ func TestPaymentCost(t *testing.T) {
 }
 
 func TestUpperBound(t *testing.T) {
-	ev := big.NewInt(1_000_000_000_000)
-	info := &lpnet.OrchestratorInfo{
-		TicketParams: &lpnet.TicketParams{FaceValue: new(big.Int).Mul(ev, big.NewInt(100)).Bytes(), WinProb: new(big.Int).Div(maxWin, big.NewInt(100)).Bytes()},
-		PriceInfo:    &lpnet.PriceInfo{PricePerUnit: 2000, PixelsPerUnit: 1},
-	}
-	ob, err := proto.Marshal(info)
-	require.NoError(t, err)
+	_, _, info := network(t, 2000)
+	ob := info.Protobuf()
+	require.InDelta(t, 1e12, mustFloat(info.TicketParams.EV()), 1)
 	// First lv2v payment: (60 s + 10 s slack) × 27,648,000 px/s × 2000 wei = 3.87e12 → 4 tickets + 1.
 	b, err := meter.UpperBound(&meter.Request{Orchestrator: ob, Type: "lv2v"}, nil, time.Now(), 10*time.Second)
 	require.NoError(t, err)
@@ -60,6 +76,11 @@ func TestUpperBound(t *testing.T) {
 	require.Equal(t, meter.MaxTicketsPerPayment, b.Tickets)
 	_, err = meter.UpperBound(&meter.Request{Orchestrator: []byte{0xff, 0xff}}, nil, time.Now(), 0)
 	require.ErrorIs(t, err, meter.ErrBadPayment)
+}
+
+func mustFloat(r *big.Rat) float64 {
+	f, _ := r.Float64()
+	return f
 }
 
 func TestFormatETH(t *testing.T) {

@@ -31,14 +31,7 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/meter"
 	"github.com/livepeer/livepeer-go-gateway/examples/playground/internal/store"
-)
-
-// Status codes of go-livepeer's remote signer.
-const (
-	StatusRefreshSession      = 480
-	StatusPriceExceeded       = 481
-	StatusNoTickets           = 482
-	StatusInsufficientBalance = 483
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // Paths served, as go-livepeer's signer serves them.
@@ -214,8 +207,8 @@ func relay(w http.ResponseWriter, resp *http.Response, body []byte) {
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		w.Header().Set("Content-Type", ct)
 	}
-	if u := resp.Header.Get("Livepeer-Orchestrator-URL"); u != "" && resp.StatusCode == StatusRefreshSession {
-		w.Header().Set("Livepeer-Orchestrator-URL", u)
+	if u := resp.Header.Get(signer.HeaderOrchestratorURL); u != "" && resp.StatusCode == signer.StatusRefreshSession {
+		w.Header().Set(signer.HeaderOrchestratorURL, u)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(resp.StatusCode)
@@ -316,7 +309,7 @@ func (p *Proxy) handlePayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !bound.Wei.IsInt64() {
-		WriteError(w, StatusInsufficientBalance, "insufficient balance: one payment at this orchestrator's ticket value exceeds any trial budget")
+		WriteError(w, signer.StatusInsufficientBalance, "insufficient balance: one payment at this orchestrator's ticket value exceeds any trial budget")
 		return
 	}
 	if decodedState == nil {
@@ -333,7 +326,7 @@ func (p *Proxy) handlePayment(w http.ResponseWriter, r *http.Request) {
 		if left, ok := prepaidLeft(decodedState, p.now()); ok && left >= p.cfg.PrepaidMargin {
 			p.skips.Add(1)
 			p.log.Info("signerproxy: budget exhausted; the session runs on prepaid time", "user", pr.UserID, "prepaid_left", left.Round(time.Second))
-			WriteError(w, StatusNoTickets, fmt.Sprintf("no tickets: the session's prepaid credit covers about %s more; the trial budget cannot buy more", left.Round(time.Second)))
+			WriteError(w, signer.StatusNoTickets, fmt.Sprintf("no tickets: the session's prepaid credit covers about %s more; the trial budget cannot buy more", left.Round(time.Second)))
 			return
 		}
 		p.writeOutOfCredit(ctx, w, pr.UserID, bound.Wei)
@@ -390,7 +383,7 @@ func (p *Proxy) handlePayment(w http.ResponseWriter, r *http.Request) {
 	}
 	evWei := cost.EVWei()
 	if !evWei.IsInt64() {
-		WriteError(w, StatusInsufficientBalance, "insufficient balance: payment exceeds any trial budget")
+		WriteError(w, signer.StatusInsufficientBalance, "insufficient balance: payment exceeds any trial budget")
 		return
 	}
 	settled = true // Settle releases on its own failure paths
@@ -441,5 +434,5 @@ func (p *Proxy) writeOutOfCredit(ctx context.Context, w http.ResponseWriter, use
 		msg = fmt.Sprintf("insufficient balance: trial budget exhausted (cap %s, spent %s, in flight %s, this payment needs up to %s)",
 			meter.FormatETH(big.NewInt(u.CapWei)), meter.FormatETH(big.NewInt(u.SpentWei)), meter.FormatETH(big.NewInt(u.ReservedWei)), meter.FormatETH(need))
 	}
-	WriteError(w, StatusInsufficientBalance, msg)
+	WriteError(w, signer.StatusInsufficientBalance, msg)
 }

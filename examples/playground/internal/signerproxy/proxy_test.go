@@ -125,7 +125,11 @@ func (f *fixture) client(t *testing.T, key string, extra map[string]string) *sig
 	for k, v := range extra {
 		h[k] = v
 	}
-	c, err := signer.New([]string{f.proxy.URL}, signer.WithHeaderMap(h), signer.WithRetry(0, time.Millisecond, time.Millisecond))
+	hdr := http.Header{}
+	for k, v := range h {
+		hdr.Set(k, v)
+	}
+	c, err := signer.New(signer.Config{URLs: []string{f.proxy.URL}, Headers: hdr, MaxRetries: -1})
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
 	return c
@@ -141,7 +145,7 @@ func (f *fixture) user(t *testing.T, email string, capWei int64) (*store.User, s
 }
 
 func (f *fixture) pay(ctx context.Context, c *signer.Client, state json.RawMessage) (*signer.PaymentResponse, error) {
-	return c.GenerateLivePayment(ctx, &signer.PaymentRequest{Orchestrator: f.infos[0].Proto(), State: state, ManifestID: "manifest-1", Type: signer.TypeLV2V})
+	return c.GenerateLivePayment(ctx, &signer.PaymentRequest{Orchestrator: f.infos[0], State: state, ManifestID: "manifest-1", Type: signer.TypeLV2V})
 }
 
 func eachBackend(t *testing.T, fn func(t *testing.T, f *fixture)) {
@@ -252,15 +256,14 @@ func TestAuthAndStateBinding(t *testing.T) {
 func TestOutOfCreditAnd482(t *testing.T) {
 	eachBackend(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		ev := f.infos[0].Proto().GetTicketParams()
-		tev := meter.Ceil(meter.TicketEV(new(big.Int).SetBytes(ev.FaceValue), new(big.Int).SetBytes(ev.WinProb))).Int64()
+		tev := meter.Ceil(f.infos[0].TicketParams.EV()).Int64()
 		u, key := f.user(t, "c@example.com", 3*tev)
 		c := f.client(t, key, nil)
 		first, err := f.pay(ctx, c, nil)
 		require.NoError(t, err)
 
 		// 482 from the signer: passed on, nothing charged, the state stays usable.
-		f.net.Signer().FailNext(signerproxy.PathGenerateLivePayment, 5, signerproxy.StatusNoTickets)
+		f.net.Signer().FailNext(signerproxy.PathGenerateLivePayment, 5, signer.StatusNoTickets)
 		before, err := f.st.UserByID(ctx, u.ID)
 		require.NoError(t, err)
 		for range 5 {
@@ -285,7 +288,7 @@ func TestOutOfCreditAnd482(t *testing.T) {
 				require.ErrorIs(t, err, livepeer.ErrInsufficientBalance)
 				var apiErr *livepeer.APIError
 				require.ErrorAs(t, err, &apiErr)
-				require.Equal(t, signerproxy.StatusInsufficientBalance, apiErr.StatusCode)
+				require.Equal(t, signer.StatusInsufficientBalance, apiErr.StatusCode)
 				require.Contains(t, apiErr.Message, "trial budget exhausted")
 				break
 			}
@@ -311,8 +314,7 @@ func TestLoad50ConcurrentSessions(t *testing.T) {
 	// 5000 wei/pixel: a first lv2v payment (60 s of 720p30) is 9 tickets.
 	eachBackendPriced(t, 5000, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		tp := f.infos[0].Proto().GetTicketParams()
-		tev := meter.Ceil(meter.TicketEV(new(big.Int).SetBytes(tp.FaceValue), new(big.Int).SetBytes(tp.WinProb))).Int64()
+		tev := meter.Ceil(f.infos[0].TicketParams.EV()).Int64()
 		capWei := 150 * tev
 		u, key := f.user(t, "load@example.com", capWei)
 		var payments, refused, failed, noTickets atomic.Int64
@@ -322,7 +324,7 @@ func TestLoad50ConcurrentSessions(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 50 {
 			wg.Go(func() {
-				c, err := signer.New([]string{f.proxy.URL}, signer.WithHeaderMap(map[string]string{"Authorization": "Bearer " + key}), signer.WithRetry(0, time.Millisecond, time.Millisecond))
+				c, err := signer.New(signer.Config{URLs: []string{f.proxy.URL}, Headers: http.Header{"Authorization": {"Bearer " + key}}, MaxRetries: -1})
 				if !assert.NoError(t, err) {
 					return
 				}

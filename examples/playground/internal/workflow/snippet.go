@@ -77,7 +77,7 @@ func main() {
 
 	// Every parameter, as on the card: each control message replaces all of them.
 	params := {{.ParamsGo}}
-	sess, err := gw.Live(ctx, {{printf "%q" .Capability}}, livepeer.LiveOptions{Params: params})
+	sess, err := gw.Live(ctx, {{printf "%q" .Capability}}, params)
 	if errors.Is(err, livepeer.ErrInsufficientBalance) {
 		log.Fatal("out of trial credit: see {{.BaseURL}}/keys")
 	}

@@ -53,7 +53,7 @@ func TestSnippetAndToken(t *testing.T) {
 	m, _ := wf.Model("")
 	src, err := workflow.RenderGo(wf, workflow.SnippetData{BaseURL: "http://127.0.0.1:9", Key: "lpk_abc", ModelID: m.ID, Params: m.Defaults})
 	require.NoError(t, err)
-	for _, want := range []string{`SignerURL:        "http://127.0.0.1:9"`, `"Bearer lpk_abc"`, `gw.Live(ctx, "live-video-to-video/streamdiffusion"`,
+	for _, want := range []string{`SignerURL:        "http://127.0.0.1:9"`, `"Bearer lpk_abc"`, `gw.Live(ctx, "live-video-to-video/streamdiffusion", params)`,
 		`"model_id":            "stabilityai/sd-turbo"`, `sess.Control(ctx, next)`, `os.Create("output.ts")`, "go mod init", "go get github.com/livepeer/livepeer-go-gateway"} {
 		require.Contains(t, src, want)
 	}

@@ -1,9 +1,9 @@
-// Package byoc holds the BYOC ("bring your own container") wire formats of
+// Package byocwire holds the BYOC ("bring your own container") wire formats of
 // go-livepeer master: the signed `Livepeer` job header, the
 // `Livepeer-Eth-Address` header, the JobToken answered by GET
 // /process/token and the ExternalCapability registration body, with the
 // client-side encoders and the orchestrator-side checks.
-package byoc
+package byocwire
 
 import (
 	"crypto/ecdsa"
@@ -12,24 +12,14 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-)
-
-// Header names (byoc/types.go in go-livepeer).
-const (
-	HeaderJob            = "Livepeer"
-	HeaderEthAddress     = "Livepeer-Eth-Address"
-	HeaderCapability     = "Livepeer-Capability"
-	HeaderPayment        = "Livepeer-Payment"
-	HeaderBalance        = "Livepeer-Balance"         // plain replies of /process/request
-	HeaderPaymentBalance = "Livepeer-Payment-Balance" // SSE replies of /process/request
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // Error sentinels of header decoding (errors.Is).
 var (
 	// ErrBadHeader: the header is not base64 of the expected JSON object.
-	ErrBadHeader = errors.New("byoc: malformed header")
+	ErrBadHeader = errors.New("byocwire: malformed header")
 	// ErrNoTimeout: timeout_seconds is missing or 0. go-livepeer answers it with
 	// "no timeout_seconds set with request, timeout_seconds is required".
 	ErrNoTimeout = errors.New("no timeout_seconds set with request, timeout_seconds is required")
@@ -63,7 +53,7 @@ func (j *JobRequest) SignV0(key *ecdsa.PrivateKey) error {
 	if err != nil {
 		return err
 	}
-	j.Sender = crypto.PubkeyToAddress(key.PublicKey).Hex()
+	j.Sender = eth.KeyAddress(key).Hex()
 	j.Sig = EncodeSig(sig)
 	return nil
 }
@@ -82,7 +72,7 @@ func (j *JobRequest) Encode() (string, error) {
 // (timeout_seconds 0 or missing).
 func ParseJobHeader(h string) (*JobRequest, error) {
 	if h == "" {
-		return nil, fmt.Errorf("%w: empty %s header", ErrBadHeader, HeaderJob)
+		return nil, fmt.Errorf("%w: empty %s header", ErrBadHeader, lphttp.HeaderJob)
 	}
 	b, err := base64.StdEncoding.DecodeString(h)
 	if err != nil {
@@ -110,5 +100,5 @@ func (j *JobRequest) VerifySig(skipSignature bool) error {
 	if skipSignature {
 		return nil
 	}
-	return Verify(common.HexToAddress(j.Sender), j.SignedMessage(), sig)
+	return Verify(lenientAddress(j.Sender), j.SignedMessage(), sig)
 }

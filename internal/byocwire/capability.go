@@ -1,4 +1,4 @@
-package byoc
+package byocwire
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package byoc
+package byocwire
 
 import (
 	"crypto/ecdsa"
@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // JobSender is the JSON in the `Livepeer-Eth-Address` header and the
@@ -22,9 +22,9 @@ type JobSender struct {
 // nil key.
 func NewJobSender(key *ecdsa.PrivateKey) (*JobSender, error) {
 	if key == nil {
-		return nil, fmt.Errorf("byoc: no signing key")
+		return nil, fmt.Errorf("byocwire: no signing key")
 	}
-	addr := crypto.PubkeyToAddress(key.PublicKey).Hex()
+	addr := eth.KeyAddress(key).Hex()
 	sig, err := Sign(key, []byte(addr))
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (s *JobSender) Encode() (string, error) {
 // wrap ErrBadHeader or ErrBadSignature.
 func ParseEthAddressHeader(h string, skipSignature bool) (*JobSender, error) {
 	if h == "" {
-		return nil, fmt.Errorf("%w: empty %s header", ErrBadHeader, HeaderEthAddress)
+		return nil, fmt.Errorf("%w: empty %s header", ErrBadHeader, lphttp.HeaderEthAddress)
 	}
 	b, err := base64.StdEncoding.DecodeString(h)
 	if err != nil {
@@ -62,7 +62,7 @@ func ParseEthAddressHeader(h string, skipSignature bool) (*JobSender, error) {
 		return nil, err
 	}
 	if !skipSignature {
-		if err := Verify(common.HexToAddress(s.Addr), []byte(s.Addr), sig); err != nil {
+		if err := Verify(lenientAddress(s.Addr), []byte(s.Addr), sig); err != nil {
 			return nil, err
 		}
 	}
