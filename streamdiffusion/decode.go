@@ -32,7 +32,11 @@ func (p *Processing[T]) UnmarshalJSON(b []byte) error { return decodeTop(b, p) }
 // UnmarshalJSON decodes one processor; p is reset first.
 func (p *Processor[T]) UnmarshalJSON(b []byte) error { return decodeTop(b, p) }
 
-// MarshalJSON writes the set fields in ai-runner's order and format.
+// MarshalJSON writes the set fields in ai-runner's order and format, byte
+// for byte what ai-runner's model_dump_json(exclude_unset=True) writes.
+// json.Marshal (and an Encoder without SetEscapeHTML(false)) then escapes
+// '<', '>', '&', U+2028 and U+2029 as \u003c and so on: the same JSON
+// values, different bytes.
 func (p Params) MarshalJSON() ([]byte, error) { return appendAny(nil, p), nil }
 
 // MarshalJSON writes the set fields in ai-runner's order and format.

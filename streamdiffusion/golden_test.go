@@ -15,13 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// examples returns the names of ai-runner's example parameter sets in
-// testdata/ai-runner (see testdata/README.md).
+// examples returns the names of our example parameter sets in
+// testdata/examples (see testdata/README.md), each with its golden files made
+// by ai-runner's own model.
 func examples(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob("testdata/ai-runner/*.json")
+	files, err := filepath.Glob("testdata/examples/*.json")
 	require.NoError(t, err)
-	require.Len(t, files, 10)
+	require.Len(t, files, 13)
 	var names []string
 	for _, f := range files {
 		names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
@@ -45,7 +46,7 @@ func semanticJSON(t *testing.T, b []byte) any {
 	return v
 }
 
-// TestGoldenExamples: each of ai-runner's example parameter sets decodes,
+// TestGoldenExamples: each of our example parameter sets decodes,
 // validates, and encodes to exactly what ai-runner's pydantic model dumps
 // for it (golden/<name>.json, model_dump_json(exclude_unset=True)), which
 // is the example itself with ai-runner's field order and number format;
@@ -54,7 +55,7 @@ func semanticJSON(t *testing.T, b []byte) any {
 func TestGoldenExamples(t *testing.T) {
 	for _, name := range examples(t) {
 		t.Run(name, func(t *testing.T) {
-			src := read(t, "testdata/ai-runner/"+name+".json")
+			src := read(t, "testdata/examples/"+name+".json")
 			golden := read(t, "testdata/golden/"+name+".json")
 			full := read(t, "testdata/golden/"+name+".full.json")
 
@@ -63,14 +64,19 @@ func TestGoldenExamples(t *testing.T) {
 			require.NoError(t, p.Validate())
 			out, err := p.MarshalJSON()
 			require.NoError(t, err)
-			assert.Equal(t, string(golden), string(out), "ai-runner's example → ai-runner's JSON, byte for byte")
+			assert.Equal(t, string(golden), string(out), "the example → ai-runner's JSON, byte for byte")
 			assert.Equal(t, semanticJSON(t, src), semanticJSON(t, out), "the same parameters as the example")
 
 			var q Params
 			require.NoError(t, json.Unmarshal(golden, &q))
-			again, err := json.Marshal(q)
+			var again bytes.Buffer
+			enc := json.NewEncoder(&again)
+			enc.SetEscapeHTML(false)
+			require.NoError(t, enc.Encode(q))
+			assert.Equal(t, string(golden)+"\n", again.String(), "golden round trip through encoding/json, byte for byte")
+			viaMarshal, err := json.Marshal(q)
 			require.NoError(t, err)
-			assert.Equal(t, string(golden), string(again), "golden round trip through encoding/json, byte for byte")
+			assert.Equal(t, semanticJSON(t, golden), semanticJSON(t, viaMarshal), "json.Marshal: the same JSON (HTML characters escaped)")
 
 			all, err := p.WithDefaults().MarshalJSON()
 			require.NoError(t, err)
@@ -264,4 +270,69 @@ func TestJSONMarshalEscapesHTMLOnly(t *testing.T) {
 	require.NoError(t, enc.Encode(p))
 	require.Equal(t, string(direct)+"\n", buf.String())
 	require.False(t, errors.Is(nil, ErrInvalidParams))
+}
+
+// TestExamplesCover: between them the examples use every model id, every
+// ControlNet, every image and latent processor, both IP-Adapter types,
+// cached attention, skip_diffusion, weighted prompts and seeds, and LoRAs,
+// so the byte-for-byte checks reach every part of the encoder.
+func TestExamplesCover(t *testing.T) {
+	seen := map[string]bool{}
+	for _, name := range examples(t) {
+		var p Params
+		require.NoError(t, json.Unmarshal(read(t, "testdata/examples/"+name+".json"), &p))
+		seen["model "+string(p.ModelID)] = true
+		for _, c := range p.ControlNets {
+			seen["controlnet "+string(c.ModelID)] = true
+			seen["image "+string(c.Preprocessor)] = true
+		}
+		for _, o := range []Opt[ImageProcessing]{p.ImagePreprocessing, p.ImagePostprocessing} {
+			if v, ok := o.Get(); ok {
+				for _, pr := range v.Processors {
+					seen["image "+string(pr.Type)] = true
+				}
+			}
+		}
+		for _, o := range []Opt[LatentProcessing]{p.LatentPreprocessing, p.LatentPostprocessing} {
+			if v, ok := o.Get(); ok {
+				for _, pr := range v.Processors {
+					seen["latent "+string(pr.Type)] = true
+				}
+			}
+		}
+		if p.IPAdapter != nil && p.IPAdapter.Enabled.Or(true) {
+			seen["ip_adapter "+string(p.IPAdapter.WithDefaults().Type)] = true
+		}
+		if p.CachedAttention != nil && p.CachedAttention.Enabled.Or(true) {
+			seen["cached_attention"] = true
+		}
+		if p.SkipDiffusion.Or(false) {
+			seen["skip_diffusion"] = true
+		}
+		if _, ok := p.Prompt.Blend(); ok {
+			seen["prompt blend"] = true
+		}
+		if _, ok := p.Seed.Blend(); ok {
+			seen["seed blend"] = true
+		}
+		if l, ok := p.LoRADict.Get(); ok && len(l) > 0 {
+			seen["loras"] = true
+		}
+	}
+	want := []string{"ip_adapter regular", "ip_adapter faceid", "cached_attention", "skip_diffusion", "prompt blend", "seed blend", "loras"}
+	for _, m := range ModelIDs() {
+		want = append(want, "model "+string(m))
+	}
+	for _, c := range ControlNetModelIDs() {
+		want = append(want, "controlnet "+string(c))
+	}
+	for _, pr := range ImageProcessors() {
+		want = append(want, "image "+string(pr))
+	}
+	for _, pr := range LatentProcessors() {
+		want = append(want, "latent "+string(pr))
+	}
+	for _, w := range want {
+		assert.True(t, seen[w], "no example uses %s", w)
+	}
 }

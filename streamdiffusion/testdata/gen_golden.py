@@ -8,21 +8,21 @@ It loads live/streamdiffusion/pipeline/params.py at the commit (default
 the same three fields as runner/src/runner/live/pipelines/interface.py at that
 commit (width, height, show_reloading_frame), and with pydantic 2 writes:
 
-  ai-runner/<name>.json   the example, verbatim: default_params/*.json, and the
-                          JSON blocks of the "Request Examples" of
-                          docs/streamdiffusion-schema-update-2025-11-25.md and
-                          the "Example payload" of
-                          docs/streamdiffusion-cached-attention-update-2025-12-03.md
-  golden/<name>.json      StreamDiffusionParams(**example).model_dump_json(exclude_unset=True):
+  golden/<name>.json      StreamDiffusionParams(**example).model_dump_json(exclude_unset=True)
+                          for each of our parameter sets examples/<name>.json:
                           what ai-runner holds, with exactly the fields set
   golden/<name>.full.json StreamDiffusionParams(**example).model_dump_json():
                           every field, defaults filled in
   cases.json              ai-runner's verdict (valid, or the error's location and
                           message) on each parameter set of CASES below
+  format.json             how pydantic writes floats and strings
+
+Only params.py is taken from ai-runner, and only to run it; the inputs
+(examples/*.json, CASES) are ours. Nothing from ai-runner is written out but
+its model's output.
 """
 import json
 import os
-import re
 import subprocess
 import sys
 import types
@@ -52,27 +52,15 @@ exec(compile(src, "params.py", "exec"), mod.__dict__)
 Params = mod.StreamDiffusionParams
 
 examples = {}
-for name in subprocess.run(["git", "-C", git_dir, "ls-tree", "--name-only", commit, "live/streamdiffusion/default_params/"],
-                           check=True, capture_output=True, text=True).stdout.split():
-    examples[os.path.basename(name)[:-5]] = show(name)
+for name in sorted(os.listdir("examples")):
+    if name.endswith(".json"):
+        with open(os.path.join("examples", name)) as f:
+            examples[name[:-5]] = f.read()
 
-
-def json_blocks(md, after):
-    md = md[md.index(after):]
-    return re.findall(r"```json\n(.*?)```", md, re.S)
-
-
-schema_doc = show("docs/streamdiffusion-schema-update-2025-11-25.md")
-for name, block in zip(["doc_sdturbo_temporalnet", "doc_sdxl_temporalnet", "doc_dreamshaper_skip_diffusion"],
-                       json_blocks(schema_doc, "## Request Examples")):
-    examples[name] = block
-examples["doc_cached_attention"] = json_blocks(show("docs/streamdiffusion-cached-attention-update-2025-12-03.md"), "### Example payload")[0]
-
-os.makedirs("ai-runner", exist_ok=True)
 os.makedirs("golden", exist_ok=True)
+for old in os.listdir("golden"):
+    os.remove(os.path.join("golden", old))
 for name, text in sorted(examples.items()):
-    with open(f"ai-runner/{name}.json", "w") as f:
-        f.write(text)
     p = Params(**json.loads(text))
     with open(f"golden/{name}.json", "w") as f:
         f.write(p.model_dump_json(exclude_unset=True))
