@@ -1,39 +1,43 @@
 // Command streamdiffusion runs a StreamDiffusion live-video-to-video
-// session with its parameters on flags (ai-runner's names in kebab-case:
-// -guidance-scale sets guidance_scale), changes the prompt live from stdin,
-// and writes the output to a .ts file or stdout.
+// session with typed parameters (package streamdiffusion) set by flags
+// (ai-runner's names in kebab-case: -guidance-scale sets guidance_scale, or
+// a whole set from -params file.json), changes them live from stdin, and
+// writes the output to a .ts file or stdout.
 //
 //	go run ./examples/streamdiffusion -o out.ts                    # in-process network
 //	go run ./examples/streamdiffusion -prompt "a cat" -seed 42 -o - | ffplay -
 //	go run ./examples/streamdiffusion -token "$LIVEPEER_TOKEN" -capability live-video-to-video/streamdiffusion-sdxl -o - | ffplay -
 //
 // Each line typed on stdin is a new prompt; a line that is a JSON object
-// ({"seed": 7, "guidance_scale": 1.5}) changes those fields instead. Every
-// change goes out as one control message carrying the full parameter set,
-// model_id included: ai-runner treats a control message as a full
-// replacement, so a partial one would reset the other fields (and a missing
-// model_id would reload the model). Values are checked first, and a bad one
-// is reported with the field and its range.
+// ({"seed": 7, "guidance_scale": 1.5}) replaces those fields instead. Every
+// change is checked with streamdiffusion's Validate (a bad value is reported
+// with the field and its range, and not sent) and goes out as one control
+// message carrying the whole parameter set, model_id included: ai-runner
+// treats a control message as a full replacement, so a partial one would
+// reset the other fields. streamdiffusion.Diff says what the change does to
+// the running pipeline: a change that reloads it (model, LoRAs, adding a
+// ControlNet, ...) is sent with a warning that the output pauses; one that
+// ai-runner would refuse mid-stream (the output size) is not sent. Errors the
+// pipeline reports in its status events (ai-runner's
+// inference_status.last_error) are printed as they arrive.
 //
 // The input is an ffmpeg test pattern for -duration. With no orchestrator source
 // (no -token, -signer, -discovery or address arguments) it starts the SDK's
-// in-process Livepeer network (livepeertest), where the prompt picks a hue
-// rotation of the video. It needs ffmpeg in PATH and exits non-zero with a
+// in-process Livepeer network (livepeertest), where the prompt picks a colour
+// effect for the video. It needs ffmpeg in PATH and exits non-zero with a
 // one-line error on failure. Progress goes to stderr, every 5 s while the
 // input runs.
 package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +45,7 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/media"
+	"github.com/livepeer/livepeer-go-gateway/streamdiffusion"
 )
 
 func main() {
@@ -54,14 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs, flags := exampleutil.NewFlagSet("streamdiffusion", "[orchestrator-address ...]",
 		"Runs a StreamDiffusion live-video-to-video session on a test pattern:\nparameters on flags, a new prompt (or a JSON object of fields) per stdin\nline, the output to an MPEG-TS file or stdout.", stderr)
 	capability := fs.String("capability", "live-video-to-video/streamdiffusion", "live-video-to-video/streamdiffusion (sd-turbo) or live-video-to-video/streamdiffusion-sdxl (sdxl-turbo)")
-	var p Params
-	fs.StringVar(&p.Prompt, "prompt", "flowers", "prompt")
-	fs.StringVar(&p.NegativePrompt, "negative-prompt", "blurry, low quality, flat, 2d", "negative prompt")
-	fs.Float64Var(&p.GuidanceScale, "guidance-scale", 1.0, "guidance scale, 0.1–3")
-	fs.Float64Var(&p.Delta, "delta", 0.7, "delta, 0.1–3")
-	fs.IntVar(&p.NumInferenceSteps, "num-inference-steps", 50, "number of inference steps, 1–100")
-	tIndex := fs.String("t-index-list", "", "denoising steps used, 1–4 non-decreasing values in 0..num_inference_steps (default: 12,20,32; sdxl 36)")
-	fs.Int64Var(&p.Seed, "seed", 789, "seed")
+	var pf paramFlags
+	pf.register(fs)
 	output := fs.String("o", "out.ts", `output MPEG-TS file, or "-" for stdout`)
 	dur := fs.Duration("duration", 30*time.Second, "test pattern duration")
 	size := fs.String("size", "320x180", "test pattern size WxH")
@@ -72,28 +71,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	model := strings.TrimPrefix(*capability, "live-video-to-video/")
-	m, ok := models[model]
-	if !ok {
+	if _, ok := models[model]; !ok {
 		return fmt.Errorf("-capability must be live-video-to-video/streamdiffusion or live-video-to-video/streamdiffusion-sdxl, got %q", *capability)
 	}
-	p.ModelID, p.TIndexList = m.modelID, slices.Clone(m.tIndex)
-	if *tIndex != "" {
-		var err error
-		if p.TIndexList, err = parseIntList(*tIndex); err != nil {
-			return err
-		}
-	}
-	if err := p.validate(); err != nil {
+	p, err := pf.build(model)
+	if err != nil {
 		return err
 	}
 	var w, h int
 	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w <= 0 || h <= 0 {
 		return fmt.Errorf("bad -size %q (want WxH)", *size)
 	}
-	msgs, result := stderr, stdout
+	msgs, result := io.Writer(&syncWriter{w: stderr}), stdout
 	var video io.Writer
 	if *output == "-" {
-		video, result = stdout, stderr
+		video, result = stdout, msgs
 	} else {
 		f, err := os.Create(*output)
 		if err != nil {
@@ -110,17 +102,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	defer env.Close()
 
-	start, err := toMap(p)
+	start, err := p.MarshalJSON()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(msgs, "starting %s…\n", *capability)
-	sess, err := env.Gateway.Live(ctx, *capability, start)
+	fmt.Fprintf(msgs, "starting %s with %s\n", *capability, start)
+	sess, err := env.Gateway.Live(ctx, *capability, p) // streamdiffusion.Params marshals to ai-runner's JSON
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	fmt.Fprintf(msgs, "session %s on %s, prompt %q\n", sess.Info().ManifestID, sess.Info().Orchestrator, p.Prompt)
+	fmt.Fprintf(msgs, "session %s on %s\n", sess.Info().ManifestID, sess.Info().Orchestrator)
+	evCtx, stopEvents := context.WithCancel(ctx)
+	evDone := make(chan struct{})
+	go func() { defer close(evDone); reportPipelineErrors(evCtx, sess, msgs) }()
+	defer func() { stopEvents(); <-evDone }()
 
 	cw := media.NewContinuousWriter(video, media.ContinuousOptions{})
 	outDone := make(chan error, 1)
@@ -158,22 +154,31 @@ loop:
 			stopProgress()
 			break loop
 		case line := <-lines:
-			next, err := change(p, line)
+			next, changes, err := change(p, line)
 			if err != nil {
 				fmt.Fprintln(msgs, "not sent:", err)
 				continue
 			}
-			if next == nil {
+			switch changes.Effect() {
+			case 0:
 				continue
+			case streamdiffusion.Rejected:
+				fmt.Fprintf(msgs, "not sent: ai-runner refuses a change of %s mid-stream (the output size is fixed when the stream starts)\n", describe(changes, streamdiffusion.Rejected))
+				continue
+			case streamdiffusion.Reload:
+				fmt.Fprintf(msgs, "warning: changing %s reloads the pipeline: the output pauses while it reloads\n", describe(changes, streamdiffusion.Reload))
 			}
-			b, _ := json.Marshal(next)
-			if err := sess.Control(ctx, json.RawMessage(b)); err != nil {
+			b, err := next.MarshalJSON()
+			if err != nil {
+				return err
+			}
+			if err := sess.Update(ctx, next); err != nil { // the whole set, not just the change
 				stopPub()
 				<-pubDone
 				return fmt.Errorf("control message: %w", err)
 			}
-			p = *next
-			fmt.Fprintf(msgs, "sent %s\n", b)
+			p = next
+			fmt.Fprintf(msgs, "sent %s (%s)\n", b, changes.Effect())
 		}
 	}
 	if perr != nil {
@@ -195,43 +200,44 @@ loop:
 	return sess.Err()
 }
 
-// change applies one stdin line to p: a new prompt, or a JSON object of
-// fields to change (model_id is start-only). It returns nil for a blank line.
-func change(p Params, line string) (*Params, error) {
-	line = strings.TrimSpace(line)
-	if line == "" {
-		return nil, nil
+// reportPipelineErrors prints each new error the pipeline reports in its
+// status events: ai-runner's {"type":"status", "inference_status":
+// {"last_error", "last_error_time"}} (runner/src/runner/live/process/status.py
+// at 50a742c), for example an update it refused mid-stream or a reload that
+// failed. It returns when the events end or ctx is done.
+func reportPipelineErrors(ctx context.Context, sess *livepeer.LiveSession, w io.Writer) {
+	var last int64
+	for ev, err := range sess.Events(ctx) {
+		if err != nil {
+			return
+		}
+		if ev.Type != "status" {
+			continue
+		}
+		var st struct {
+			Inference struct {
+				LastError     string `json:"last_error"`
+				LastErrorTime int64  `json:"last_error_time"`
+			} `json:"inference_status"`
+		}
+		if ev.JSON(&st) != nil || st.Inference.LastError == "" || st.Inference.LastErrorTime == last {
+			continue
+		}
+		last = st.Inference.LastErrorTime
+		fmt.Fprintln(w, "pipeline error:", st.Inference.LastError)
 	}
-	next := p
-	next.TIndexList = slices.Clone(p.TIndexList)
-	if !strings.HasPrefix(line, "{") {
-		next.Prompt = line
-		return &next, nil
-	}
-	dec := json.NewDecoder(strings.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&next); err != nil {
-		return nil, fmt.Errorf("bad JSON line: %w", err)
-	}
-	if next.ModelID != p.ModelID {
-		return nil, fmt.Errorf("model_id cannot change during a stream (start a new one with -capability)")
-	}
-	if err := next.validate(); err != nil {
-		return nil, err
-	}
-	return &next, nil
 }
 
-// toMap turns the parameter set into Live's params.
-func toMap(p Params) (map[string]any, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	return m, d.Decode(&m)
+// syncWriter serialises writes from the goroutines that report progress.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // publish sends a real-time test pattern for d, counting segments in sent,
