@@ -81,14 +81,14 @@ func (p Params) Validate() error {
 	v := &validator{}
 	v.nulls(reflect.ValueOf(&p).Elem(), "")
 	e := p.WithDefaults()
-	v.intRange("width", e.Width, 384, 1024, 64)
-	v.intRange("height", e.Height, 384, 1024, 64)
+	v.intRange("width", e.Width, MinSize, MaxSize, SizeMultiple)
+	v.intRange("height", e.Height, MinSize, MaxSize, SizeMultiple)
 	v.choice("model_id", string(e.ModelID), ModelIDs())
 	mt, mtOK := e.ModelID.Type()
 	v.choice("prompt_interpolation_method", string(e.PromptInterpolationMethod), []Interpolation{Linear, Slerp})
 	v.choice("seed_interpolation_method", string(e.SeedInterpolationMethod), []Interpolation{Linear, Slerp})
 	v.choice("acceleration", string(e.Acceleration), []Acceleration{AccelerationNone, AccelerationXFormers, AccelerationTensorRT})
-	v.intRange("num_inference_steps", e.NumInferenceSteps, 1, 100, 0)
+	v.intRange("num_inference_steps", e.NumInferenceSteps, MinNumInferenceSteps, MaxNumInferenceSteps, 0)
 	v.tIndexList(e)
 	v.controlNets(e, mt, mtOK)
 	v.ipAdapter(e, mt, mtOK)
@@ -219,8 +219,8 @@ func oneOf(names []string) string {
 
 func (v *validator) tIndexList(e Params) {
 	steps := e.NumInferenceSteps.Or(DefaultNumInferenceSteps)
-	if n := len(e.TIndexList); n < 1 || n > 4 {
-		v.add("t_index_list", e.TIndexList, "1–4 values")
+	if n := len(e.TIndexList); n < MinTIndexList || n > MaxTIndexList {
+		v.add("t_index_list", e.TIndexList, fmt.Sprintf("%d–%d values", MinTIndexList, MaxTIndexList))
 		return
 	}
 	for i, t := range e.TIndexList {
@@ -249,8 +249,8 @@ func (v *validator) controlNets(e Params, mt ModelType, mtOK bool) {
 			v.add(path+".model_id", string(c.ModelID), fmt.Sprintf("a ControlNet for %s (%s): %s", e.ModelID, mt, oneOf(names(mt.ControlNets()))))
 		}
 		seen[c.ModelID] = true
-		if n, ok := c.ConditioningChannels.Get(); ok && (n < 1 || n > 6) {
-			v.add(path+".conditioning_channels", n, "1–6, or null (best left unset)")
+		if n, ok := c.ConditioningChannels.Get(); ok && (n < 1 || n > MaxConditioningChannels) {
+			v.add(path+".conditioning_channels", n, fmt.Sprintf("1–%d, or null (best left unset)", MaxConditioningChannels))
 		}
 		v.choice(path+".preprocessor", string(c.Preprocessor), ImageProcessors())
 		if c.Enabled.Or(true) {
@@ -284,8 +284,8 @@ func (v *validator) ipAdapter(e Params, mt ModelType, mtOK bool) {
 
 func (v *validator) cachedAttention(e Params, mt ModelType) {
 	c := e.CachedAttention
-	v.intRange("cached_attention.max_frames", c.MaxFrames, 1, 4, 0)
-	v.intRange("cached_attention.interval", c.Interval, 1, 1440, 0)
+	v.intRange("cached_attention.max_frames", c.MaxFrames, 1, MaxCachedAttentionFrames, 0)
+	v.intRange("cached_attention.interval", c.Interval, 1, MaxCachedAttentionInterval, 0)
 	if !c.Enabled.Or(true) {
 		return
 	}
