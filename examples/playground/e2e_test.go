@@ -170,9 +170,18 @@ func TestBrowserEndToEnd(t *testing.T) {
 		sh.shot("snippet-follows-form"),
 		chromedp.Click(`#tab-playground`, chromedp.ByQuery),
 	))
-	require.Contains(t, afterChange, `"guidance_scale":      2.25`)
+	require.Regexp(t, `GuidanceScale: +streamdiffusion\.Float\(2\.25\),`, afterChange)
 	require.Contains(t, pyAfter, `"negative_prompt": "grainy",`)
 	require.Contains(t, afterChange, "Bearer "+key, "the key stays in")
+	// Each parameter says whether it applies live or reloads the pipeline
+	// (streamdiffusion.Diff).
+	var liveBadge, reloadBadge string
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.Text(`#effect-prompt`, &liveBadge, chromedp.ByQuery),
+		chromedp.Text(`#effect-enable_similar_image_filter`, &reloadBadge, chromedp.ByQuery),
+	))
+	require.Equal(t, "live", liveBadge)
+	require.Equal(t, "reloads", reloadBadge)
 
 	// 7. Run: frames arrive in the page, and they show the transform.
 	var local, out []float64
@@ -215,6 +224,16 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 	t.Logf("output mean RGB before prompt change %v, after %v", before, after)
 	require.NoError(t, chromedp.Run(ctx, sh.shot("prompt-changed")))
+
+	// A change that reloads the pipeline is sent, and the page says so.
+	var notice string
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.Click(`#param-enable_similar_image_filter`, chromedp.ByQuery),
+		evalUntil(`window.__paramEffect === 'reload' && !document.getElementById('param-notice').hidden`, 15*time.Second),
+		chromedp.Text(`#param-notice`, &notice, chromedp.ByQuery),
+		sh.shot("reload-notice"),
+	))
+	require.Contains(t, notice, "Changing Skip similar frames reloads the pipeline")
 
 	spent, err := a.Store.Usage(context.Background(), u.ID)
 	require.NoError(t, err)

@@ -76,8 +76,8 @@ func TestSnippetRunsFromCommandLine(t *testing.T) {
 	form["prompt"] = "an ocean at night"
 	form["guidance_scale"] = 1.7
 	sn = b.pageSnippets(m.ID, form)
-	require.Contains(t, sn.Go, `"prompt":              "an ocean at night"`)
-	require.Contains(t, sn.Go, `"guidance_scale":      1.7`)
+	require.Regexp(t, `Prompt: +streamdiffusion\.PromptText\("an ocean at night"\),`, sn.Go)
+	require.Regexp(t, `GuidanceScale: +streamdiffusion\.Float\(1\.7\),`, sn.Go)
 	src := withKey(sn.Go, key)
 	require.NotContains(t, src, workflow.KeyPlaceholder)
 

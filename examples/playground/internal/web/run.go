@@ -621,7 +621,9 @@ func copyParams(p map[string]any) map[string]any {
 }
 
 // handleParams applies a patch, validates the full set, and schedules the
-// debounced control message carrying all of it.
+// debounced control message carrying all of it. The answer says what the
+// change does to the running pipeline: "effect" ("live", "reload", or ""
+// for no change) and the parameters that have that effect ("changed").
 func (s *Server) handleParams(w http.ResponseWriter, r *http.Request) {
 	rn := s.getRun(w, r)
 	if rn == nil {
@@ -639,6 +641,27 @@ func (s *Server) handleParams(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": NewErrorState(InvalidParams, err.Error()), "field": fieldOf(err)})
 		return
 	}
+	// What the change does to the running pipeline (streamdiffusion.Diff
+	// for StreamDiffusion): a change ai-runner refuses mid-stream is not
+	// taken; one that reloads the pipeline is, and the page says so.
+	var effect workflow.Effect
+	var changed []string
+	if rn.wf.Typed != nil {
+		if effect, changed, err = rn.wf.Typed.Change(rn.params, next); err != nil {
+			rn.mu.Unlock()
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": NewErrorState(InvalidParams, err.Error()), "field": fieldOf(err)})
+			return
+		}
+	}
+	if effect == workflow.Rejected {
+		rn.mu.Unlock()
+		fe := &workflow.FieldError{Field: changed[0], Reason: "cannot change during a run; it is fixed when the session starts"}
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": NewErrorState(InvalidParams, fe.Error()), "field": fe.Field})
+		return
+	}
+	if effect == workflow.Reload {
+		rn.s.log.Info("web: parameter change reloads the pipeline", "run", rn.id, "fields", changed)
+	}
 	rn.params = next
 	rn.pending = true
 	delay := time.Duration(rn.wf.ControlDebounceMS) * time.Millisecond
@@ -648,7 +671,7 @@ func (s *Server) handleParams(w http.ResponseWriter, r *http.Request) {
 		rn.debounce.Reset(delay)
 	}
 	rn.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"params": next})
+	writeJSON(w, http.StatusOK, map[string]any{"params": next, "effect": effect, "changed": changed})
 }
 
 // flushParams sends the whole current parameter set on the control channel.

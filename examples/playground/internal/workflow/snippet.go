@@ -34,8 +34,10 @@ type SnippetData struct {
 
 // goSnippet is the Go program the card shows: the calls the page's server
 // makes for the browser (NewGateway on the hosted signer, Live, publish
-// H.264 MPEG-TS segments, a control message with the full parameter set)
-// with a test pattern for the camera and the output saved to a file.
+// H.264 MPEG-TS segments, an update with the full parameter set) with a
+// test pattern for the camera and the output saved to a file. The
+// parameter set is the workflow's typed form when it has one
+// (streamdiffusion.Params), else a map.
 const goSnippet = `// A Livepeer live-video-to-video session from Go: a test pattern in,
 // {{.Title}} out, saved to output.ts.
 //
@@ -56,7 +58,8 @@ import (
 
 	livepeer "github.com/livepeer/livepeer-go-gateway"
 	"github.com/livepeer/livepeer-go-gateway/media"
-)
+{{range .Go.Imports}}	{{printf "%q" .}}
+{{end}})
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -75,9 +78,10 @@ func main() {
 	}
 	defer gw.Close()
 
-	// Every parameter, as on the card: each control message replaces all of them.
-	params := {{.ParamsGo}}
-	sess, err := gw.Live(ctx, {{printf "%q" .Capability}}, params)
+	// Every parameter, as on the card: each update replaces all of them.
+	params := {{.Go.Value}}
+{{with .Go.Check}}{{.}}
+{{end}}	sess, err := gw.Live(ctx, {{printf "%q" .Capability}}, params)
 	if errors.Is(err, livepeer.ErrInsufficientBalance) {
 		log.Fatal("out of trial credit: see {{.BaseURL}}/keys")
 	}
@@ -99,13 +103,9 @@ func main() {
 
 	// A live parameter change after 5 s: the whole set, with a new prompt.
 	time.AfterFunc(5*time.Second, func() {
-		next := map[string]any{}
-		for k, v := range params {
-			next[k] = v
-		}
-		next["prompt"] = {{printf "%q" .Prompt2}}
-		if err := sess.Control(ctx, next); err != nil {
-			log.Println("control:", err)
+		{{.Go.Next}}
+		if err := sess.Update(ctx, next); err != nil {
+			log.Println("update:", err)
 		}
 	})
 
@@ -284,7 +284,7 @@ type snippetView struct {
 	SnippetData
 	Title      string
 	Capability string
-	ParamsGo   string
+	Go         GoParams
 	ParamsPy   string
 	Token      string
 	TokenJSON  string
@@ -307,7 +307,18 @@ func RenderGo(w *Workflow, d SnippetData) (string, error) {
 	if d.Prompt2 == "" {
 		d.Prompt2 = "a watercolor painting"
 	}
-	src, err := execTemplate(goSnippet, snippetView{SnippetData: d, Title: w.Title, Capability: w.CapabilityName(d.ModelID), ParamsGo: goMapLiteral(d.Params)})
+	gp := GoParams{Value: goMapLiteral(d.Params), Next: fmt.Sprintf(`next := map[string]any{}
+for k, v := range params {
+	next[k] = v
+}
+next["prompt"] = %q`, d.Prompt2)}
+	if w.Typed != nil {
+		var err error
+		if gp, err = w.Typed.Go(d.Params, d.Prompt2); err != nil {
+			return "", err
+		}
+	}
+	src, err := execTemplate(goSnippet, snippetView{SnippetData: d, Title: w.Title, Capability: w.CapabilityName(d.ModelID), Go: gp})
 	if err != nil {
 		return "", err
 	}

@@ -3,6 +3,10 @@
 // schema (names, types and ranges as the worker defines them) and the
 // snippet templates. The page, the server-side validation and the snippets
 // are all generated from it, so adding a workflow is adding a descriptor.
+// A workflow whose worker has a typed parameter model in the SDK
+// (StreamDiffusion: package streamdiffusion) also carries it as a
+// ParamModel: the worker's own validation, what a change does to a running
+// session, and the Go form of a parameter set come from it.
 package workflow
 
 import (
@@ -23,6 +27,17 @@ const (
 	Float    ParamType = "float"
 	Int      ParamType = "int"
 	IntList  ParamType = "intlist" // list of integers
+	Bool     ParamType = "bool"    // a checkbox
+)
+
+// Effect is what changing a parameter does to a running session.
+type Effect string
+
+// The effects.
+const (
+	Live     Effect = "live"     // applied to the running pipeline
+	Reload   Effect = "reload"   // the pipeline reloads: its output pauses
+	Rejected Effect = "rejected" // refused mid-stream (only a new session can have it)
 )
 
 // Widget is how the page edits a parameter.
@@ -58,6 +73,9 @@ type Param struct {
 	ItemsBelow string `json:"itemsBelow,omitempty"`
 	// MaxLen bounds string length in characters (0: none).
 	MaxLen int `json:"maxLen,omitempty"`
+	// Effect is what changing it during a run does ("" when the workflow
+	// cannot tell).
+	Effect Effect `json:"effect,omitempty"`
 }
 
 // Model is one model a workflow can run (the capability's model id) and the
@@ -83,6 +101,31 @@ type Workflow struct {
 	// ControlDebounceMS is how long the server waits after a change before
 	// sending the full parameter set on the control channel.
 	ControlDebounceMS int `json:"controlDebounceMs"`
+	// Typed is the worker's typed parameter model, if the SDK has one.
+	Typed ParamModel `json:"-"`
+}
+
+// ParamModel is a worker's typed parameter set. Parameter sets are the
+// maps Apply makes (string, float64, int64, []int64, bool values).
+type ParamModel interface {
+	// Check validates a full parameter set with the worker's own rules; a
+	// *FieldError names the parameter, the value and what is allowed.
+	Check(params map[string]any) error
+	// Change says what replacing old by new does to a running session (""
+	// for no change) and which parameters do it.
+	Change(old, new map[string]any) (Effect, []string, error)
+	// Go is the Go snippet's form of params (see GoParams); the live
+	// change it makes switches the prompt to prompt2.
+	Go(params map[string]any, prompt2 string) (GoParams, error)
+}
+
+// GoParams is Go source for the snippet: the parameter set as a value the
+// session takes, and the change it makes midway.
+type GoParams struct {
+	Imports []string // import paths the code needs beyond the snippet's own
+	Value   string   // an expression: the parameter set, assigned to params
+	Check   string   // statements run after params is set ("" for none)
+	Next    string   // statements defining next from params, with the new prompt
 }
 
 // Model returns the model with this id; "" means the default model.
@@ -113,11 +156,19 @@ func (w *Workflow) Param(name string) (*Param, bool) {
 
 // FieldError names the parameter at fault and the rule it breaks.
 type FieldError struct {
-	Field  string `json:"field"`
+	Field string `json:"field"` // the parameter, as the form names it
+	// Path is the value's place inside it, as the worker names it, when
+	// deeper than Field (e.g. "t_index_list[1]").
+	Path   string `json:"path,omitempty"`
 	Reason string `json:"reason"`
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+func (e *FieldError) Error() string {
+	if e.Path != "" {
+		return e.Path + ": " + e.Reason
+	}
+	return e.Field + ": " + e.Reason
+}
 
 // Copy returns a fresh copy of the model's full parameter set, with the
 // same Go types as Defaults (int64 stays int64, lists are copied).
@@ -147,7 +198,8 @@ func copyValue(v any) any {
 
 // Apply returns current with patch applied, validated as a whole: only
 // editable parameters may be patched, and the result must satisfy every
-// rule. current is not modified. On failure the *FieldError names the field.
+// rule (see Validate). current is not modified. On failure the *FieldError
+// names the field.
 func (w *Workflow) Apply(current, patch map[string]any) (map[string]any, error) {
 	next := make(map[string]any, len(current)+len(patch))
 	for k, v := range current {
@@ -163,7 +215,7 @@ func (w *Workflow) Apply(current, patch map[string]any) (map[string]any, error) 
 		if !ok {
 			return nil, &FieldError{Field: k, Reason: "unknown or read-only parameter (editable: " + w.editable() + ")"}
 		}
-		v, err := p.coerce(patch[k])
+		v, err := p.convert(patch[k])
 		if err != nil {
 			return nil, err
 		}
@@ -183,31 +235,62 @@ func (w *Workflow) editable() string {
 	return strings.Join(names, ", ")
 }
 
-// Validate checks every editable parameter present in params.
+// Validate checks a full parameter set: the type of every editable
+// parameter present, then the worker's own rules (Typed), then the card's
+// limits (ranges, list lengths and order, text lengths), which may be
+// narrower than the worker's.
 func (w *Workflow) Validate(params map[string]any) error {
+	conv := make(map[string]any, len(w.Params))
 	for i := range w.Params {
 		p := &w.Params[i]
-		v, ok := params[p.Name]
+		if v, ok := params[p.Name]; ok {
+			cv, err := p.convert(v)
+			if err != nil {
+				return err
+			}
+			conv[p.Name] = cv
+		}
+	}
+	if w.Typed != nil {
+		typed := make(map[string]any, len(params))
+		for k, v := range params {
+			typed[k] = v
+		}
+		for k, v := range conv {
+			typed[k] = v
+		}
+		if err := w.Typed.Check(typed); err != nil {
+			return err
+		}
+	}
+	return w.checkLimits(conv)
+}
+
+// checkLimits checks the card's own limits on converted values.
+func (w *Workflow) checkLimits(conv map[string]any) error {
+	for i := range w.Params {
+		p := &w.Params[i]
+		cv, ok := conv[p.Name]
 		if !ok {
 			continue
 		}
-		cv, err := p.coerce(v)
-		if err != nil {
+		if err := p.check(cv); err != nil {
 			return err
 		}
-		if p.ItemsBelow != "" {
-			lim, ok := params[p.ItemsBelow]
-			if !ok {
-				continue
-			}
-			n, err := toFloat(lim)
-			if err != nil {
-				continue
-			}
-			for _, it := range cv.([]int64) {
-				if float64(it) >= n {
-					return &FieldError{Field: p.Name, Reason: fmt.Sprintf("every item must be below %s (%v); got %d", p.ItemsBelow, n, it)}
-				}
+		if p.ItemsBelow == "" {
+			continue
+		}
+		lim, ok := conv[p.ItemsBelow]
+		if !ok {
+			continue
+		}
+		n, err := toFloat(lim)
+		if err != nil {
+			continue
+		}
+		for _, it := range cv.([]int64) {
+			if float64(it) >= n {
+				return &FieldError{Field: p.Name, Reason: fmt.Sprintf("every item must be below %s (%v); got %d", p.ItemsBelow, n, it)}
 			}
 		}
 	}
@@ -257,32 +340,32 @@ func (p *Param) checkRange(f float64) error {
 	return nil
 }
 
-// coerce converts a JSON-decoded value to the parameter's Go type
-// (string, float64, int64, []int64) and checks its own bounds.
-func (p *Param) coerce(v any) (any, error) {
+// convert converts a JSON-decoded value to the parameter's Go type
+// (string, float64, int64, []int64, bool); it checks the type only.
+func (p *Param) convert(v any) (any, error) {
 	switch p.Type {
 	case Text, Textarea:
 		s, ok := v.(string)
 		if !ok {
 			return nil, &FieldError{Field: p.Name, Reason: "must be a string"}
 		}
-		if p.MaxLen > 0 && len([]rune(s)) > p.MaxLen {
-			return nil, &FieldError{Field: p.Name, Reason: fmt.Sprintf("must be at most %d characters; got %d", p.MaxLen, len([]rune(s)))}
-		}
 		return s, nil
+	case Bool:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, &FieldError{Field: p.Name, Reason: "must be true or false"}
+		}
+		return b, nil
 	case Float:
 		f, err := toFloat(v)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, &FieldError{Field: p.Name, Reason: "must be a number " + p.rangeText()}
 		}
-		return f, p.checkRange(f)
+		return f, nil
 	case Int:
 		f, err := toFloat(v)
-		if err != nil || f != math.Trunc(f) {
+		if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 			return nil, &FieldError{Field: p.Name, Reason: "must be an integer " + p.rangeText()}
-		}
-		if err := p.checkRange(f); err != nil {
-			return nil, err
 		}
 		return int64(f), nil
 	case IntList:
@@ -301,24 +384,43 @@ func (p *Param) coerce(v any) (any, error) {
 		default:
 			return nil, &FieldError{Field: p.Name, Reason: "must be a list of integers"}
 		}
-		if len(items) < p.MinItems || (p.MaxItems > 0 && len(items) > p.MaxItems) {
-			return nil, &FieldError{Field: p.Name, Reason: fmt.Sprintf("must have %d to %d items; got %d", p.MinItems, p.MaxItems, len(items))}
-		}
 		out := make([]int64, len(items))
 		for i, it := range items {
 			f, err := toFloat(it)
-			if err != nil || f != math.Trunc(f) {
+			if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 				return nil, &FieldError{Field: p.Name, Reason: fmt.Sprintf("item %d must be an integer", i)}
 			}
-			if (p.HasMin && f < p.Min) || (p.HasMax && f > p.Max) {
-				return nil, &FieldError{Field: p.Name, Reason: fmt.Sprintf("item %d must be %s; got %v", i, p.rangeText(), f)}
-			}
 			out[i] = int64(f)
-			if p.NonDecreasing && i > 0 && out[i] < out[i-1] {
-				return nil, &FieldError{Field: p.Name, Reason: "items must be in non-decreasing order"}
-			}
 		}
 		return out, nil
 	}
 	return nil, &FieldError{Field: p.Name, Reason: "unsupported parameter type " + string(p.Type)}
+}
+
+// check checks a converted value against the card's limits: range, text
+// length, list length, item range and order.
+func (p *Param) check(v any) error {
+	switch x := v.(type) {
+	case string:
+		if p.MaxLen > 0 && len([]rune(x)) > p.MaxLen {
+			return &FieldError{Field: p.Name, Reason: fmt.Sprintf("must be at most %d characters; got %d", p.MaxLen, len([]rune(x)))}
+		}
+	case float64:
+		return p.checkRange(x)
+	case int64:
+		return p.checkRange(float64(x))
+	case []int64:
+		if len(x) < p.MinItems || (p.MaxItems > 0 && len(x) > p.MaxItems) {
+			return &FieldError{Field: p.Name, Reason: fmt.Sprintf("must have %d to %d items; got %d", p.MinItems, p.MaxItems, len(x))}
+		}
+		for i, it := range x {
+			if f := float64(it); (p.HasMin && f < p.Min) || (p.HasMax && f > p.Max) {
+				return &FieldError{Field: p.Name, Reason: fmt.Sprintf("item %d must be %s; got %v", i, p.rangeText(), f)}
+			}
+			if p.NonDecreasing && i > 0 && it < x[i-1] {
+				return &FieldError{Field: p.Name, Reason: "items must be in non-decreasing order"}
+			}
+		}
+	}
+	return nil
 }

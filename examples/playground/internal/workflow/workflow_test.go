@@ -25,26 +25,32 @@ func TestApplyKeepsFullSetAndValidates(t *testing.T) {
 	require.Equal(t, int64(42), next["seed"])
 	require.Equal(t, "flowers", cur["prompt"], "current is not modified")
 
-	for patch, want := range map[string]string{
-		`{"guidance_scale": 3.5}`:       "guidance_scale: must be between 0.1 and 3",
-		`{"delta": "x"}`:                "delta: must be a number between 0.1 and 3",
-		`{"num_inference_steps": 1.5}`:  "num_inference_steps: must be an integer between 1 and 100",
-		`{"t_index_list": []}`:          "t_index_list: must have 1 to 4 items",
-		`{"t_index_list": [1,2,3,4,5]}`: "t_index_list: must have 1 to 4 items",
-		`{"t_index_list": [30, 20]}`:    "t_index_list: items must be in non-decreasing order",
-		`{"t_index_list": [50]}`:        "t_index_list: every item must be below num_inference_steps",
-		`{"num_inference_steps": 10}`:   "t_index_list: every item must be below num_inference_steps", // sdxl [36]
-		`{"width": 1024}`:               "width: unknown or read-only parameter",
-		`{"prompt": 7}`:                 "prompt: must be a string",
+	// The type and the card's own limits, then ai-runner's rules through
+	// streamdiffusion's Params.Validate (field, value, range).
+	for _, c := range []struct{ patch, field, want string }{
+		{`{"guidance_scale": 3.5}`, "guidance_scale", "guidance_scale: must be between 0.1 and 3"},
+		{`{"delta": "x"}`, "delta", "delta: must be a number between 0.1 and 3"},
+		{`{"num_inference_steps": 1.5}`, "num_inference_steps", "num_inference_steps: must be an integer between 1 and 100"},
+		{`{"num_inference_steps": 0}`, "num_inference_steps", "num_inference_steps: 0 not allowed: want 1–100"},
+		{`{"t_index_list": []}`, "t_index_list", "t_index_list: [] not allowed: want 1–4 values"},
+		{`{"t_index_list": [1,2,3,4,5]}`, "t_index_list", "t_index_list: [1 2 3 4 5] not allowed: want 1–4 values"},
+		{`{"t_index_list": [30, 20]}`, "t_index_list", "t_index_list[1]: 20 not allowed: want at least 30 (non-decreasing)"},
+		{`{"t_index_list": [51]}`, "t_index_list", "t_index_list[0]: 51 not allowed: want 0–num_inference_steps (50)"},
+		{`{"t_index_list": [50]}`, "t_index_list", "t_index_list: every item must be below num_inference_steps (50)"},       // the card's narrower rule
+		{`{"num_inference_steps": 10}`, "t_index_list", "t_index_list[0]: 36 not allowed: want 0–num_inference_steps (10)"}, // sdxl [36]
+		{`{"width": 1024}`, "width", "width: unknown or read-only parameter"},
+		{`{"prompt": 7}`, "prompt", "prompt: must be a string"},
+		{`{"enable_similar_image_filter": "yes"}`, "enable_similar_image_filter", "enable_similar_image_filter: must be true or false"},
 	} {
 		var p map[string]any
-		d := json.NewDecoder(strings.NewReader(patch))
+		d := json.NewDecoder(strings.NewReader(c.patch))
 		d.UseNumber()
 		require.NoError(t, d.Decode(&p))
 		_, err := wf.Apply(cur, p)
 		var fe *workflow.FieldError
-		require.True(t, errors.As(err, &fe), patch)
-		require.Contains(t, err.Error(), want, patch)
+		require.True(t, errors.As(err, &fe), c.patch)
+		require.Contains(t, err.Error(), c.want, c.patch)
+		require.Equal(t, c.field, fe.Field, "%s: the field the page highlights", c.patch)
 	}
 }
 
@@ -54,7 +60,8 @@ func TestSnippetAndToken(t *testing.T) {
 	src, err := workflow.RenderGo(wf, workflow.SnippetData{BaseURL: "http://127.0.0.1:9", Key: "lpk_abc", ModelID: m.ID, Params: m.Defaults})
 	require.NoError(t, err)
 	for _, want := range []string{`SignerURL:        "http://127.0.0.1:9"`, `"Bearer lpk_abc"`, `gw.Live(ctx, "live-video-to-video/streamdiffusion", params)`,
-		`"model_id":            "stabilityai/sd-turbo"`, `sess.Control(ctx, next)`, `os.Create("output.ts")`, "go mod init", "go get github.com/livepeer/livepeer-go-gateway"} {
+		"ModelID:                  streamdiffusion.SDTurbo,", `sess.Update(ctx, next)`, `"github.com/livepeer/livepeer-go-gateway/streamdiffusion"`,
+		"params.Validate()", "streamdiffusion.Reloads(params, next)", `os.Create("output.ts")`, "go mod init", "go get github.com/livepeer/livepeer-go-gateway"} {
 		require.Contains(t, src, want)
 	}
 	tok, err := livepeer.ParseToken(workflow.Token("http://127.0.0.1:9", "lpk_abc"))
@@ -77,7 +84,8 @@ func TestRenderAllSnippetsFollowTheForm(t *testing.T) {
 	for name, src := range map[string]string{"go": sn.Go, "python": sn.Python, "curl": sn.Curl} {
 		require.NotContains(t, src, "lpk_", name)
 	}
-	require.Contains(t, sn.Go, `"guidance_scale":      2.5`)
+	require.Regexp(t, `GuidanceScale: +streamdiffusion.Float\(2.5\),`, sn.Go)
+	require.Regexp(t, `Prompt: +streamdiffusion.PromptText\("a \\"quoted\\" cat"\),`, sn.Go)
 	require.Contains(t, sn.Go, "Bearer "+workflow.KeyPlaceholder)
 	require.Contains(t, sn.Python, `"guidance_scale": 2.5,`)
 	require.Contains(t, sn.Python, `"prompt": "a \"quoted\" cat",`)

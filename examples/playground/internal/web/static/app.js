@@ -224,10 +224,23 @@
       const label = document.createElement('label');
       label.textContent = p.label;
       label.htmlFor = 'param-' + p.name;
+      if (p.effect) { // what changing it during a run does (streamdiffusion.Diff)
+        const badge = document.createElement('span');
+        badge.className = 'effect effect-' + p.effect; badge.id = 'effect-' + p.name;
+        badge.textContent = p.effect === 'live' ? 'live' : 'reloads';
+        badge.title = p.effect === 'live' ? 'Applies to the running stream at once.' : 'Changing it during a run reloads the pipeline: the output pauses while it reloads.';
+        label.append(' ', badge);
+      }
       wrap.appendChild(label);
       const def = defs[p.name];
       const changed = () => onParamInput(p);
-      if (p.widget === 'slider') {
+      if (p.type === 'bool') {
+        const input = document.createElement('input');
+        input.type = 'checkbox'; input.id = 'param-' + p.name; input.name = p.name; input.checked = !!def;
+        input.addEventListener('change', changed);
+        label.prepend(input, ' ');
+        wrap.classList.add('check');
+      } else if (p.widget === 'slider') {
         wrap.appendChild(slider('param-' + p.name, p, def, changed));
       } else if (p.widget === 'steps') {
         const box = document.createElement('div'); box.className = 'steps-row'; box.id = 'param-' + p.name; box.setAttribute('role', 'group');
@@ -280,7 +293,8 @@
       const hint = document.createElement('small');
       const range = rangeText(p.widget === 'steps' ? Object.assign({}, p, { hasMin: false, hasMax: false }) : p);
       hint.textContent = (p.help || '') + (range && p.widget !== 'steps' ? ' Range ' + range + '.' : '') +
-        (def != null && p.type !== 'textarea' ? ' Default ' + (Array.isArray(def) ? def.join(', ') : fmt(def)) + '.' : '');
+        (def != null && p.type !== 'textarea' ? ' Default ' + (Array.isArray(def) ? def.join(', ') : p.type === 'bool' ? (def ? 'on' : 'off') : fmt(def)) + '.' : '') +
+        (p.effect === 'reload' ? ' Changing it during a run reloads the pipeline.' : '');
       hint.className = 'range-hint';
       const err = document.createElement('span'); err.className = 'field-error'; err.id = 'err-' + p.name;
       wrap.append(hint, err);
@@ -300,6 +314,7 @@
       });
       return out;
     }
+    if (p.type === 'bool') return el.checked;
     const raw = el.value;
     if (p.type === 'text' || p.type === 'textarea') {
       if (p.maxLen && raw.length > p.maxLen) throw p.label + ': at most ' + p.maxLen + ' characters';
@@ -349,12 +364,24 @@
     if (!runState || !runState.id) return;
     const patch = pending; pending = {};
     const r = await fetch('/api/runs/' + runState.id + '/params', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf() }, body: JSON.stringify(patch) });
+    const b = await r.json().catch(() => ({}));
     if (!r.ok) {
-      const b = await r.json().catch(() => ({}));
+      // The server's validation (streamdiffusion's Params.Validate): the
+      // field, the value and the range, next to the field and in the box.
       if (b.field && document.getElementById('err-' + b.field)) document.getElementById('err-' + b.field).textContent = b.error.detail;
-      else if (b.error) renderErrorState(errBox, b.error);
+      if (b.error) renderErrorState(errBox, b.error);
     } else {
       window.__paramsSent = (window.__paramsSent || 0) + 1;
+      if (errBox.querySelector('.error-state[data-kind="invalid-params"]')) renderErrorState(errBox, null);
+      const note = $('#param-notice');
+      if (note && b.effect === 'reload') {
+        const names = (b.changed || []).map((f) => { const q = wf.params.find((x) => x.name === f); return q ? q.label : f; });
+        note.textContent = 'Changing ' + names.join(', ') + ' reloads the pipeline: the output pauses while it reloads.';
+        note.hidden = false;
+      } else if (note && b.effect === 'live') {
+        note.textContent = ''; note.hidden = true;
+      }
+      window.__paramEffect = b.effect || '';
     }
   }
 
