@@ -146,3 +146,49 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// failingSigner answers every payment with a go-livepeer signer's 500.
+type failingSigner struct{ calls int }
+
+func (*failingSigner) Offchain() bool { return false }
+func (f *failingSigner) GenerateLivePayment(context.Context, *signer.PaymentRequest) (*signer.PaymentResponse, error) {
+	f.calls++
+	api := &lperr.APIError{Op: "generate-live-payment", StatusCode: 500, Message: "Internal Server Error", Kind: lperr.ErrSignerUnavailable}
+	return nil, &signer.Error{Op: "generate-live-payment", Kind: lperr.ErrSignerUnavailable, Err: api}
+}
+
+// A go-livepeer signer refuses a payment above its -maxTotalEV with a bare
+// 500: above go-livepeer's default limit it is a *PaymentLimitError saying
+// so; below, the signer's error says what the payment was.
+func TestClientSignerTotalEV(t *testing.T) {
+	n := newAINet(t, livepeertest.NetworkConfig{Orchestrators: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, dc := clientOn(t, n)
+	fs := &failingSigner{}
+	cl, err := aipipeline.New(aipipeline.Config{Signer: fs, Orchestrators: dc})
+	require.NoError(t, err)
+	c := mustCap(t, "text-to-image/"+livepeertest.AIModelTextToImage)
+
+	// 2048×2048 at 2e6 wei: 8.4e12 wei, 9 tickets, under 2e13.
+	call, err := aipipeline.Prepare(ctx, c, aipipeline.TextToImageParams{Prompt: "x", Width: aipipeline.Ptr(2048), Height: aipipeline.Ptr(2048)}, nil)
+	require.NoError(t, err)
+	_, err = cl.Run(ctx, n.hc, inOrder(t, ctx, dc, n, c, 0, 1), call)
+	require.ErrorIs(t, err, lperr.ErrSignerUnavailable)
+	assert.Contains(t, err.Error(), "the payment was 9 tickets, 9000000000000 wei of EV")
+	assert.Contains(t, err.Error(), "-maxTotalEV")
+	assert.Equal(t, 1, fs.calls, "not tried elsewhere")
+
+	// 4096×4096: 34 tickets, 3.4e13 wei.
+	call, err = aipipeline.Prepare(ctx, c, aipipeline.TextToImageParams{Prompt: "x", Width: aipipeline.Ptr(4096), Height: aipipeline.Ptr(4096)}, nil)
+	require.NoError(t, err)
+	_, err = cl.Run(ctx, n.hc, inOrder(t, ctx, dc, n, c, 0, 1), call)
+	var pl *aipipeline.PaymentLimitError
+	require.ErrorAs(t, err, &pl)
+	assert.Equal(t, aipipeline.LimitTotalEV, pl.Limit)
+	assert.Equal(t, int64(34), pl.Tickets)
+	assert.NotErrorIs(t, err, lperr.ErrSignerUnavailable)
+	assert.ErrorIs(t, err, lperr.ErrPaymentFailed)
+	assert.Equal(t, 2, fs.calls, "not tried elsewhere")
+	assert.Empty(t, n.AI()[0].Charges())
+}

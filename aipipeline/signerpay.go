@@ -145,6 +145,10 @@ func (c *Client) payerFor(info *discovery.Info, price *big.Rat, paid func()) Pay
 				case strings.Contains(m, "exceeds maximum of 100"):
 					limit.Limit, limit.SignerMessage = LimitTickets, ae.Message
 					return Payment{}, limit
+				case ae.StatusCode == http.StatusInternalServerError && limit.Tickets > 0:
+					// Below go-livepeer's default limit, but the signer's may be lower.
+					return Payment{}, fmt.Errorf("%w (the payment was %d tickets, %s wei of EV: a go-livepeer signer answers 500 when that is above its -maxTotalEV)",
+						err, limit.Tickets, total.FloatString(0))
 				}
 			}
 			return Payment{}, err

@@ -134,7 +134,7 @@ func (c *Client) try(ctx context.Context, cand *discovery.Info, want discovery.C
 	for tries := 1; ; tries++ {
 		info, err := c.orchs.GetOrchestrator(ctx, cand.Addr, &want)
 		if err != nil {
-			return ctx.Err() == nil, err
+			return ctx.Err() == nil && !errors.Is(err, lperr.ErrClosed), err
 		}
 		price, err := c.check(info, want)
 		if err != nil {
