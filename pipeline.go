@@ -77,9 +77,12 @@ func (r *Result) Pipeline() *PipelineResult {
 }
 
 // isPipeline reports whether a Run or Stream capability names a built-in
-// AI pipeline ("text-to-image/...", "llm/...").
+// AI pipeline: "<pipeline>/..." ("text-to-image/...", "llm/..."). A bare
+// name stays a BYOC capability, as it always was ("upscale" may be a BYOC
+// worker's name).
 func isPipeline(capability string) bool {
-	return aipipeline.IsPipelineCapability(strings.TrimSpace(capability))
+	s := strings.TrimSpace(capability)
+	return strings.Contains(s, "/") && aipipeline.IsPipelineCapability(s)
 }
 
 // pipelineOptions are the options that do not apply to the pipelines.

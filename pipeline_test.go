@@ -425,8 +425,14 @@ func TestRunPipelineUnknownModel(t *testing.T) {
 	assert.Equal(t, "text-to-image/nobody/serves-this", no.Capability)
 	assert.Empty(t, e.net.Signer().BatchPayments())
 
-	_, err = e.gw.Run(pipelineCtx(t), "text-to-image", TextToImage{Prompt: "x"})
+	_, err = e.gw.Run(pipelineCtx(t), "text-to-image/", TextToImage{Prompt: "x"})
 	require.ErrorIs(t, err, ErrInvalidCapability, "a pipeline needs a model")
+	// A bare name is a BYOC capability, as before pipelines were served.
+	_, err = e.gw.Run(pipelineCtx(t), "text-to-image", map[string]string{"prompt": "x"})
+	require.ErrorIs(t, err, ErrNoOrchestrator)
+	var no2 *NoOrchestratorError
+	require.ErrorAs(t, err, &no2)
+	assert.Equal(t, "byoc/text-to-image", no2.Capability)
 
 	// Through the discovery endpoint, which filters by model.
 	e = newAIEnv(t, aiEnvConfig{})

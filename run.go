@@ -79,8 +79,9 @@ func jobKind(capability string) (name string, err error) {
 // A built-in AI pipeline ("text-to-image/<model>", "image-to-image/...",
 // "image-to-video/...", "upscale/...", "audio-to-text/...",
 // "segment-anything-2/...", "llm/...", "image-to-text/...",
-// "text-to-speech/..."; see package aipipeline) takes its request type as
-// input (TextToImage, LLMRequest...), and the Result carries the typed
+// "text-to-speech/..."; see package aipipeline; a bare name such as
+// "upscale" is still a BYOC capability) takes its request type as input
+// (TextToImage, LLMRequest...), and the Result carries the typed
 // answer in Result.Pipeline (Body is the orchestrator's JSON). It is paid
 // through the remote signer with exactly the units the orchestrator
 // charges, and fails over only while nothing was charged (see
