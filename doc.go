@@ -28,17 +28,24 @@
 //   - byoc: BYOC jobs and streams ("byoc/<name>"): job signing, job token,
 //     payment, submission, go-livepeer's event relay, stream control;
 //   - lv2v: live-video-to-video ("live-video-to-video/<model>"): start
-//     with the first payment, payments on a timer.
+//     with the first payment, payments on a timer;
+//   - aipipeline: the built-in AI pipelines ("text-to-image/<model>",
+//     "llm/<model>", ...): typed requests (aliased here: TextToImage,
+//     LLMRequest...), the units the orchestrator charges, one
+//     remote-signer payment per attempt on fresh orchestrator info,
+//     failover while nothing was charged. Run's Result carries the typed
+//     answer (Result.Pipeline); an LLM Stream's events are its chunks
+//     (Stream.LLMChunks).
 //
 // A kind package takes the shared pieces through small interfaces it
 // declares itself: Candidates (the selection cursor, *discovery.Selector),
 // Signer (*signer.Client), Payments (payment sessions, *Gateway) and Doer
 // (HTTP, *http.Client). The verbs parse the capability string and dispatch:
-// Run and Stream in run.go and stream.go (submitBYOC), Live in live.go,
-// whose kinds hand the session a liveJob (channels, pay, update, stop).
-// A new kind (live-runner sessions, the built-in AI pipelines such as
-// text-to-image or llm) is a new package of that shape plus a case in
-// those dispatch functions; sessions and streams stay the root's.
+// Run and Stream in run.go and stream.go (submitBYOC; the AI pipelines in
+// pipeline.go and stream_llm.go), Live in live.go, whose kinds hand the
+// session a liveJob (channels, pay, update, stop). A new kind (live-runner
+// sessions...) is a new package of that shape plus a case in those
+// dispatch functions; sessions and streams stay the root's.
 //
 // # Errors
 //

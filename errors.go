@@ -3,6 +3,7 @@ package livepeer
 import (
 	"errors"
 
+	"github.com/livepeer/livepeer-go-gateway/aipipeline"
 	"github.com/livepeer/livepeer-go-gateway/byoc"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
@@ -64,6 +65,14 @@ var (
 	ErrCapabilityNotOffered = discovery.ErrCapabilityNotOffered
 	// ErrDiscoveryUnavailable: the discovery endpoint could not be reached or answered 5xx.
 	ErrDiscoveryUnavailable = discovery.ErrDiscoveryUnavailable
+
+	// Sentinel of package aipipeline, for convenience.
+
+	// ErrBadInput: a built-in AI pipeline's request is invalid: refused
+	// before anything was paid (*InputError), or by the orchestrator or its
+	// runner (*PipelineError carrying the orchestrator's text). Another
+	// orchestrator would refuse it too.
+	ErrBadInput = aipipeline.ErrBadInput
 )
 
 // Error types. Use errors.As to read their fields.
@@ -94,4 +103,16 @@ type (
 	// StreamError is an "error" event that ended a Stream
 	// (errors.Is(err, ErrJobFailed)).
 	StreamError = byoc.StreamError
+	// PipelineError is a built-in AI pipeline's failure at one orchestrator:
+	// its status and plain-text answer (Message), Retryable and Charged.
+	// It matches ErrBadInput, ErrPaymentFailed, ErrInsufficientBalance,
+	// ErrJobFailed (the runner failed) or ErrOrchestratorUnavailable.
+	PipelineError = aipipeline.Error
+	// InputError is a pipeline request refused before anything was paid
+	// (errors.Is(err, ErrBadInput)).
+	InputError = aipipeline.InputError
+	// PaymentLimitError is a pipeline request that costs more than one
+	// remote-signer payment may carry (100 tickets, or the signer's
+	// -maxTotalEV); nothing was paid (errors.Is(err, ErrPaymentFailed)).
+	PaymentLimitError = aipipeline.PaymentLimitError
 )

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livepeer/livepeer-go-gateway/aipipeline"
 	"github.com/livepeer/livepeer-go-gateway/byoc"
 	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
@@ -36,6 +37,8 @@ type Result struct {
 	Orchestrator string
 	// JobID is the job's id (the header's id).
 	JobID string
+
+	pipeline *aipipeline.Result // a built-in AI pipeline's answer (pipeline.go)
 }
 
 // JSON decodes Body into v. It returns an error when Body is not JSON
@@ -58,8 +61,8 @@ func DecodeJSON[T any](r *Result) (T, error) {
 }
 
 // jobKind parses a Run/Stream capability: a BYOC capability name, with or
-// without "byoc/". Other pipelines ("text-to-image/<model>", "llm/<model>")
-// are a kind of their own, not supported by Run and Stream yet.
+// without "byoc/". The built-in AI pipelines ("text-to-image/<model>",
+// "llm/<model>") are dispatched before (pipeline.go).
 func jobKind(capability string) (name string, err error) {
 	name = strings.TrimPrefix(strings.TrimSpace(capability), "byoc/")
 	if name == "" || strings.ContainsAny(name, "/\r\n") {
@@ -72,6 +75,24 @@ func jobKind(capability string) (name string, err error) {
 // is a BYOC capability ("text-reversal" or "byoc/text-reversal"; see
 // package byoc). input is sent as the body: []byte, json.RawMessage and
 // io.Reader as they are, anything else encoded as JSON.
+//
+// A built-in AI pipeline ("text-to-image/<model>", "image-to-image/...",
+// "image-to-video/...", "upscale/...", "audio-to-text/...",
+// "segment-anything-2/...", "llm/...", "image-to-text/...",
+// "text-to-speech/..."; see package aipipeline; a bare name such as
+// "upscale" is still a BYOC capability) takes its request type as input
+// (TextToImage, LLMRequest...), and the Result carries the typed
+// answer in Result.Pipeline (Body is the orchestrator's JSON). It is paid
+// through the remote signer with exactly the units the orchestrator
+// charges, and fails over only while nothing was charged (see
+// aipipeline.Client.Run for what each call costs and when it moves on).
+// Options: WithTimeout (bounds the whole call, default DefaultJobTimeout).
+// Errors, besides those below: *InputError or a *PipelineError matching
+// ErrBadInput (with the orchestrator's text) for bad input, never retried
+// elsewhere; *PipelineError for other answers (ErrJobFailed: the runner
+// failed; ErrPaymentFailed / ErrInsufficientBalance: a refused payment);
+// *PaymentLimitError when the request costs more than one signer payment
+// may carry; the signer's errors (ErrPriceExceeded on its 481).
 //
 // Run selects orchestrators advertising the capability and hands the job to
 // the kind's package, which pays when needed and fails over only while the
@@ -90,6 +111,9 @@ func (g *Gateway) Run(ctx context.Context, capability string, input any, opts ..
 	o, err := resolveOptions(verbRun, opts)
 	if err != nil {
 		return nil, err
+	}
+	if isPipeline(capability) {
+		return g.runPipeline(ctx, capability, input, o)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout+runGrace)
 	defer cancel()

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/livepeer/livepeer-go-gateway/aipipeline"
 	"github.com/livepeer/livepeer-go-gateway/byoc"
 	"github.com/livepeer/livepeer-go-gateway/internal/sse"
 )
@@ -36,7 +37,8 @@ type Stream struct {
 	label   string
 	idle    time.Duration
 	timer   *time.Timer
-	header  *big.Int // Livepeer-Payment-Balance of the answer
+	header  *big.Int              // Livepeer-Payment-Balance of the answer
+	llm     *aipipeline.LLMStream // an "llm/<model>" stream (stream_llm.go); a and rd are nil then
 
 	idleFired atomic.Bool
 	closed    atomic.Bool
@@ -63,10 +65,22 @@ type Stream struct {
 // of Run except WithMaxResponseBytes, plus WithIdleTimeout and
 // WithMaxEventBytes. Always Close the Stream (Events closes it when the
 // loop ends).
+//
+// For "llm/<model>" (a built-in AI pipeline) input is an LLMRequest (sent
+// with stream: true), paid and failed over as Run does. Each event is one
+// chunk: Event.Data is the chunk's JSON, which LLMChunks decodes
+// (LLMChunk.Text is the delta text); the stream ends cleanly after the
+// chunk with a finish_reason (go-livepeer sends no [DONE]); Pipeline gives
+// the units, fee, finish reason and token usage. WithTimeout bounds the
+// whole stream (default DefaultJobTimeout), WithIdleTimeout the wait for
+// each chunk.
 func (g *Gateway) Stream(ctx context.Context, capability string, input any, opts ...CallOption) (*Stream, error) {
 	o, err := resolveOptions(verbStream, opts)
 	if err != nil {
 		return nil, err
+	}
+	if isPipeline(capability) {
+		return g.streamLLM(ctx, capability, input, o)
 	}
 	a, done, err := g.submitBYOC(ctx, capability, input, o, "text/event-stream")
 	if err != nil {
@@ -108,16 +122,29 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 }
 
 // Orchestrator returns the address of the orchestrator running the job.
-func (s *Stream) Orchestrator() string { return s.a.Orchestrator.Addr }
+func (s *Stream) Orchestrator() string {
+	if s.llm != nil {
+		return s.llm.Info.Addr
+	}
+	return s.a.Orchestrator.Addr
+}
 
-// Header returns the answer's headers.
-func (s *Stream) Header() http.Header { return s.a.Response.Header }
+// Header returns the answer's headers (empty for an LLM stream).
+func (s *Stream) Header() http.Header {
+	if s.a == nil {
+		return http.Header{}
+	}
+	return s.a.Response.Header
+}
 
 // Balance returns the payer's balance for the capability in wei: the
 // orchestrator's final {"balance": x} once the stream reached [DONE] (0
 // after an insufficient-balance stop), before that the
 // Livepeer-Payment-Balance header; nil when the orchestrator sent neither.
 func (s *Stream) Balance() *big.Int {
+	if s.rd == nil {
+		return nil
+	}
 	if b := s.rd.Balance(); b != nil {
 		return b
 	}
@@ -197,6 +224,9 @@ func (s *Stream) next() (Event, error) {
 			return Event{}, err
 		}
 		return Event{}, io.EOF
+	}
+	if s.llm != nil {
+		return s.nextLLM()
 	}
 	ev, err := s.rd.Next()
 	if err == nil {

@@ -1,8 +1,17 @@
 // Package aipipeline is the client side of go-livepeer's built-in batch AI
 // pipelines (text-to-image, image-to-image, image-to-video, upscale,
-// audio-to-text, segment-anything-2, llm, image-to-text, text-to-speech) for
-// one orchestrator at a time. It knows nothing of discovery, signers or
-// selection: the caller picks the orchestrator and supplies a Payer.
+// audio-to-text, segment-anything-2, llm, image-to-text, text-to-speech).
+// It is the mechanics behind livepeer.Gateway's Run and Stream for
+// "<pipeline>/<model>" capabilities, in two layers:
+//
+//   - Run and Stream (functions) serve one request at one orchestrator: the
+//     caller picks it and supplies a Payer;
+//   - Client.Run and Client.Stream try a list of candidate orchestrators
+//     (Candidates, *discovery.Selector), fetch fresh OrchestratorInfo for
+//     every payment (Orchestrators, *discovery.Client), pay through a
+//     remote signer (Signer, *signer.Client; off-chain: seg creds with the
+//     orchestrator's auth token and no tickets) and fail over only while
+//     nothing was charged. Client.Run says what a call costs.
 //
 // A request goes through three steps:
 //
@@ -33,6 +42,18 @@
 // orchestrator come back as *Error, classified so a caller can fail over:
 // errors.Is(err, ErrRetryable) means another orchestrator may succeed and
 // nothing was charged here.
+//
+// Through a remote signer, a request is paid with one POST
+// /generate-live-payment: "type" omitted, "inPixels" = call.Units,
+// "ManifestID" = "<capability id>_<model>", the capability and model as
+// "capabilities", and the orchestrator's info fetched for this payment
+// only; no state is sent or kept, so no balance is carried between
+// requests. The signer makes ceil(max(fee, EV) / EV) tickets at the
+// orchestrator's ticket EV, at most MaxTicketsPerPayment and at most its
+// -maxTotalEV of EV: a request above either is a *PaymentLimitError.
+//
+// Errors match the SDK's shared sentinels (package livepeer) as well as
+// this package's: see Error.Is.
 //
 // The request and response models in types.gen.go are generated from
 // ai-runner's OpenAPI document (see generate.go); File, the multipart

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
 // Sentinels, matched with errors.Is by *Error, *InputError and *CapabilityError.
@@ -130,8 +132,25 @@ func (e *Error) Unwrap() error { return e.Err }
 // ErrNoCapacity, ErrRunner, ErrUnavailable or ErrBadResponse, and
 // ErrRetryable for capacity and retryable ticket errors (which also match
 // ErrNoCapacity or ErrPayment).
+//
+// It also matches the SDK's shared sentinels (package livepeer), as the
+// other kinds' orchestrator refusals do: livepeer.ErrInsufficientBalance
+// for the orchestrator's "Insufficient balance", livepeer.ErrPaymentFailed
+// for the other payment refusals (402, 403, ticket errors),
+// livepeer.ErrJobFailed for a runner failure, and
+// livepeer.ErrOrchestratorUnavailable for no capacity, no usable answer
+// and a bad answer. Bad input matches none of them: livepeer.ErrBadInput
+// is this package's ErrBadInput.
 func (e *Error) Is(target error) bool {
 	switch target {
+	case lperr.ErrInsufficientBalance:
+		return e.kind == kindPayment && e.insufficientBalance()
+	case lperr.ErrPaymentFailed:
+		return (e.kind == kindPayment && !e.insufficientBalance()) || e.kind == kindTicketRetry
+	case lperr.ErrJobFailed:
+		return e.kind == kindRunner
+	case lperr.ErrOrchestratorUnavailable:
+		return e.kind == kindNoCapacity || e.kind == kindUnavailable || e.kind == kindBadResponse
 	case ErrBadInput:
 		return e.kind == kindBadInput
 	case ErrPayment:
@@ -148,6 +167,13 @@ func (e *Error) Is(target error) bool {
 		return e.kind == kindBadResponse
 	}
 	return false
+}
+
+// insufficientBalance reports the orchestrator's "Insufficient balance"
+// (server/ai_http.go:1592-1596): the tickets were credited, the balance
+// does not cover the fee.
+func (e *Error) insufficientBalance() bool {
+	return strings.Contains(strings.ToLower(e.Message), "insufficient balance")
 }
 
 // Retryable reports errors.Is(e, ErrRetryable): try another orchestrator

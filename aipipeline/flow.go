@@ -82,7 +82,7 @@ func Stream(ctx context.Context, hc *http.Client, target Target, call *Call, pay
 		resp.Body.Close()
 		return nil, badResponse(target.URL, call.Capability, "answer is %q, not text/event-stream", ct)
 	}
-	return newLLMStream(ctx, resp.Body, target.URL, call), nil
+	return newLLMStream(ctx, resp.Body, target, call), nil
 }
 
 // send pays, posts and returns the 200 response (the caller closes its

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"math/big"
 	"strings"
 	"sync"
 
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/sse"
 )
 
@@ -27,7 +29,11 @@ import (
 type LLMStream struct {
 	Capability   Capability
 	Orchestrator string
-	Units        int64 // units paid and charged (max_tokens)
+	Units        int64    // units paid and charged (max_tokens)
+	Fee          *big.Rat // Units × Target.PricePerUnit in wei; nil when the price was not given
+	// Info is the orchestrator's OrchestratorInfo the payment was made on
+	// (Client.Stream); nil from the package-level Stream.
+	Info *discovery.Info
 
 	body      io.ReadCloser
 	r         *sse.Reader
@@ -35,13 +41,15 @@ type LLMStream struct {
 	stop      func() bool
 	closeOnce sync.Once
 
-	err    error // sticky: io.EOF after the last chunk, or the failure
-	last   *LLMResponse
-	finish string
+	err     error // sticky: io.EOF after the last chunk, or the failure
+	last    *LLMResponse
+	lastRaw []byte
+	finish  string
 }
 
-func newLLMStream(ctx context.Context, body io.ReadCloser, orch string, call *Call) *LLMStream {
-	s := &LLMStream{Capability: call.Capability, Orchestrator: orch, Units: call.Units, body: body, ctx: ctx,
+func newLLMStream(ctx context.Context, body io.ReadCloser, target Target, call *Call) *LLMStream {
+	s := &LLMStream{Capability: call.Capability, Orchestrator: target.URL, Units: call.Units,
+		Fee: Fee(call.Units, target.PricePerUnit), body: body, ctx: ctx,
 		r: sse.NewReader(body, sse.DefaultMaxEventBytes)}
 	s.stop = context.AfterFunc(ctx, func() { _ = body.Close() })
 	return s
@@ -56,13 +64,13 @@ func (s *LLMStream) Next() (*LLMResponse, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	ch, err := s.next()
+	ch, raw, err := s.next()
 	if err != nil {
 		s.err = err
 		s.Close()
 		return nil, err
 	}
-	s.last = ch
+	s.last, s.lastRaw = ch, raw
 	for _, c := range ch.Choices {
 		if c.FinishReason != nil && *c.FinishReason != "" {
 			s.finish = *c.FinishReason
@@ -74,38 +82,42 @@ func (s *LLMStream) Next() (*LLMResponse, error) {
 	return ch, nil
 }
 
-func (s *LLMStream) next() (*LLMResponse, error) {
+func (s *LLMStream) next() (*LLMResponse, []byte, error) {
 	for {
 		ev, err := s.r.Next()
 		if err != nil {
 			if cerr := s.ctx.Err(); cerr != nil {
-				return nil, cerr
+				return nil, nil, cerr
 			}
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, badResponse(s.Orchestrator, s.Capability, "stream ended before a chunk with finish_reason: %w", err)
+			return nil, nil, badResponse(s.Orchestrator, s.Capability, "stream ended before a chunk with finish_reason: %w", err)
 		}
 		data := strings.TrimSpace(ev.Data)
 		if data == "" {
 			continue
 		}
 		if data == "[DONE]" {
-			return nil, io.EOF
+			return nil, nil, io.EOF
 		}
 		var probe struct {
 			Error json.RawMessage `json:"error"`
 		}
 		if json.Unmarshal([]byte(data), &probe) == nil && len(probe.Error) > 0 && string(probe.Error) != "null" {
-			return nil, badResponse(s.Orchestrator, s.Capability, "stream error: %s", probe.Error)
+			return nil, nil, badResponse(s.Orchestrator, s.Capability, "stream error: %s", probe.Error)
 		}
 		var ch LLMResponse
 		if err := json.Unmarshal([]byte(data), &ch); err != nil {
-			return nil, badResponse(s.Orchestrator, s.Capability, "chunk is not an LLMResponse: %w", err)
+			return nil, nil, badResponse(s.Orchestrator, s.Capability, "chunk is not an LLMResponse: %w", err)
 		}
-		return &ch, nil
+		return &ch, []byte(data), nil
 	}
 }
+
+// Raw returns the JSON of the chunk Next returned last, as received (nil
+// before the first chunk). The slice must not be modified.
+func (s *LLMStream) Raw() []byte { return s.lastRaw }
 
 // Chunks iterates over the chunks until the end of the stream; the last
 // pair carries a non-nil error when the stream failed (never io.EOF).
@@ -143,4 +155,20 @@ func (s *LLMStream) Close() error {
 		_ = s.body.Close()
 	})
 	return nil
+}
+
+// Text returns the text of the first choice: its delta's content in a
+// streamed chunk, its message's content in a whole answer; "" when there
+// is none.
+func (r *LLMResponse) Text() string {
+	if r == nil || len(r.Choices) == 0 {
+		return ""
+	}
+	switch c := r.Choices[0]; {
+	case c.Delta != nil:
+		return c.Delta.Content
+	case c.Message != nil:
+		return c.Message.Content
+	}
+	return ""
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 )
 
 // Pipeline names one of go-livepeer's built-in batch AI pipelines, as it
@@ -122,5 +124,8 @@ func (e *CapabilityError) Error() string {
 	return fmt.Sprintf("aipipeline: capability %q: %s", e.Input, e.Reason)
 }
 
-// Is matches ErrInvalidCapability.
-func (e *CapabilityError) Is(target error) bool { return target == ErrInvalidCapability }
+// Is matches ErrInvalidCapability and discovery.ErrInvalidCapability
+// (livepeer.ErrInvalidCapability).
+func (e *CapabilityError) Is(target error) bool {
+	return target == ErrInvalidCapability || target == discovery.ErrInvalidCapability
+}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 )
 
 // MaxMediaBytes bounds one media file fetched by Output.Bytes (1 GiB).
@@ -25,6 +27,9 @@ type Result struct {
 	Orchestrator string   // the orchestrator's URL
 	Units        int64    // units paid and charged
 	Fee          *big.Rat // Units × Target.PricePerUnit in wei; nil when the price was not given
+	// Info is the orchestrator's OrchestratorInfo the payment was made on
+	// (Client.Run); nil from the package-level Run.
+	Info *discovery.Info
 
 	// Images: text-to-image, image-to-image, upscale; image-to-video puts its
 	// .mp4 in Images[0] (ai-runner answers ImageResponse there, not the
@@ -87,6 +92,8 @@ func (m *Output) Bytes(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aipipeline: media: %w", err)
 	}
+	// A one-off download: no idle connection is left behind.
+	req.Close = true
 	hc := m.hc
 	if hc == nil {
 		hc = http.DefaultClient

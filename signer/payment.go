@@ -193,15 +193,18 @@ func DecodePaymentResponse(body []byte) (*PaymentResponse, error) {
 }
 
 // OffchainPayment is what an off-chain Client answers: no tickets
-// (Payment ""), and for TypeLV2V/TypeLive/TypeFixed seg creds that carry
-// only the orchestrator's auth token, as off-chain orchestrators require.
-// TypeUnits (BYOC) gets no seg creds. A missing auth token for a live type
-// returns an *Error with Kind ErrPaymentFailed.
+// (Payment ""), and for TypeLV2V/TypeLive/TypeFixed, and TypeUnits with a
+// non-BYOC Capability (a built-in batch AI pipeline), seg creds that carry
+// only the orchestrator's auth token, as off-chain orchestrators require
+// (go-livepeer master 176aa415ccea server/ai_http.go:1388 checks them on
+// every batch AI request). TypeUnits without a Capability or for BYOC gets
+// no seg creds (BYOC orchestrators take none). A missing auth token where
+// seg creds are due returns an *Error with Kind ErrPaymentFailed.
 func OffchainPayment(req *PaymentRequest) (*PaymentResponse, error) {
 	if req == nil || req.Orchestrator == nil {
 		return nil, &Error{Op: pathLivePayment, Kind: lperr.ErrPaymentFailed, Err: errors.New("no orchestrator info in the payment request")}
 	}
-	if req.Type == TypeUnits {
+	if req.Type == TypeUnits && (req.Capability == nil || req.Capability.IsBYOC()) {
 		return &PaymentResponse{}, nil
 	}
 	var info lpnet.OrchestratorInfo

@@ -198,6 +198,21 @@ func TestOffchainPayment(t *testing.T) {
 	resp, err = c.GenerateLivePayment(context.Background(), &PaymentRequest{Orchestrator: info, Type: TypeUnits, InPixels: 60})
 	require.NoError(t, err)
 	assert.Equal(t, &PaymentResponse{}, resp)
+	resp, err = c.GenerateLivePayment(context.Background(), &PaymentRequest{Orchestrator: info, Type: TypeUnits, InPixels: 60,
+		Capability: &discovery.Capability{ID: discovery.CapBYOC, Model: "text-reversal"}})
+	require.NoError(t, err)
+	assert.Equal(t, &PaymentResponse{}, resp, "BYOC takes no seg creds")
+
+	// A batch AI request (units with an AI capability) needs the auth token.
+	resp, err = c.GenerateLivePayment(context.Background(), &PaymentRequest{Orchestrator: info, Type: TypeUnits, InPixels: 60,
+		ManifestID: "27_m", Capability: &discovery.Capability{ID: discovery.CapTextToImage, Model: "m"}})
+	require.NoError(t, err)
+	assert.Equal(t, "", resp.Payment)
+	raw, err = base64.StdEncoding.DecodeString(resp.SegCreds)
+	require.NoError(t, err)
+	seg.Reset()
+	require.NoError(t, proto.Unmarshal(raw, &seg))
+	assert.True(t, proto.Equal(testInfoProto().AuthToken, seg.AuthToken))
 
 	noToken := testInfoProto()
 	noToken.AuthToken = nil
