@@ -123,12 +123,22 @@ func (f *faults) advanceBlocks(k int64) {
 	f.blocks += k
 }
 
-// stop cancels a pending signer-down timer.
+// stop cancels a pending signer-down timer and clears the orchestrators'
+// black holes and delays, so the devnet's own shutdown (its runners
+// unregistering) is not held up by them.
 func (f *faults) stop() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.timer != nil {
 		f.timer.Stop()
+	}
+	for i, o := range f.n.Orchestrators() {
+		if f.blackhole[i] {
+			o.SetBlackhole(false)
+		}
+		if f.latency[i] > 0 {
+			o.SetLatency(0)
+		}
 	}
 }
 

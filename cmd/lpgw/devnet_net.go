@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
@@ -165,7 +166,7 @@ func (d *devnet) startRunner(ctx context.Context, spec devnetRunner, log *slog.L
 	}
 	gpu := devnetGPU
 	r, err := runner.New(runner.Config{
-		Orchestrators: orchs, Logger: log,
+		Orchestrators: orchs, Logger: log, CloseTimeout: runnerCloseTimeout,
 		Registration: runner.Registration{
 			URL: "http://" + ln.Addr().String(), App: spec.app, Mode: spec.mode, Capacity: spec.cap,
 			Price: &runner.Price{USD: spec.usd, Unit: spec.unit}, GPU: &gpu, Version: "lpgw-devnet",
@@ -185,15 +186,21 @@ func (d *devnet) startRunner(ctx context.Context, spec devnetRunner, log *slog.L
 	return r.Start(ctx)
 }
 
-// Close unregisters the runners, stops their applications, then the
-// network (which ends every stream and its ffmpeg processes), and waits
-// for all of it.
+// runnerCloseTimeout bounds a toy runner's unregistrations at Close (an
+// orchestrator may be black-holed or slowed down by a fault knob).
+const runnerCloseTimeout = 2 * time.Second
+
+// Close unregisters the runners (all at once), stops their applications,
+// then the network (which ends every stream and its ffmpeg processes),
+// and waits for all of it.
 func (d *devnet) Close() {
+	var wg sync.WaitGroup
 	for _, r := range d.runners {
 		// Unregistering from a network that is about to close may fail;
 		// Close still ends the runner's sessions and goroutines.
-		_ = r.Close()
+		wg.Go(func() { _ = r.Close() })
 	}
+	wg.Wait()
 	for i, s := range d.apps {
 		_ = s.Close()
 		<-d.appDone[i]

@@ -141,6 +141,10 @@ func describe(err error) (int, string) {
 		return exitJobFailed, oneLine(fmt.Sprintf("the worker of %s at %s reported an error: %s", sje.Capability, sje.Orchestrator, sje.Event.Data))
 	case errors.Is(err, livepeer.ErrInvalidConfig):
 		return exitUsage, oneLine(err.Error())
+	case errors.Is(err, livepeer.ErrSessionEnded):
+		return exitFailure, "the orchestrator ended the live session (it stopped the stream or shut down): start it again; lpgw orchestrators shows who answers"
+	case errors.Is(err, livepeer.ErrOrchestratorUnavailable):
+		return exitFailure, oneLine("the orchestrator stopped answering (" + rootCause(err) + "): try again; lpgw orchestrators shows who answers")
 	}
 	return exitFailure, oneLine(err.Error())
 }

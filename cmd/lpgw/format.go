@@ -34,3 +34,11 @@ func formatWei(w *big.Rat) string {
 	f, _ := new(big.Rat).Quo(w, weiPerETH).Float64()
 	return fmt.Sprintf("%.6f ETH", f)
 }
+
+// plural renders "1 payment", "2 payments".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/media"
 )
 
@@ -61,6 +62,9 @@ func (c *cli) live(ctx context.Context, args []string) error {
 		return bad("want one CAPABILITY, got %d argument(s)", len(pos))
 	}
 	capability := pos[0]
+	if _, err := discovery.ParseCapability(capability); err != nil {
+		return err // before anything starts
+	}
 	if *duration < 0 || *every <= 0 {
 		return bad("--duration must not be negative and --progress-every must be positive")
 	}
@@ -113,14 +117,18 @@ func (c *cli) live(ctx context.Context, args []string) error {
 	outDone := make(chan error, 1)
 	go func() { outDone <- writeOutput(sessCtx, sess, cw, meter) }()
 
+	tty, brk := isTerminal(c.stderr), ""
+	if tty {
+		brk = "\n" // below the progress line being redrawn
+	}
 	updCtx, stopUpdates := context.WithCancel(sessCtx)
 	var updates sync.WaitGroup
 	updates.Go(func() {
-		paramUpdates(updCtx, c.stdin, p, func(ctx context.Context, next map[string]any) error { return sess.Update(ctx, next) }, c.stderr)
+		paramUpdates(updCtx, c.stdin, p, func(ctx context.Context, next map[string]any) error { return sess.Update(ctx, next) }, c.stderr, brk)
 	})
 	defer func() { stopUpdates(); updates.Wait() }()
 
-	stopProgress := progress(c.stderr, isTerminal(c.stderr), *every, meter)
+	stopProgress := progress(c.stderr, tty, *every, meter)
 	defer stopProgress()
 	if err := publish(srcCtx, src, *duration, sess, meter); err != nil {
 		if cause := sess.Err(); cause != nil {

@@ -63,13 +63,14 @@ func parseParamLine(line string) (map[string]any, error) {
 // paramUpdates reads stdin line by line and, for each parameter change,
 // merges it into the parameter set and sends the full set with update
 // (a control message on live-video-to-video, POST /ai/stream/update on a
-// BYOC stream). Bad lines are reported on msgs and skipped. It returns at
-// ctx's end or stdin's EOF.
+// BYOC stream). Bad lines are reported on msgs (each message starting
+// with brk, a line break when a progress line is being redrawn) and
+// skipped. It returns at ctx's end or stdin's EOF.
 //
 // The read itself cannot be interrupted (a terminal read blocks until a
 // line comes): lines go through a channel from a goroutine that ends at
 // EOF or with the process, and the sending loop ends with ctx.
-func paramUpdates(ctx context.Context, stdin io.Reader, params map[string]any, update func(context.Context, map[string]any) error, msgs io.Writer) {
+func paramUpdates(ctx context.Context, stdin io.Reader, params map[string]any, update func(context.Context, map[string]any) error, msgs io.Writer, brk string) {
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -100,7 +101,7 @@ func paramUpdates(ctx context.Context, stdin io.Reader, params map[string]any, u
 		}
 		change, err := parseParamLine(line)
 		if err != nil {
-			fmt.Fprintf(msgs, "\nlpgw: ignored %q: %v (type k=v or a JSON object)\n", line, err)
+			fmt.Fprintf(msgs, "%slpgw: ignored %q: %v (type k=v or a JSON object)\n", brk, line, err)
 			continue
 		}
 		next := maps.Clone(cur)
@@ -112,11 +113,11 @@ func paramUpdates(ctx context.Context, stdin io.Reader, params map[string]any, u
 			if ctx.Err() != nil {
 				return
 			}
-			fmt.Fprintf(msgs, "\nlpgw: parameter change not sent: %v\n", err)
+			fmt.Fprintf(msgs, "%slpgw: parameter change not sent: %v\n", brk, err)
 			continue
 		}
 		cur = next
 		b, _ := json.Marshal(cur)
-		fmt.Fprintf(msgs, "\nlpgw: parameters now %s\n", bytes.TrimSpace(b))
+		fmt.Fprintf(msgs, "%slpgw: parameters now %s\n", brk, bytes.TrimSpace(b))
 	}
 }

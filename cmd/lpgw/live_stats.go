@@ -99,8 +99,8 @@ func (s liveStats) String() string {
 		lat = s.Latency.Round(time.Millisecond).String()
 	}
 	el := s.Elapsed.Truncate(time.Second)
-	return fmt.Sprintf("%02d:%02d  in %d seg  out %d seg  latency %s  %.1f fps  spent %s (%d payments)",
-		int(el.Minutes()), int(el.Seconds())%60, s.SegmentsIn, s.SegmentsOut, lat, s.OutputFPS, formatWei(s.Spent), s.Payments)
+	return fmt.Sprintf("%02d:%02d  in %d seg  out %d seg  latency %s  %.1f fps  spent %s (%s)",
+		int(el.Minutes()), int(el.Seconds())%60, s.SegmentsIn, s.SegmentsOut, lat, s.OutputFPS, formatWei(s.Spent), plural(s.Payments, "payment"))
 }
 
 // progress shows a liveMeter's line on w until stop: redrawn in place

@@ -19,7 +19,7 @@ type netFlags struct {
 	token, signer, discovery string
 	signerHeaders            headerFlag
 	orchestrators            listFlag
-	timeout                  time.Duration
+	timeout, orchTimeout     time.Duration
 	verbose                  bool
 }
 
@@ -30,6 +30,7 @@ func (f *netFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.discovery, "discovery", "", "discovery endpoint URL")
 	fs.Var(&f.orchestrators, "orchestrator", "orchestrator `address` host:port (repeatable, or comma-separated)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "give up after this long (0: no limit)")
+	fs.DurationVar(&f.orchTimeout, "orchestrator-timeout", 0, "bound on one orchestrator's GetOrchestrator answer (default 5s)")
 	fs.BoolVar(&f.verbose, "v", false, "verbose: the SDK's debug logs and details on stderr")
 }
 
@@ -57,7 +58,7 @@ func (c *cli) open(ctx context.Context, f *netFlags, addrs []string) (*netEnv, e
 	cfg := livepeer.Config{
 		Token: f.token, SignerURL: f.signer, DiscoveryURL: f.discovery,
 		Orchestrators: append(append([]string(nil), f.orchestrators...), addrs...),
-		HTTPClient:    &http.Client{Transport: spend}, Logger: log,
+		HTTPClient:    &http.Client{Transport: spend}, Logger: log, OrchestratorTimeout: f.orchTimeout,
 	}
 	if len(f.signerHeaders) > 0 {
 		cfg.SignerHeaders = map[string]string(f.signerHeaders)
