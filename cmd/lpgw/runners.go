@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"math/big"
 	"slices"
 	"text/tabwriter"
 )
@@ -65,10 +67,23 @@ func listRunners(ctx context.Context, src runnerSource, app string) ([]runnerRec
 		rs = slices.DeleteFunc(rs, func(r runnerRecord) bool { return r.App != app })
 	}
 	slices.SortFunc(rs, func(a, b runnerRecord) int {
-		return cmp.Or(cmp.Compare(a.App, b.App), cmp.Compare(a.price(), b.price()),
+		return cmp.Or(cmp.Compare(a.App, b.App), a.priceValue().Cmp(b.priceValue()),
 			cmp.Compare(a.Orchestrator, b.Orchestrator), cmp.Compare(a.URL, b.URL))
 	})
 	return rs, errs, nil
+}
+
+// priceValue is the price as a number for sorting: free (off-chain) is
+// 0, a price that is not a number sorts last.
+func (r runnerRecord) priceValue() *big.Rat {
+	if r.PriceInfo == nil {
+		return new(big.Rat)
+	}
+	p, ok := new(big.Rat).SetString(r.PriceInfo.Price.String())
+	if !ok {
+		return new(big.Rat).SetInt64(math.MaxInt64)
+	}
+	return p
 }
 
 func (r runnerRecord) price() string {
