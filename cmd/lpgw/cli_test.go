@@ -27,19 +27,35 @@ func TestRunInProcess(t *testing.T) {
 	require.JSONEq(t, `{"original":"hello","reversed":"olleh"}`, r.stdout)
 	require.Contains(t, r.stderr, "using a fresh in-process network")
 
-	r = runCLI(t, ctx, "", "run", "byoc/text-reversal", `{"text":"añb"}`, "--field", "reversed")
+	// On a shared network: --field, input from a file and from stdin,
+	// flags before the arguments too.
+	d, err := startDevnet(ctx, devnetOptions{orchestrators: 1})
+	require.NoError(t, err)
+	defer d.Close()
+	tok := d.net.Token()
+	r = runCLI(t, ctx, "", "run", "byoc/text-reversal", `{"text":"añb"}`, "--field", "reversed", "--token", tok)
 	require.NoError(t, r.err, r.stderr)
 	require.Equal(t, "bña\n", r.stdout)
-
-	// Input from a file and from stdin; flags before the arguments too.
+	require.Empty(t, r.stderr)
 	f := filepath.Join(t.TempDir(), "in.json")
 	require.NoError(t, os.WriteFile(f, []byte(`{"text":"file"}`+"\n"), 0o644))
-	r = runCLI(t, ctx, "", "run", "--field", "reversed", "text-reversal", "@"+f)
+	r = runCLI(t, ctx, "", "run", "--token", tok, "--field", "reversed", "text-reversal", "@"+f)
 	require.NoError(t, r.err, r.stderr)
 	require.Equal(t, "elif\n", r.stdout)
-	r = runCLI(t, ctx, `{"text":"stdin"}`, "run", "text-reversal", "-", "--field", "reversed")
+	r = runCLI(t, ctx, `{"text":"stdin"}`, "run", "text-reversal", "-", "--field", "reversed", "--token", tok)
 	require.NoError(t, r.err, r.stderr)
 	require.Equal(t, "nidts\n", r.stdout)
+	out := filepath.Join(t.TempDir(), "answer.json")
+	r = runCLI(t, ctx, "", "run", "text-reversal", `{"text":"o"}`, "-o", out, "--token", tok, "-v")
+	require.NoError(t, r.err, r.stderr)
+	require.Empty(t, r.stdout)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"original":"o","reversed":"o"}`, string(b))
+	require.Contains(t, r.stderr, "balance")
+	r = runCLI(t, ctx, "", "run", "text-reversal", `{"text":"o"}`, "--field", "nope", "--token", tok)
+	require.Equal(t, exitFailure, r.code)
+	require.Contains(t, lastLine(r.stderr), "no such field (it has")
 }
 
 func TestStreamInProcess(t *testing.T) {

@@ -67,3 +67,18 @@ func TestDescribe(t *testing.T) {
 	_, line := describe(errors.New(strings.Repeat("x", 1000)))
 	require.Equal(t, 400, len([]rune(line)))
 }
+
+func TestParseBudget(t *testing.T) {
+	for in, want := range map[string]string{"1e15": "1000000000000000", "0": "0", "12345": "12345", "1000000000000000000": "1000000000000000000"} {
+		b, err := parseBudget(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, b.String())
+	}
+	b, err := parseBudget("unlimited")
+	require.NoError(t, err)
+	require.Nil(t, b)
+	for _, in := range []string{"", "-1", "1.5", "lots", "1e-3"} {
+		_, err := parseBudget(in)
+		require.Error(t, err, in)
+	}
+}
