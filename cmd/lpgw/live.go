@@ -35,7 +35,7 @@ stderr shows one progress line: elapsed time, segments in and out,
 publish→output latency of the latest segment, output frames per second and
 what the signer has paid so far (redrawn on a terminal, else a line every
 --progress-every). Ctrl-C (or --duration) ends the input; the rest of the
-output is written and lpgw exits 0.`
+output is written and lpgw exits 0. A second Ctrl-C quits at once.`
 
 // drainTimeout bounds the wait for the output after the input ended.
 const drainTimeout = 30 * time.Second
@@ -75,6 +75,9 @@ func (c *cli) live(ctx context.Context, args []string) error {
 	src, err := parseSource(*in, *size, *fps)
 	if err != nil {
 		return bad("%v", err)
+	}
+	if *out == "-" && isTerminal(c.stdout) {
+		return bad("--out - would write video to the terminal: pipe it to a player (| ffplay -) or give a file")
 	}
 
 	// Ctrl-C (ctx) and --duration end the input only; the session lives on

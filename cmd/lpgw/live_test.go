@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"math/big"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -188,4 +190,39 @@ func TestFormatWei(t *testing.T) {
 		r, _ := new(big.Rat).SetString(in)
 		require.Equal(t, want, formatWei(r), in)
 	}
+}
+
+// Ctrl-C (the command's context ending) stops the input only: the output
+// of what was sent is written, and the command succeeds.
+func TestLiveInterruptDrains(t *testing.T) {
+	needFFmpeg(t)
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "out.ts")
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"live", "live-video-to-video/noop", "--out", out, "--progress-every", "200ms"}, strings.NewReader(""), &stdout, &stderr)
+	}()
+	require.Eventually(t, func() bool {
+		m := progressLine.FindAllStringSubmatch(stderr.String(), -1)
+		if len(m) == 0 {
+			return false
+		}
+		n, _ := strconv.Atoi(m[len(m)-1][2])
+		return n >= 2
+	}, time.Minute, 50*time.Millisecond, "output segments arrive: %s", stderr.String())
+	cancel() // as SIGINT does
+	select {
+	case err := <-done:
+		require.NoError(t, err, stderr.String())
+	case <-time.After(time.Minute):
+		t.Fatal("live did not end after the interrupt")
+	}
+	info, err := media.FFprobe(context.Background(), out, nil, media.FFprobeOptions{})
+	require.NoError(t, err)
+	// The first segment was complete when the second began: its 30 frames
+	// at least, and whatever of the second was sent before the interrupt.
+	require.GreaterOrEqual(t, info.Video().Frames, 30)
+	require.Contains(t, stderr.String(), "wrote ")
 }
