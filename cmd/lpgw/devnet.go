@@ -46,7 +46,7 @@ type devnetInfo struct {
 }
 
 type devnetOrch struct {
-	Address    string `json:"address"` // host:port, the gRPC target and what discovery lists
+	Address    string `json:"address"` // host:port, the GetOrchestrator (gRPC) target
 	URL        string `json:"url"`     // https://host:port, the service URI (HTTP routes, trickle)
 	EthAddress string `json:"eth_address"`
 }

@@ -11,9 +11,9 @@ import (
 	livepeer "github.com/livepeer/livepeer-go-gateway"
 )
 
-const runAbout = `Runs one job on CAPABILITY and prints its answer to stdout. CAPABILITY is a
-BYOC capability ("text-reversal" or "byoc/text-reversal"; lpgw orchestrators
-lists them). INPUT is the request as JSON: the argument itself, @FILE, or -
+const runAbout = `Runs one job on CAPABILITY and prints its answer to stdout. CAPABILITY is
+what the SDK's Gateway.Run serves: a BYOC capability ("text-reversal" or
+"byoc/text-reversal"; lpgw orchestrators lists them). INPUT is the request as JSON: the argument itself, @FILE, or -
 for stdin. The job is paid through the remote signer and fails over to
 another orchestrator only while it was certainly not accepted.
 

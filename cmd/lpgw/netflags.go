@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-
 	"log/slog"
 	"net/http"
 	"strings"
@@ -40,7 +39,6 @@ type netEnv struct {
 	gw     *livepeer.Gateway
 	dev    *devnet // nil on a network given by flags or the environment
 	spend  *spendMeter
-	log    *slog.Logger
 	source string // where the network came from, for messages
 	closed bool
 }
@@ -63,7 +61,7 @@ func (c *cli) open(ctx context.Context, f *netFlags, addrs []string) (*netEnv, e
 	if len(f.signerHeaders) > 0 {
 		cfg.SignerHeaders = map[string]string(f.signerHeaders)
 	}
-	e := &netEnv{spend: spend, log: log, source: "flags"}
+	e := &netEnv{spend: spend, source: "flags"}
 	if cfg.Token == "" && cfg.SignerURL == "" && cfg.DiscoveryURL == "" && len(cfg.Orchestrators) == 0 {
 		if tok, ok := c.lookupEnv(tokenEnv); ok && strings.TrimSpace(tok) != "" {
 			cfg.Token, e.source = tok, "$"+tokenEnv
