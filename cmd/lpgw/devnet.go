@@ -235,6 +235,9 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	_, werr := tmp.Write(append(b, '\n'))
+	if werr == nil {
+		werr = tmp.Chmod(0o644) // readable like any file: nothing in it is a secret beyond the loopback devnet
+	}
 	cerr := tmp.Close()
 	if werr == nil {
 		werr = cerr
