@@ -125,7 +125,7 @@ func (c *cli) devnet(ctx context.Context, args []string) error {
 	dev, err := startDevnet(ctx, devnetOptions{orchestrators: *orchs, budget: b, ports: ports, runnerSecret: *secret, logger: log})
 	if err != nil {
 		_ = ln.Close()
-		return fmt.Errorf("start the devnet: %w", err)
+		return finish(ctx, fmt.Errorf("start the devnet: %w", err))
 	}
 	defer dev.Close()
 	f := newFaults(dev.net, b)
@@ -146,7 +146,7 @@ func (c *cli) devnet(ctx context.Context, args []string) error {
 	ctl := startControl(ln, f, func() any {
 		st := f.state()
 		in := info
-		in.Faults = &st
+		in.Budget, in.Faults = st.Signer.Budget, &st
 		return in
 	})
 	defer ctl.Close()
