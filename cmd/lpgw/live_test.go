@@ -83,6 +83,12 @@ func TestLiveParameters(t *testing.T) {
 	s := streams[0]
 	require.Equal(t, "streamdiffusion", s.Model)
 	require.Equal(t, map[string]any{"prompt": "a sunset", "strength": 0.5, "extra": map[string]any{"a": []any{1.0, 2.0}}}, s.Params)
+	// The orchestrator records the stream's end on its own time, after the
+	// client saw the output end.
+	require.Eventually(t, func() bool {
+		s, _ = d.net.Live()[0].Stream(s.ID)
+		return !s.Running
+	}, 30*time.Second, 20*time.Millisecond)
 	require.Equal(t, 2, s.Control, "two parameter changes reached the pipeline")
 	require.Equal(t, "input closed", s.EndReason)
 }
