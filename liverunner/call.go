@@ -105,8 +105,7 @@ func (c *Client) callOn(ctx context.Context, r Runner, req Request, cfg CallConf
 		}
 		hc, target, cleanup = t.Client(), t.URL(req.Path), func() { _ = t.Close() }
 	} else {
-		s, err := c.reserveOn(ctx, r, SessionConfig{MaxPrice: cfg.MaxPrice, PaymentInterval: cfg.PaymentInterval,
-			OnWarning: cfg.OnWarning, MaxFailures: DefaultMaxFailures, ContentType: "application/json"})
+		s, err := c.reserveOn(ctx, r, SessionConfig{MaxPrice: cfg.MaxPrice, PaymentInterval: cfg.PaymentInterval, OnWarning: cfg.OnWarning})
 		if err != nil {
 			return nil, err
 		}

@@ -58,17 +58,8 @@ type SessionConfig struct {
 // stopped (at most the Client's RequestTimeout later), so none is left
 // behind.
 func (c *Client) Reserve(ctx context.Context, cands Candidates, cfg SessionConfig) (*Session, error) {
-	if cfg.PaymentInterval < 0 || cfg.MaxFailures < 0 {
-		return nil, &lperr.ConfigError{Field: "SessionConfig", Reason: "PaymentInterval and MaxFailures must not be negative"}
-	}
-	if cfg.PaymentInterval == 0 {
-		cfg.PaymentInterval = DefaultPaymentInterval
-	}
-	if cfg.MaxFailures == 0 {
-		cfg.MaxFailures = DefaultMaxFailures
-	}
-	if cfg.ContentType == "" {
-		cfg.ContentType = "application/json"
+	if err := cfg.normalize(); err != nil {
+		return nil, err
 	}
 	for {
 		r, err := cands.Next(ctx)
@@ -94,8 +85,28 @@ func (c *Client) Reserve(ctx context.Context, cands Candidates, cfg SessionConfi
 	}
 }
 
+// normalize checks cfg and applies the defaults.
+func (cfg *SessionConfig) normalize() error {
+	if cfg.PaymentInterval < 0 || cfg.MaxFailures < 0 {
+		return &lperr.ConfigError{Field: "SessionConfig", Reason: "PaymentInterval and MaxFailures must not be negative"}
+	}
+	if cfg.PaymentInterval == 0 {
+		cfg.PaymentInterval = DefaultPaymentInterval
+	}
+	if cfg.MaxFailures == 0 {
+		cfg.MaxFailures = DefaultMaxFailures
+	}
+	if cfg.ContentType == "" {
+		cfg.ContentType = "application/json"
+	}
+	return nil
+}
+
 // reserveOn reserves a session on r.
 func (c *Client) reserveOn(ctx context.Context, r Runner, cfg SessionConfig) (*Session, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
 	payer, err := c.payerAddress(ctx)
 	if err != nil {
 		return nil, err

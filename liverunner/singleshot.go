@@ -120,6 +120,10 @@ func (t *SingleShotTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		if rerr != nil {
 			return nil, fmt.Errorf("liverunner: read the 402 of %s: %w: %w", t.runner.URL, lperr.ErrOrchestratorUnavailable, rerr)
 		}
+		if !t.c.onchain() {
+			msg, _ := lperr.MessageFromBody(b)
+			return nil, fmt.Errorf("%w (%s answered 402: %s)", ErrNotPaid, t.runner.URL, msg)
+		}
 		ch, perr := parseChallenge(b, t.runner.URL)
 		if errors.Is(perr, errNoChallenge) {
 			resp.Body = io.NopCloser(bytes.NewReader(b))
@@ -127,9 +131,6 @@ func (t *SingleShotTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		}
 		if perr != nil {
 			return nil, perr
-		}
-		if !t.c.onchain() {
-			return nil, ErrNotPaid
 		}
 		if round+1 >= maxChallenges {
 			return nil, fmt.Errorf("liverunner: %s challenged %d payments in a row: %w", t.runner.URL, maxChallenges, lperr.ErrPaymentFailed)

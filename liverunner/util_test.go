@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 	"math/big"
 	"net/http"
 	"sync"
@@ -40,3 +41,5 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func offchainSigner() *signer.Client { return signer.Offchain() }
