@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	livepeer "github.com/livepeer/livepeer-go-gateway"
-	"github.com/livepeer/livepeer-go-gateway/liverunner"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/liverunner"
 )
 
 func priced(wei int64, unit string) *liverunner.Price {

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	livepeer "github.com/livepeer/livepeer-go-gateway"
-	"github.com/livepeer/livepeer-go-gateway/liverunner"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
+	"github.com/livepeer/livepeer-go-gateway/liverunner"
 )
 
 func singleShot(t *testing.T, f *fixture, app string) *liverunner.SingleShotTransport {
