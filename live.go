@@ -13,7 +13,7 @@ import (
 
 // LiveInfo describes a running live session.
 type LiveInfo struct {
-	Kind         string // "lv2v" or "byoc"
+	Kind         string // "lv2v", "byoc" or "runner" (Scope through a live runner)
 	Capability   string // "live-video-to-video/<model>" or "byoc/<name>"
 	Orchestrator string // the orchestrator's service URI
 	ManifestID   string // LV2V manifest id; the BYOC stream id
@@ -75,7 +75,15 @@ func (g *Gateway) Live(ctx context.Context, capability string, params any, opts 
 	tr := lphttp.NewOrchestratorTransport()
 	hc := &http.Client{Transport: tr}
 	var job *liveJob
+	scope := c.ID == discovery.CapLiveVideoToVideo && c.Model == liverunnerScopeModel
+	if !scope {
+		if err := o.refuse(c.String(), "WithRunnerFilter", "WithRunnerWarnings"); err != nil {
+			return nil, err
+		}
+	}
 	switch {
+	case scope: // a live runner first, else an orchestrator's /scope route (scope.go)
+		job, err = g.startLiveScope(ctx, hc, c, params, o)
 	case c.IsBYOC():
 		job, err = g.startLiveBYOC(ctx, hc, c, params, o)
 	case c.ID == discovery.CapLiveVideoToVideo:

@@ -39,12 +39,13 @@ type scopeResponse struct {
 // Like master it pre-creates only the -control and -events channels and
 // answers empty publish_url and subscribe_url: Scope's media go through
 // the app (scope-runner negotiates its own channels; through a live runner
-// the app creates them, see worker.Scope). The stream runs the configured
-// "scope" pipeline with no media channels (a video pipeline returns at
-// once), then answers each control message with a "params_update" event;
-// it ends when the client deletes the control channel, when a charge
-// fails (as LV2V) or when the orchestrator closes. Each stream is charged
-// like LV2V (master charges on each events segment instead).
+// the app creates them, see worker.Scope). In place of scope-runner the
+// stream emits a "status" event and answers each control message with a
+// "params_update" event (LiveConfig.Pipelines does not apply to /scope:
+// there are no media to process); it ends when the client deletes the
+// control channel, when a charge fails (as LV2V) or when the orchestrator
+// closes. Each stream is charged like LV2V (master charges on each events
+// segment instead).
 func (ls *LiveServer) handleScope(w http.ResponseWriter, r *http.Request) {
 	var req lv2vRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxScopeBody)).Decode(&req); err != nil {
@@ -139,14 +140,13 @@ func scopeCapabilities() *lpnet.Capabilities {
 }
 
 // startScopeStream starts a Scope stream on its control and events
-// channels: the "scope" pipeline without media, then control messages
-// acknowledged until the control channel ends.
+// channels with the control-only pipeline that stands in for scope-runner
+// (a "status" event, then a "params_update" event per control message
+// until the control channel ends); LiveConfig.Pipelines does not apply: a
+// video pipeline has no media to work on here.
 func (ls *LiveServer) startScopeStream(s *liveStream, chans streamChannels) error {
-	p := ls.pipelineFor(scopeModel)
 	s.pipeline = PipelineFunc(func(ctx context.Context, ps *PipelineStream) error {
-		if err := p.Run(ctx, ps); err != nil && !errors.Is(err, ErrNoChannel) {
-			return err
-		}
+		_ = ps.Emit(ctx, pipeStatusEvent(ps, "running", nil))
 		pipeAckControl(ctx, ps, nil)
 		return ctx.Err()
 	})

@@ -90,7 +90,13 @@ func TestDiscoverySources(t *testing.T) {
 	require.Empty(t, rej)
 	require.Len(t, fromSigner, 2)
 	require.ElementsMatch(t, []string{fromOrch[0].URL, fromOrch[1].URL}, []string{fromSigner[0].URL, fromSigner[1].URL})
-	require.Equal(t, got.Orchestrator, fromSigner[0].Orchestrator+"", "the entry's address")
+	for _, r := range fromSigner {
+		if r.URL == got.URL {
+			require.Equal(t, got.Orchestrator, r.Orchestrator, "the entry's address")
+			require.Equal(t, got.Metadata, r.Metadata)
+			require.Equal(t, got.Price, r.Price)
+		}
+	}
 
 	ep, err := liverunner.FromEndpoint(f.n.DiscoveryURL(), nil, http.DefaultClient, 0)
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package liverunner
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -12,15 +13,23 @@ import (
 	"sync"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
-	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
-// connTransport is an HTTP/1.1 transport to orchestrators (self-signed
-// certificates, lphttp.NewOrchestratorTransport) that tracks every
-// connection it dials, so closeAll ends them all, hijacked WebSockets
-// included. HTTP/1.1 because go-livepeer's proxy passes a WebSocket
-// upgrade through over HTTP/1.1 only (an Upgrade over HTTP/2 gets 400);
-// connections are kept alive and reused between requests.
+// connTransport is the transport of a session's (or a single-shot
+// runner's) requests: to the orchestrator that holds it, whose
+// certificate is self-signed (not verified, as go-livepeer's gateway and
+// the other transports of this SDK), with every connection it dials
+// tracked so closeAll ends them all, hijacked WebSockets included.
+//
+// It speaks HTTP/2 when the orchestrator offers it (go-livepeer does) and
+// HTTP/1.1 for WebSocket upgrades (net/http dials those HTTP/1.1-only;
+// go-livepeer's proxy refuses an upgrade over HTTP/2). HTTP/2 for the rest
+// is not only for connection reuse: go-livepeer's proxy (httputil.
+// ReverseProxy without full duplex) truncates a streamed answer to a
+// request with a body over HTTP/1.1 when the orchestrator's server closes
+// the consumed request body before the proxy's transport finished
+// checking it for EOF ("use of closed network connection" on the runner
+// side); over HTTP/2 the server leaves the body alone.
 type connTransport struct {
 	*http.Transport
 	mu     sync.Mutex
@@ -29,8 +38,11 @@ type connTransport struct {
 }
 
 func newConnTransport() *connTransport {
-	t := &connTransport{Transport: lphttp.NewOrchestratorTransport(), conns: map[*trackedConn]struct{}{}}
-	t.MaxIdleConnsPerHost = 64
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // orchestrator certificates are self-signed
+	tr.ForceAttemptHTTP2 = true
+	tr.MaxIdleConnsPerHost = 64
+	t := &connTransport{Transport: tr, conns: map[*trackedConn]struct{}{}}
 	d := &net.Dialer{}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
