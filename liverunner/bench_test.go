@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livepeer/livepeer-go-gateway/liverunner"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest/worker"
+	"github.com/livepeer/livepeer-go-gateway/liverunner"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
