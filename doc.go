@@ -28,17 +28,27 @@
 //   - byoc: BYOC jobs and streams ("byoc/<name>"): job signing, job token,
 //     payment, submission, go-livepeer's event relay, stream control;
 //   - lv2v: live-video-to-video ("live-video-to-video/<model>"): start
-//     with the first payment, payments on a timer.
+//     with the first payment, payments on a timer;
+//   - liverunner: go-livepeer's live runners, any HTTP app behind an
+//     orchestrator. Run and Stream reach a runner app by its name:
+//     "runner/<app>" always, and "<prefix>/<rest>" when <prefix> is
+//     neither "byoc" nor a go-livepeer pipeline name ("acme/echo" is a
+//     runner app; "llm/<model>" a built-in pipeline, "text-reversal" and
+//     "byoc/<name>" BYOC). Gateway.Reserve holds a persistent session
+//     (RunnerSession: the app's URL, an *http.Client, payments), and Live
+//     on "live-video-to-video/scope" (or a runner app speaking Scope's
+//     protocol) starts video through a runner (runners.go, scope.go).
 //
 // A kind package takes the shared pieces through small interfaces it
 // declares itself: Candidates (the selection cursor, *discovery.Selector),
 // Signer (*signer.Client), Payments (payment sessions, *Gateway) and Doer
 // (HTTP, *http.Client). The verbs parse the capability string and dispatch:
-// Run and Stream in run.go and stream.go (submitBYOC), Live in live.go,
-// whose kinds hand the session a liveJob (channels, pay, update, stop).
-// A new kind (live-runner sessions, the built-in AI pipelines such as
-// text-to-image or llm) is a new package of that shape plus a case in
-// those dispatch functions; sessions and streams stay the root's.
+// Run and Stream in run.go and stream.go (submitBYOC; a runner app goes to
+// submitRunner first), Live in live.go, whose kinds hand the session a
+// liveJob (channels, pay, update, stop).
+// A new kind (the built-in AI pipelines such as text-to-image or llm) is a
+// new package of that shape plus a case in those dispatch functions;
+// sessions and streams stay the root's.
 //
 // # Errors
 //
