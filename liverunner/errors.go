@@ -70,7 +70,9 @@ const (
 
 // Warning is something a running session wants its user to know while it
 // goes on: payments that fail and the session riding on prepaid time, or
-// their recovery. Err is the cause (nil for WarnPaymentsResumed).
+// their recovery. A kind is given once per episode (not at every failing
+// tick) until payments resume. Err is the cause (nil for
+// WarnPaymentsResumed).
 type Warning struct {
 	Kind    WarningKind
 	Session string // the session id

@@ -30,9 +30,10 @@ type payer struct {
 	log         *slog.Logger
 
 	mu       sync.Mutex
-	payments int   // payments the orchestrator accepted (the reservation's included)
-	unpaid   error // why the last tick paid nothing (nil once one goes through)
-	fixed    bool  // the orchestrator answered 409: nothing more to pay
+	payments int         // payments the orchestrator accepted by the loop
+	unpaid   error       // why the last tick paid nothing (nil once one goes through)
+	fixed    bool        // the orchestrator answered 409: nothing more to pay
+	warned   WarningKind // the last warning given ("" after a resume)
 }
 
 // errFixed stops the loop without ending the session.
@@ -198,7 +199,20 @@ func (p *payer) setUnpaid(err error) {
 	p.mu.Unlock()
 }
 
+// emit gives a warning once per episode: a kind already given is not
+// repeated until payments resume.
 func (p *payer) emit(kind WarningKind, err error) {
+	p.mu.Lock()
+	repeat := p.warned == kind
+	p.warned = kind
+	if kind == WarnPaymentsResumed {
+		p.warned = ""
+	}
+	p.mu.Unlock()
+	if repeat {
+		p.log.Debug("live runner session payment", "session_id", p.session, "kind", string(kind), "err", err)
+		return
+	}
 	if kind != WarnPaymentsResumed {
 		p.log.Warn("live runner session payment", "session_id", p.session, "kind", string(kind), "err", err)
 	}

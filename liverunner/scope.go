@@ -88,10 +88,8 @@ func (c *Client) StartScope(ctx context.Context, cands Candidates, job []byte, c
 		switch {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("liverunner: start scope: %w", ctx.Err())
-		case signerStops(err), errors.Is(err, errReached):
-			return nil, err
-		case errors.As(err, &ae) && !errors.Is(err, errBadJob):
-			return nil, err
+		case signerStops(err), errors.Is(err, errReached), errors.As(err, &ae):
+			return nil, err // an app's answer, or a signer that cannot pay anyone
 		}
 		c.log.Debug("scope runner did not start, trying the next", "runner", r.URL, "err", err)
 		cands.Reject(r, err)

@@ -168,12 +168,9 @@ func (t *SingleShotTransport) buffer(req *http.Request) ([]byte, error) {
 
 // paidRequest is the payment of one single-shot request.
 type paidRequest struct {
-	t     *SingleShotTransport
 	first *payment.Payment
-	payer *payer
-	ctl   *http.Client
-	close func()
-	start func(resp *http.Response)
+	close func()                    // closes the payment session
+	start func(resp *http.Response) // starts the payments of a 2xx answer, until its body is closed
 }
 
 // pay makes a request's first payment and prepares its payment loop.
@@ -192,7 +189,7 @@ func (t *SingleShotTransport) pay(ctx context.Context, ch *challenge) (*paidRequ
 		_ = ps.Close()
 		return nil, err
 	}
-	pr := &paidRequest{t: t, first: p, ctl: ctl}
+	pr := &paidRequest{first: p}
 	pr.close = func() { _ = ps.Close() }
 	pr.start = func(resp *http.Response) {
 		if typ == signer.TypeFixed || ch.paymentURL == "" || resp.StatusCode/100 != 2 {
