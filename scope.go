@@ -58,12 +58,16 @@ func (g *Gateway) startOnRunners(ctx context.Context, app, label string, job []b
 		return nil, err
 	}
 	ch := st.Channels
-	return &liveJob{
+	j := &liveJob{
 		info: LiveInfo{Kind: "runner", Capability: label, Orchestrator: st.Runner.Orchestrator, ManifestID: ch.ManifestID,
 			StreamID: o.streamID, PublishURL: ch.PublishURL, SubscribeURL: ch.SubscribeURL, ControlURL: ch.ControlURL, EventsURL: ch.EventsURL},
 		stop:  st.Stop,
 		close: func() { _ = st.Close() },
-	}, nil
+	}
+	if st.Route != nil && st.Route.Payment != nil { // a serverless runner: paid as live-video-to-video
+		j.pay = st.Route.Pay
+	}
+	return j, nil
 }
 
 // startLiveRunner starts Live on a live-runner app ("runner/<app>",

@@ -174,7 +174,7 @@ func (c *Client) reserveOn(ctx context.Context, r Runner, cfg SessionConfig) (*S
 				return fail(err)
 			}
 			ch = next
-			if pay, err = c.newPayment(ch, typ, cfg.MaxPrice, c.refresher(ctl, r.URL, ch)); err != nil {
+			if pay, err = c.newPayment(ch, typ, cfg.MaxPrice, c.refresher(ctl, r.URL, nil, ch)); err != nil {
 				return fail(err)
 			}
 		default:
@@ -284,18 +284,23 @@ func (c *Client) newSession(r Runner, body []byte, ch *challenge, pay *payment.S
 	return s, nil
 }
 
-// challengeFor asks url for a fresh 402 challenge (a POST without payment
-// headers reserves nothing).
-func (c *Client) challengeFor(ctx context.Context, hc Doer, target string) (*challenge, error) {
+// challengeFor asks target for a fresh 402 challenge: a POST without
+// payment headers (with body, which /scope decodes first) reserves nothing.
+func (c *Client) challengeFor(ctx context.Context, hc Doer, target string, body []byte) (*challenge, error) {
 	payer, err := c.payerAddress(ctx)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, http.NoBody)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
+	}
+	if body == nil {
+		req.Body, req.ContentLength = http.NoBody, 0
+	} else {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set(HeaderPayerAddress, payer)
 	a, err := do(hc, req)
@@ -311,10 +316,17 @@ func (c *Client) challengeFor(ctx context.Context, hc Doer, target string) (*cha
 // refresher answers the signer's refresh request (480: the ticket
 // parameters are about to expire) with the terms of a new 402 challenge
 // from target, keeping ch's auth token (the session's manifest). It is
-// called with the payment session's lock held: it only does HTTP.
-func (c *Client) refresher(hc Doer, target string, ch *challenge) payment.RefreshFunc {
+// called with the payment session's lock held: it only does HTTP. A nil
+// hc uses a transport of its own for each call.
+func (c *Client) refresher(hc Doer, target string, body []byte, ch *challenge) payment.RefreshFunc {
 	return func(ctx context.Context) (*discovery.Info, error) {
-		fresh, err := c.challengeFor(ctx, hc, target)
+		d := hc
+		if d == nil { // a client of its own, closed after the call
+			tr := lphttp.NewOrchestratorTransport()
+			defer tr.CloseIdleConnections()
+			d = &http.Client{Transport: tr}
+		}
+		fresh, err := c.challengeFor(ctx, d, target, body)
 		if err != nil {
 			return nil, err
 		}

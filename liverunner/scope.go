@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // ScopeApp is the app of Scope runners (go-livepeer doc/live-runner.md;
@@ -35,14 +37,23 @@ type ScopeStream struct {
 	Runner Runner
 	// Channels are the job's channel URLs.
 	Channels VideoChannels
-	// Session is the persistent session behind it; nil when a single-shot
-	// (serverless) runner answered the start itself.
+	// Session is the persistent session behind it; nil for a serverless
+	// or single-shot runner, which answered the start itself.
 	Session *Session
+	// Route is a serverless runner's start (go-livepeer lists a serverless
+	// AI worker's live-video-to-video models as runners at {svc}/scope):
+	// pay it with Route.Pay on a timer, as live-video-to-video. nil otherwise.
+	Route *ScopeRoute
 }
 
 // Stop ends the stream: the session is stopped (its channels closed by
-// the orchestrator). Nothing to do for a serverless start. Idempotent.
+// the orchestrator); a serverless start's payment session is closed (the
+// stream ends when its control channel is deleted or payments stop).
+// Idempotent.
 func (s *ScopeStream) Stop(ctx context.Context) error {
+	if s.Route != nil {
+		_ = s.Route.Close()
+	}
 	if s.Session == nil {
 		return nil
 	}
@@ -51,18 +62,33 @@ func (s *ScopeStream) Stop(ctx context.Context) error {
 
 // Close is Stop with DefaultStopTimeout.
 func (s *ScopeStream) Close() error {
-	if s.Session == nil {
-		return nil
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultStopTimeout)
+	defer cancel()
+	return s.Stop(ctx)
+}
+
+// serverless reports a runner that answers the start itself at its URL:
+// a version starting with "serverless" (the Python SDK's rule) or a URL on
+// an orchestrator's /scope route (go-livepeer's DiscoverLiveRunners lists
+// a serverless AI worker's models there).
+func serverless(r Runner) bool {
+	if r.Serverless() {
+		return true
 	}
-	return s.Session.Close()
+	u, err := url.Parse(r.URL)
+	return err == nil && strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/scope")
 }
 
 // StartScope starts Scope (job: the live-video-to-video job JSON,
 // {"model_id":"scope","params":{...}}) on the first runner candidate that
 // takes it, as the Python SDK's start_scope does:
-//   - a single-shot runner, or one whose version starts with
-//     "serverless", is called with the job (POST {runner.URL}/, paid per
-//     call) and answers the job JSON itself (VideoChannels);
+//   - a serverless runner (version "serverless…", or a URL on an
+//     orchestrator's /scope route, where go-livepeer lists a serverless AI
+//     worker's models) is sent the job at its URL with the 402 dance, as
+//     an orchestrator's /scope route (ScopeRoute), and answers the job
+//     JSON; it is then paid as live-video-to-video (Route.Pay);
+//   - a single-shot runner is called with the job (POST {runner.URL}/,
+//     paid per call) and answers the job JSON itself;
 //   - a persistent runner gets a reservation (Reserve, cfg), then POST
 //     {app_url}/scope with the job, answered with the job JSON; the
 //     session stays reserved and paid until Stop.
@@ -100,22 +126,17 @@ func (c *Client) StartScope(ctx context.Context, cands Candidates, job []byte, c
 var errBadJob = errors.New("liverunner: the start answer is not a live-video-to-video job")
 
 func (c *Client) startScopeOn(ctx context.Context, r Runner, job []byte, cfg SessionConfig) (*ScopeStream, error) {
-	req := Request{Method: http.MethodPost, Header: http.Header{"Content-Type": {"application/json"}}, Body: job}
-	if r.Mode == SingleShot || r.Serverless() {
-		if r.Mode != SingleShot {
-			// A persistent serverless runner: the reservation carries the job.
-			cfg.Body, cfg.ContentType = job, "application/json"
-			s, err := c.reserveOn(ctx, r, cfg)
-			if err != nil {
-				return nil, err
-			}
-			ch, err := decodeJob(r, s.Answer())
-			if err != nil {
-				_ = s.Close()
-				return nil, err
-			}
-			return &ScopeStream{Runner: r, Channels: ch, Session: s}, nil
+	if serverless(r) {
+		tr := lphttp.NewOrchestratorTransport() // the start only: payments have their own client
+		defer tr.CloseIdleConnections()
+		rt, err := c.scopeAt(ctx, &http.Client{Transport: tr}, r.URL, r.Orchestrator, job, c.timeout, nil)
+		if err != nil {
+			return nil, err
 		}
+		return &ScopeStream{Runner: r, Channels: rt.Channels, Route: rt}, nil
+	}
+	if r.Mode == SingleShot {
+		req := Request{Method: http.MethodPost, Header: http.Header{"Content-Type": {"application/json"}}, Body: job}
 		a, err := c.callOn(ctx, r, req, CallConfig{MaxPrice: cfg.MaxPrice, PaymentInterval: cfg.PaymentInterval, OnWarning: cfg.OnWarning})
 		if err != nil {
 			return nil, err

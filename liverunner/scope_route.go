@@ -89,12 +89,33 @@ func (c *Client) StartScopeRoute(ctx context.Context, hc Doer, cands Orchestrato
 
 func (c *Client) scopeOn(ctx context.Context, hc Doer, info *discovery.Info, job []byte, timeout time.Duration,
 	refresh func(*discovery.Info) payment.RefreshFunc) (*ScopeRoute, error) {
-	target := strings.TrimRight(info.Transcoder, "/") + "/scope"
+	var rf payment.RefreshFunc
+	if refresh != nil {
+		rf = refresh(info)
+	}
+	st, err := c.scopeAt(ctx, hc, strings.TrimRight(info.Transcoder, "/")+"/scope", info.Addr, job, timeout, rf)
+	if err != nil {
+		return nil, err
+	}
+	st.Orchestrator = info
+	return st, nil
+}
+
+// scopeAt starts Scope at target (an orchestrator's /scope route, given
+// directly or as a serverless runner's URL) for the orchestrator at addr:
+// POST with Livepeer-Payer-Address (on-chain), the 402 challenge paid with
+// an "lv2v" payment (refresh: nil asks target for a fresh challenge with
+// the job, on a connection of its own), the POST again, the job JSON. The answer's Orchestrator holds
+// addr and the challenge's transcoder.
+func (c *Client) scopeAt(ctx context.Context, hc Doer, target, addr string, job []byte, timeout time.Duration, refresh payment.RefreshFunc) (*ScopeRoute, error) {
 	payer, err := c.payerAddress(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var pay *payment.Session
+	var (
+		pay  *payment.Session
+		orch = &discovery.Info{Addr: addr, Transcoder: addr}
+	)
 	fail := func(err error) (*ScopeRoute, error) {
 		if pay != nil {
 			_ = pay.Close()
@@ -123,22 +144,22 @@ func (c *Client) scopeOn(ctx context.Context, hc Doer, info *discovery.Info, job
 		a, err := do(hc, req)
 		cancel()
 		if err != nil {
-			return fail(fmt.Errorf("liverunner: scope at %s: %w: %w", info.Addr, lperr.ErrOrchestratorUnavailable, err))
+			return fail(fmt.Errorf("liverunner: scope at %s: %w: %w", target, lperr.ErrOrchestratorUnavailable, err))
 		}
 		switch a.status {
 		case http.StatusOK:
 			var ch VideoChannels
 			if err := json.Unmarshal(a.body, &ch); err != nil || ch.ManifestID == "" {
-				return fail(fmt.Errorf("liverunner: scope answer of %s has no manifest_id: %w", info.Addr, lperr.ErrOrchestratorUnavailable))
+				return fail(fmt.Errorf("liverunner: scope answer of %s has no manifest_id: %w", target, lperr.ErrOrchestratorUnavailable))
 			}
 			if pay != nil {
 				pay.SetManifestID(ch.ManifestID)
 			}
-			return &ScopeRoute{Orchestrator: info, Channels: ch, Payment: pay}, nil
+			return &ScopeRoute{Orchestrator: orch, Channels: ch, Payment: pay}, nil
 		case http.StatusPaymentRequired:
-			ch, perr := parseChallenge(a.body, info.Addr)
+			ch, perr := parseChallenge(a.body, addr)
 			if errors.Is(perr, errNoChallenge) {
-				e := orchestratorError("scope", info.Addr, a)
+				e := orchestratorError("scope", target, a)
 				if !c.onchain() {
 					return fail(fmt.Errorf("%w: %w", ErrNotPaid, e))
 				}
@@ -158,15 +179,17 @@ func (c *Client) scopeOn(ctx context.Context, hc Doer, info *discovery.Info, job
 			}
 			cp := discovery.Capability{ID: discovery.CapLiveVideoToVideo, Model: "scope"}
 			ch.info.Requested = &cp
-			cfg := payment.Config{Signer: c.signer, Info: ch.info, Type: signer.TypeLV2V, ManifestID: ch.manifestID, Capability: &cp, Logger: c.log}
-			if refresh != nil {
-				cfg.Refresh = refresh(info)
+			orch = &discovery.Info{Addr: addr, Transcoder: ch.info.Transcoder}
+			rf := refresh
+			if rf == nil {
+				rf = c.refresher(nil, target, job, ch)
 			}
+			cfg := payment.Config{Signer: c.signer, Info: ch.info, Type: signer.TypeLV2V, ManifestID: ch.manifestID, Capability: &cp, Refresh: rf, Logger: c.log}
 			if pay, err = payment.NewSession(cfg); err != nil {
 				return fail(err)
 			}
 		default:
-			return fail(orchestratorError("scope", info.Addr, a))
+			return fail(orchestratorError("scope", target, a))
 		}
 	}
 }

@@ -180,7 +180,7 @@ func (t *SingleShotTransport) pay(ctx context.Context, ch *challenge) (*paidRequ
 		return nil, err
 	}
 	ctl := &http.Client{Transport: t.tr}
-	ps, err := t.c.newPayment(ch, typ, t.cfg.MaxPrice, t.c.refresher(ctl, t.runner.URL, ch))
+	ps, err := t.c.newPayment(ch, typ, t.cfg.MaxPrice, t.c.refresher(ctl, t.URL(""), nil, ch))
 	if err != nil {
 		return nil, err
 	}

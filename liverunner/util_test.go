@@ -1,9 +1,14 @@
 package liverunner_test
 
 import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 	"math/big"
 	"net/http"
@@ -43,3 +48,11 @@ func (s *syncBuffer) String() string {
 }
 
 func offchainSigner() *signer.Client { return signer.Offchain() }
+
+func mustSigner(t *testing.T, n *livepeertest.Network) *signer.Client {
+	t.Helper()
+	sc, err := signer.New(signer.Config{URLs: []string{n.SignerURL()}})
+	require.NoError(t, err)
+	t.Cleanup(sc.CloseIdleConnections)
+	return sc
+}
