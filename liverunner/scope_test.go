@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livepeer/livepeer-go-gateway/liverunner"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
+	"github.com/livepeer/livepeer-go-gateway/liverunner"
 )
 
 // A serverless Scope runner, as go-livepeer's DiscoverLiveRunners lists a
