@@ -30,7 +30,7 @@ const (
 	UnitSeconds          = "seconds"            // wei per second of session
 	UnitPixelSeconds     = "720p-pixel-seconds" // wei per pixel of 720p at 30 fps
 	UnitFixed            = "fixed"              // wei per session (or single-shot request)
-	CurrencyWei          = "wei"
+	CurrencyWei          = "wei"                // the only currency of discovery and challenge prices
 	defaultServerlessTag = "serverless"
 )
 
