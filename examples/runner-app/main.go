@@ -35,6 +35,7 @@ import (
 	"time"
 
 	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/examples/internal/exampleutil"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/media"
 	"github.com/livepeer/livepeer-go-gateway/runner"
@@ -92,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	stdout = &syncWriter{w: stdout} // the runner's goroutines print too
+	stdout = exampleutil.SyncWriter(stdout) // the runner's goroutines print too
 
 	var n *livepeertest.Network
 	if o.orch == "" {
@@ -324,16 +325,4 @@ func publish(ctx context.Context, sess *livepeer.LiveSession, d time.Duration) e
 		return fmt.Errorf("input: %w", err)
 	}
 	return sess.EndInput(ctx)
-}
-
-// syncWriter serialises writes from several goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

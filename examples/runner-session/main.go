@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	stderr = exampleutil.SyncWriter(stderr) // warnings come from the session's payment goroutine
 	ctx, stop := flags.Context(ctx)
 	defer stop()
 	env, err := flags.Gateway(livepeer.Config{}, exampleutil.InProcess{Network: exampleutil.ToyRunnersNetwork(), Setup: exampleutil.ServeToyRunners}, stderr)

@@ -66,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w <= 0 || h <= 0 {
 		return fmt.Errorf("bad -size %q (want WxH)", *size)
 	}
+	stderr = exampleutil.SyncWriter(stderr) // progress, warnings and steps print from several goroutines
 	msgs, result := stderr, stdout
 	var video io.Writer
 	if *output == "-" {
