@@ -95,7 +95,9 @@ func (g *Gateway) runnerSource() (liverunner.Source, error) {
 // cheapest, then fastest). Sources, first match: the orchestrator list
 // (GET {orchestrator}/discovery), the discovery endpoint (its "runners"
 // records), the remote signer (/discover-orchestrators "runners": on-chain
-// priced runners only).
+// priced runners only). A signer's list, and a discovery endpoint of its
+// shape (livepeertest's among them), leaves off-chain runners out: against
+// off-chain orchestrators give their addresses.
 //
 // Errors: a *NoOrchestratorError listing why orchestrators and runners
 // were left out when none is left; the source's error; ctx's; ErrClosed.
