@@ -36,16 +36,25 @@
 //     failover while nothing was charged. Run's Result carries the typed
 //     answer (Result.Pipeline); an LLM Stream's events are its chunks
 //     (Stream.LLMChunks).
+//   - liverunner: go-livepeer's live runners, any HTTP app behind an
+//     orchestrator. Run and Stream reach a runner app by its name:
+//     "runner/<app>" always, and "<prefix>/<rest>" when <prefix> is
+//     neither "byoc" nor a go-livepeer pipeline name ("acme/echo" is a
+//     runner app; "llm/<model>" a built-in pipeline, "text-reversal" and
+//     "byoc/<name>" BYOC). Gateway.Reserve holds a persistent session
+//     (RunnerSession: the app's URL, an *http.Client, payments), and Live
+//     on "live-video-to-video/scope" (or a runner app speaking Scope's
+//     protocol) starts video through a runner (runners.go, scope.go).
 //
 // A kind package takes the shared pieces through small interfaces it
 // declares itself: Candidates (the selection cursor, *discovery.Selector),
 // Signer (*signer.Client), Payments (payment sessions, *Gateway) and Doer
 // (HTTP, *http.Client). The verbs parse the capability string and dispatch:
-// Run and Stream in run.go and stream.go (submitBYOC; the AI pipelines in
-// pipeline.go and stream_llm.go), Live in live.go, whose kinds hand the
-// session a liveJob (channels, pay, update, stop). A new kind (live-runner
-// sessions...) is a new package of that shape plus a case in those
-// dispatch functions; sessions and streams stay the root's.
+// Run and Stream in run.go and stream.go (submitBYOC; a runner app goes to
+// submitRunner first; the AI pipelines in pipeline.go and stream_llm.go),
+// Live in live.go, whose kinds hand the session a liveJob (channels, pay,
+// update, stop). A new kind is a new package of that shape plus a case in
+// those dispatch functions; sessions and streams stay the root's.
 //
 // # Errors
 //

@@ -51,6 +51,12 @@ var (
 	// ErrJobFailed: the job reached the worker and the worker reported a failure.
 	ErrJobFailed = lperr.ErrJobFailed
 
+	// ErrNoMediaChannel: a live session has no such media channel: Scope
+	// started on an orchestrator's /scope route has control and events
+	// only (go-livepeer master's StartScope), a BYOC stream may be started
+	// without video. It also matches ErrInvalidConfig.
+	ErrNoMediaChannel = errors.New("livepeer: live session has no such media channel")
+
 	// ErrUnexpectedResponse: the job answered in the other verb's format
 	// (Run got server-sent events, or Stream got a plain body).
 	ErrUnexpectedResponse = errors.New("livepeer: unexpected response kind")

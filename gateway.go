@@ -10,6 +10,8 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/byoc"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
+	"github.com/livepeer/livepeer-go-gateway/liverunner"
 	"github.com/livepeer/livepeer-go-gateway/lv2v"
 	"github.com/livepeer/livepeer-go-gateway/payment"
 	"github.com/livepeer/livepeer-go-gateway/signer"
@@ -26,6 +28,10 @@ type Gateway struct {
 	source discovery.Source
 	byoc   *byoc.Client
 	lv2v   *lv2v.Client
+	// runners reserves and calls live runners; runnerTr reaches the
+	// orchestrators' GET /discovery (closed with the Gateway).
+	runners  *liverunner.Client
+	runnerTr *http.Transport
 
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -75,6 +81,10 @@ func NewGateway(cfg Config) (*Gateway, error) {
 	if g.lv2v, err = lv2v.New(lv2v.Config{Payments: g, Logger: s.log}); err != nil {
 		return nil, err
 	}
+	if g.runners, err = liverunner.New(liverunner.Config{Signer: g.signer, RequestTimeout: s.requestTimeout, Logger: s.log}); err != nil {
+		return nil, err
+	}
+	g.runnerTr = lphttp.NewOrchestratorTransport()
 	return g, nil
 }
 
@@ -93,6 +103,7 @@ func (g *Gateway) Close() error {
 		g.closed.Store(true)
 		_ = g.disc.Close()
 		g.signer.CloseIdleConnections()
+		g.runnerTr.CloseIdleConnections()
 	})
 	return nil
 }

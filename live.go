@@ -13,7 +13,7 @@ import (
 
 // LiveInfo describes a running live session.
 type LiveInfo struct {
-	Kind         string // "lv2v" or "byoc"
+	Kind         string // "lv2v", "byoc" or "runner" (Scope through a live runner)
 	Capability   string // "live-video-to-video/<model>" or "byoc/<name>"
 	Orchestrator string // the orchestrator's service URI
 	ManifestID   string // LV2V manifest id; the BYOC stream id
@@ -47,9 +47,20 @@ type liveJob struct {
 // payments then run on a timer and {"keep":"alive"} goes on the control
 // channel.
 //
+// "live-video-to-video/scope" runs on live runners (scope.go): a runner of
+// that app first (its app makes the media channels), else an
+// orchestrator's /scope route, which answers control and events only (as
+// go-livepeer master: NextSegment and Subscribe then fail with
+// ErrNoMediaChannel). A live-runner app ("runner/<app>", or
+// "<prefix>/<rest>" whose prefix is no go-livepeer pipeline) whose app
+// speaks the same protocol (POST {app_url}/scope; package runner's Video)
+// is started the same way. Its session is paid by the runner session
+// underneath (Info().Kind "runner") and stopped by Close.
+//
 // Options: WithStreamID, WithPaymentInterval, WithKeepaliveInterval,
 // WithStartTimeout; WithRequestID for live-video-to-video; WithTimeout,
-// WithSigningKey and WithBYOCChannels for BYOC.
+// WithSigningKey and WithBYOCChannels for BYOC; WithRunnerFilter and
+// WithRunnerWarnings for Scope and runner apps.
 //
 // ctx bounds the start and the whole session: cancelling it ends the
 // session as Close does (Err then returns ctx.Err()). Errors: a
@@ -65,9 +76,14 @@ func (g *Gateway) Live(ctx context.Context, capability string, params any, opts 
 	if g.closed.Load() {
 		return nil, ErrClosed
 	}
-	c, err := discovery.ParseCapability(capability)
-	if err != nil {
-		return nil, err
+	// A live-runner app ("runner/<app>", "<prefix>/<rest>") speaks Scope's
+	// protocol (scope.go); everything else is a go-livepeer capability.
+	app, onRunner := runnerApp(capability)
+	var c discovery.Capability
+	if !onRunner {
+		if c, err = discovery.ParseCapability(capability); err != nil {
+			return nil, err
+		}
 	}
 	if o.startTimeout == 0 {
 		o.startTimeout = g.set.requestTimeout
@@ -75,7 +91,17 @@ func (g *Gateway) Live(ctx context.Context, capability string, params any, opts 
 	tr := lphttp.NewOrchestratorTransport()
 	hc := &http.Client{Transport: tr}
 	var job *liveJob
+	scope := !onRunner && c.ID == discovery.CapLiveVideoToVideo && c.Model == liverunnerScopeModel
+	if !scope && !onRunner {
+		if err := o.refuse(c.String(), "WithRunnerFilter", "WithRunnerWarnings"); err != nil {
+			return nil, err
+		}
+	}
 	switch {
+	case onRunner: // a live-runner app (scope.go)
+		job, err = g.startLiveRunner(ctx, app, params, o)
+	case scope: // a live runner first, else an orchestrator's /scope route (scope.go)
+		job, err = g.startLiveScope(ctx, hc, c, params, o)
 	case c.IsBYOC():
 		job, err = g.startLiveBYOC(ctx, hc, c, params, o)
 	case c.ID == discovery.CapLiveVideoToVideo:

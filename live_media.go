@@ -16,10 +16,12 @@ import (
 // media.SegmentSink.NextSegment, so a session feeds media.NewSegmenter
 // (H.264 access units) and media.Resegment (an MPEG-TS stream) directly.
 // It fails with ErrClosed (or the session's cause) once the session ended,
-// or ctx.Err().
+// or ctx.Err(); with ErrNoMediaChannel when the session has no input
+// (Scope through an orchestrator's /scope route, a BYOC stream without
+// video ingress).
 func (s *LiveSession) NextSegment(ctx context.Context) (io.WriteCloser, error) {
 	if s.in == nil {
-		return nil, fmt.Errorf("livepeer: live session has no input channel: %w", ErrInvalidConfig)
+		return nil, fmt.Errorf("livepeer: live session has no input channel: %w (%w)", ErrNoMediaChannel, ErrInvalidConfig)
 	}
 	mctx, cancel := s.merge(ctx)
 	defer cancel()
@@ -63,7 +65,7 @@ func (s *LiveSession) Publish(ctx context.Context, r io.Reader) error {
 // ErrClosed after the session ended.
 func (s *LiveSession) EndInput(ctx context.Context) error {
 	if s.in == nil {
-		return fmt.Errorf("livepeer: live session has no input channel: %w", ErrInvalidConfig)
+		return fmt.Errorf("livepeer: live session has no input channel: %w (%w)", ErrNoMediaChannel, ErrInvalidConfig)
 	}
 	if s.ctx.Err() != nil {
 		return s.sessionErr(ErrClosed)
@@ -87,11 +89,12 @@ func (s *LiveSession) EndInput(ctx context.Context) error {
 // without error when the output channel ends, or when the session ends (then
 // it yields the session's cause if there is one), and with ctx.Err() when
 // ctx is cancelled. Each call is an independent subscriber starting at the
-// oldest segment the orchestrator still holds.
+// oldest segment the orchestrator still holds. A session without an output
+// channel yields one error matching ErrNoMediaChannel.
 func (s *LiveSession) Subscribe(ctx context.Context) iter.Seq2[*trickle.Segment, error] {
 	return func(yield func(*trickle.Segment, error) bool) {
 		if s.info.SubscribeURL == "" {
-			yield(nil, fmt.Errorf("livepeer: live session has no output channel: %w", ErrInvalidConfig))
+			yield(nil, fmt.Errorf("livepeer: live session has no output channel: %w (%w)", ErrNoMediaChannel, ErrInvalidConfig))
 			return
 		}
 		sub, err := trickle.NewSubscriber(s.info.SubscribeURL, trickle.SubscriberConfig{HTTPClient: s.hc, Logger: s.log})

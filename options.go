@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/liverunner"
 )
 
 // Defaults of the per-call options.
@@ -38,6 +39,7 @@ const (
 	verbRun verb = 1 << iota
 	verbStream
 	verbLive
+	verbReserve
 )
 
 func (v verb) String() string {
@@ -46,6 +48,8 @@ func (v verb) String() string {
 		return "Run"
 	case verbStream:
 		return "Stream"
+	case verbReserve:
+		return "Reserve"
 	}
 	return "Live"
 }
@@ -81,6 +85,8 @@ type callOptions struct {
 	videoIn         bool
 	videoOut        bool
 	dataOut         bool
+	runnerFilter    liverunner.Filter
+	runnerWarn      func(RunnerWarning)
 }
 
 // resolveOptions applies opts for verb v over the defaults.
@@ -240,9 +246,11 @@ func WithMaxResponseBytes(n int64) CallOption {
 }
 
 // WithPaymentInterval sets how often a live session pays, on a timer
-// whether or not output arrives (default DefaultLivePaymentInterval). Live.
+// whether or not output arrives (default DefaultLivePaymentInterval; for a
+// live-runner session liverunner.DefaultPaymentInterval, below the
+// orchestrator's 5 s). Live, Reserve, and Run/Stream on a runner app.
 func WithPaymentInterval(d time.Duration) CallOption {
-	return CallOption{"WithPaymentInterval", verbLive, func(o *callOptions) error {
+	return CallOption{"WithPaymentInterval", verbLive | verbReserve | verbRun | verbStream, func(o *callOptions) error {
 		o.paymentInterval = d
 		return positive("WithPaymentInterval", d)
 	}}
@@ -276,6 +284,39 @@ func WithStartTimeout(d time.Duration) CallOption {
 func WithBYOCChannels(videoIngress, videoEgress, dataOutput bool) CallOption {
 	return CallOption{"WithBYOCChannels", verbLive, func(o *callOptions) error {
 		o.videoIn, o.videoOut, o.dataOut = videoIngress, videoEgress, dataOutput
+		return nil
+	}}
+}
+
+// WithRunnerFilter narrows the live runners a call may use (mode,
+// version, GPU, free capacity, a price ceiling: see liverunner.Filter); its
+// App, when set, must be the call's app. Reserve, Run/Stream on a runner
+// app, Live on live-video-to-video/scope.
+func WithRunnerFilter(f liverunner.Filter) CallOption {
+	return CallOption{"WithRunnerFilter", verbReserve | verbRun | verbStream | verbLive, func(o *callOptions) error {
+		if f.MinVRAMMB < 0 || f.MinAvailable < 0 {
+			return &ConfigError{Field: "WithRunnerFilter", Reason: "MinVRAMMB and MinAvailable must not be negative"}
+		}
+		if f.MaxPrice != nil {
+			if _, err := f.MaxPrice.PaymentType(); err != nil || f.MaxPrice.Wei == nil || f.MaxPrice.Wei.Sign() <= 0 {
+				return &ConfigError{Field: "WithRunnerFilter", Reason: "MaxPrice needs a positive Wei and a unit (seconds, 720p-pixel-seconds or fixed)"}
+			}
+		}
+		o.runnerFilter = f
+		return nil
+	}}
+}
+
+// WithRunnerWarnings receives the warnings of a live-runner session
+// (payments failing while it rides on prepaid time, and their recovery;
+// see liverunner.Warning), called from the session's payment goroutine.
+// Reserve, Run/Stream on a runner app, Live on live-video-to-video/scope.
+func WithRunnerWarnings(f func(RunnerWarning)) CallOption {
+	return CallOption{"WithRunnerWarnings", verbReserve | verbRun | verbStream | verbLive, func(o *callOptions) error {
+		if f == nil {
+			return &ConfigError{Field: "WithRunnerWarnings", Reason: "needs a function"}
+		}
+		o.runnerWarn = f
 		return nil
 	}}
 }

@@ -151,6 +151,14 @@ func (g *Gateway) submitBYOC(ctx context.Context, capability string, input any, 
 	if g.closed.Load() {
 		return nil, nil, ErrClosed
 	}
+	// A live-runner app ("runner/<app>", or "<prefix>/<rest>" whose prefix
+	// is no go-livepeer pipeline): package liverunner (runners.go).
+	if app, ok := runnerApp(capability); ok {
+		return g.submitRunner(ctx, app, input, o, accept)
+	}
+	if err := o.refuse("a BYOC job", "WithPaymentInterval", "WithRunnerFilter", "WithRunnerWarnings"); err != nil {
+		return nil, nil, err
+	}
 	name, err := jobKind(capability)
 	if err != nil {
 		return nil, nil, err

@@ -58,7 +58,9 @@ type Answer struct {
 
 // Close releases the answer's body and stops the request.
 func (a *Answer) Close() error {
-	a.cancel()
+	if a.cancel != nil { // nil for an Answer made outside Submit
+		a.cancel()
+	}
 	return a.Response.Body.Close()
 }
 

@@ -105,14 +105,16 @@ func (e *Endpoint) String() string { return e.name }
 
 // Orchestrators GETs the endpoint, adding one caps=pipeline/model query
 // parameter for want (none without a model; the existing query is kept, "/"
-// is left unescaped as go-livepeer's gateway sends it). Errors: an
+// is left unescaped as go-livepeer's gateway sends it); an entry listing
+// want only through a live runner is left out (see RunnerServes). Errors: an
 // *EndpointError wrapping the transport error or a *livepeer.APIError for a non-2xx
 // answer (errors.Is(err, ErrDiscoveryUnavailable) for transport errors and
 // 5xx), a *DecodeError for a body that is not a JSON list, or ctx.Err().
 func (e *Endpoint) Orchestrators(ctx context.Context, want *Capability) ([]string, error) {
 	u := *e.u
+	var keys []string
 	if want != nil {
-		if keys := DiscoveryKeys(*want); len(keys) > 0 {
+		if keys = DiscoveryKeys(*want); len(keys) > 0 {
 			q := u.RawQuery
 			for _, k := range keys {
 				if q != "" {
@@ -161,7 +163,7 @@ func (e *Endpoint) Orchestrators(ctx context.Context, want *Capability) ([]strin
 	if len(body) > maxEndpointBody {
 		return nil, &DecodeError{URL: e.name, Reason: "response larger than 4 MiB"}
 	}
-	addrs, err := DecodeAddresses(body)
+	addrs, err := decodeAddressesFor(body, keys) // runner_apps.go
 	if err != nil {
 		de := err.(*DecodeError)
 		de.URL = e.name

@@ -249,7 +249,11 @@ func (ls *LiveServer) startStream(s *liveStream, chans streamChannels, mimes []s
 	ls.streams[s.id] = s
 	ls.wg.Add(2)
 	ls.mu.Unlock()
-	run, err := startStreamRun(ls.pipelineFor(s.model), s.ps, chans, nil, ls.log, func(err error) { ls.onRunEnd(s, err) })
+	p := s.pipeline
+	if p == nil {
+		p = ls.pipelineFor(s.model)
+	}
+	run, err := startStreamRun(p, s.ps, chans, nil, ls.log, func(err error) { ls.onRunEnd(s, err) })
 	if err != nil {
 		ls.mu.Lock()
 		delete(ls.streams, s.id)
@@ -362,6 +366,7 @@ type liveStream struct {
 	units                                *big.Rat // billed units per second
 	names                                []string
 	params                               map[string]any
+	pipeline                             Pipeline // nil: pipelineFor(model)
 
 	ps        *PipelineStream
 	run       *streamRun

@@ -1,6 +1,7 @@
 package livepeertest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math/big"
@@ -27,21 +28,24 @@ type scopeResponse struct {
 	SubscribeURL string `json:"subscribe_url"`
 }
 
-// handleScope serves POST /scope as go-livepeer's StartScope does, in its
-// order: body (400, at most 1 MiB); on-chain the payment (a JSON 402
-// challenge when Livepeer-Payment is missing or undecodable, priced for
-// live-video-to-video/scope, payment_url {orchestrator}/payment; then 403
-// bad credentials, 400 refused tickets or insufficient balance), the
-// manifest id being the payment's; off-chain a fresh manifest id; then
-// capacity of live-video-to-video/scope (503); then the channels and the
-// pipeline, charged like LV2V.
+// handleScope serves POST /scope as go-livepeer master's StartScope does
+// (server/ai_http.go), in its order: body (400, at most 1 MiB); on-chain
+// the payment (a JSON 402 challenge when Livepeer-Payment is missing or
+// undecodable, priced for live-video-to-video/scope, payment_url
+// {orchestrator}/payment; then 403 bad credentials, 400 refused tickets or
+// insufficient balance), the manifest id being the payment's; off-chain a
+// fresh manifest id; then capacity of live-video-to-video/scope (503).
 //
-// Difference from master, on purpose: go-livepeer pre-creates only the
-// -control and -events channels and answers empty publish_url and
-// subscribe_url (scope-runner negotiates its media channels over its own
-// serverless websocket). The in-process network also creates the two media
-// channels and answers them, as LV2V does, so a client's Live works
-// through /scope with no scope-runner.
+// Like master it pre-creates only the -control and -events channels and
+// answers empty publish_url and subscribe_url: Scope's media go through
+// the app (scope-runner negotiates its own channels; through a live runner
+// the app creates them, see worker.Scope). In place of scope-runner the
+// stream emits a "status" event and answers each control message with a
+// "params_update" event (LiveConfig.Pipelines does not apply to /scope:
+// there are no media to process); it ends when the client deletes the
+// control channel, when a charge fails (as LV2V) or when the orchestrator
+// closes. Each stream is charged like LV2V (master charges on each events
+// segment instead).
 func (ls *LiveServer) handleScope(w http.ResponseWriter, r *http.Request) {
 	var req lv2vRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxScopeBody)).Decode(&req); err != nil {
@@ -71,7 +75,7 @@ func (ls *LiveServer) handleScope(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := ls.o.URL() + tricklePath + mid
-	chans := streamChannels{In: base, Out: base + "-out", Control: base + "-control", Events: base + "-events"}
+	chans := streamChannels{Control: base + "-control", Events: base + "-events"}
 	params := req.Params
 	if params == nil {
 		params = map[string]any{}
@@ -79,17 +83,14 @@ func (ls *LiveServer) handleScope(w http.ResponseWriter, r *http.Request) {
 	s := &liveStream{
 		kind: "lv2v", id: mid, model: scopeModel, payer: payer, price: ls.chargedPrice(c),
 		units:  big.NewRat(liveBilledPixelsPerSecond, 1),
-		names:  []string{mid, mid + "-out", mid + "-control", mid + "-events"},
+		names:  []string{"", "", mid + "-control", mid + "-events"},
 		params: params,
 	}
-	if err := ls.startStream(s, chans, []string{"video/MP2T", "video/MP2T", "application/json", "application/json"}); err != nil {
+	if err := ls.startScopeStream(s, chans); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	respondJSONOK(w, scopeResponse{
-		ControlURL: chans.Control, EventsURL: chans.Events, ManifestID: mid,
-		PublishURL: chans.In, SubscribeURL: chans.Out,
-	})
+	respondJSONOK(w, scopeResponse{ControlURL: chans.Control, EventsURL: chans.Events, ManifestID: mid})
 }
 
 // scopePayment is go-livepeer's processScopePayment. It returns the payer
@@ -136,4 +137,18 @@ func scopeCapabilities() *lpnet.Capabilities {
 	}
 	caps.Bitstring = setBit(caps.Bitstring, capLiveVideoToVideo)
 	return caps
+}
+
+// startScopeStream starts a Scope stream on its control and events
+// channels with the control-only pipeline that stands in for scope-runner
+// (a "status" event, then a "params_update" event per control message
+// until the control channel ends); LiveConfig.Pipelines does not apply: a
+// video pipeline has no media to work on here.
+func (ls *LiveServer) startScopeStream(s *liveStream, chans streamChannels) error {
+	s.pipeline = PipelineFunc(func(ctx context.Context, ps *PipelineStream) error {
+		_ = ps.Emit(ctx, pipeStatusEvent(ps, "running", nil))
+		pipeAckControl(ctx, ps, nil)
+		return ctx.Err()
+	})
+	return ls.startStream(s, chans, []string{"", "", "application/json", "application/json"})
 }

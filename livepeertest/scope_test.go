@@ -2,7 +2,6 @@ package livepeertest
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -35,29 +34,43 @@ func TestScopeOnchain(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%s", raw)
 	resp := decode[scopeResponse](t, raw)
 	base := f.o.URL() + tricklePath + ch.ManifestID
-	require.Equal(t, scopeResponse{ControlURL: base + "-control", EventsURL: base + "-events", ManifestID: ch.ManifestID,
-		PublishURL: base, SubscribeURL: base + "-out"}, resp)
+	// As go-livepeer master: control and events only, no media channels.
+	require.Equal(t, scopeResponse{ControlURL: base + "-control", EventsURL: base + "-events", ManifestID: ch.ManifestID}, resp)
+	require.Contains(t, string(raw), `"publish_url":""`)
+	require.Contains(t, string(raw), `"subscribe_url":""`)
 	s, ok := f.n.Live()[0].Stream(ch.ManifestID)
 	require.True(t, ok)
 	require.Equal(t, "scope", s.Model)
 	require.Equal(t, "a cat", s.Params["prompt"])
+	status, _, _ = f.do(http.MethodGet, base+"/0", nil, nil)
+	require.Equal(t, http.StatusNotFound, status, "no input channel")
 
-	// Video in, video out (the test network runs Scope as Passthrough).
+	// Control in, events out; deleting the control channel ends the stream.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	pub, err := trickle.NewPublisher(resp.PublishURL, trickle.PublisherConfig{})
+	ctl, err := trickle.NewControlWriter(resp.ControlURL, trickle.ControlConfig{})
 	require.NoError(t, err)
-	defer pub.Close()
-	sub, err := trickle.NewSubscriber(resp.SubscribeURL, trickle.SubscriberConfig{})
+	evSub, err := trickle.NewSubscriber(resp.EventsURL, trickle.SubscriberConfig{})
 	require.NoError(t, err)
-	defer sub.Close()
-	require.NoError(t, pub.Write(ctx, strings.NewReader("segment-0")))
-	seg, err := sub.Next(ctx)
-	require.NoError(t, err)
-	got, err := io.ReadAll(seg)
-	require.NoError(t, err)
-	seg.Close()
-	require.Equal(t, "segment-0", string(got))
+	events := trickle.NewJSONReader(evSub, trickle.JSONReaderConfig{})
+	defer events.Close()
+	require.NoError(t, ctl.Send(ctx, map[string]any{"prompt": "a dog"}))
+	for {
+		raw, err := events.Next(ctx)
+		require.NoError(t, err)
+		if strings.Contains(string(raw), "params_update") {
+			require.Contains(t, string(raw), "a dog")
+			break
+		}
+	}
+	require.NoError(t, ctl.Close())
+	for {
+		if _, err := events.Next(ctx); err != nil {
+			require.NoError(t, ctx.Err(), "the events channel ends")
+			break
+		}
+	}
+	eventually(t, func() bool { si, _ := f.n.Live()[0].Stream(ch.ManifestID); return si.EndReason != "" }, "the stream ends")
 
 	// The same manifest again is refused.
 	hdr2, _ := f.pay(info, ch.ManifestID, "lv2v", state)

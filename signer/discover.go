@@ -109,7 +109,10 @@ func NewSource(c *Client) *Source { return &Source{c: c} }
 
 // Orchestrators returns the signer's list for want, in the signer's order.
 // The request carries one caps=pipeline/model parameter for want (none
-// without a model; see discovery.DiscoveryKeys). Errors are the Client's
+// without a model; see discovery.DiscoveryKeys). An address the signer
+// lists for want only because one of its live runners has that app is
+// left out (see discovery.RunnerServes): GetOrchestrator would be asked
+// for a capability only a runner serves. Errors are the Client's
 // (*Error; errors.Is(err, livepeer.ErrSignerUnavailable) when it is down).
 func (s *Source) Orchestrators(ctx context.Context, want *discovery.Capability) ([]string, error) {
 	var keys []string
@@ -121,7 +124,13 @@ func (s *Source) Orchestrators(ctx context.Context, want *discovery.Capability) 
 		return nil, err
 	}
 	addrs := make([]string, 0, len(list))
+next:
 	for _, o := range list {
+		for _, k := range keys {
+			if discovery.RunnerServes(o.Runners, k) {
+				continue next // listed for a runner's app: not a GetOrchestrator capability
+			}
+		}
 		addrs = append(addrs, o.Address)
 	}
 	return addrs, nil
