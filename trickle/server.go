@@ -245,7 +245,7 @@ func (s *Server) handleDeleteSeq(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Nonexistent segment", http.StatusBadRequest)
 		return
 	}
-	seg.close()
+	seg.cut()
 }
 
 func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {

@@ -50,13 +50,13 @@ func (c *srvChannel) getForWrite(seq int) *srvSegment {
 	return s.acquire()
 }
 
-// resetBefore closes every segment older than seq (Lp-Trickle-Reset).
+// resetBefore cuts every segment older than seq (Lp-Trickle-Reset).
 func (c *srvChannel) resetBefore(seq int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, s := range c.segments {
 		if s != nil && s.seq < seq {
-			s.close()
+			s.cut()
 		}
 	}
 }

@@ -57,13 +57,19 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	total := 0
 	if n > 0 {
 		c.started(seg.seq)
-		seg.commit(n)
+		if !seg.commit(n) {
+			s.refuseCut(w, c, seg, n)
+			return
+		}
 		total += n
 	}
 	// Read the rest straight into the segment's pages (no extra copy).
 	for err == nil {
 		n, err = r.Body.Read(seg.tail())
-		seg.commit(n)
+		if !seg.commit(n) {
+			s.refuseCut(w, c, seg, total+n)
+			return
+		}
 		total += n
 	}
 	if err != io.EOF {
@@ -81,6 +87,16 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set(HeaderSeq, strconv.Itoa(seg.seq))
 	seg.close()
+}
+
+// refuseCut answers a POST whose segment was cut (evicted, reset, deleted,
+// channel closed) while it was being written: the bytes after the cut were
+// not stored, so the publisher gets 409, never a 200. go-livepeer keeps
+// writing into the orphaned buffer and answers 200.
+func (s *Server) refuseCut(w http.ResponseWriter, c *srvChannel, seg *srvSegment, bytes int) {
+	s.log.Debug("trickle: segment cut while being written", "channel", c.name, "seq", seg.seq, "bytes", bytes)
+	w.Header().Set("Connection", "close")
+	http.Error(w, "Segment closed while being written", http.StatusConflict)
 }
 
 // firstRead waits for the first bytes of a POST body, sending a 100 Continue

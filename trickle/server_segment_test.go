@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -116,10 +115,15 @@ func TestLateReaderOfEvictedSegment(t *testing.T) {
 	w, err := p.Next(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 0, w.Seq())
+	werr := make(chan error, 1)
 	go func() {
 		_, err := w.WriteContext(ctx, want0)
-		assert.NoError(t, err)
-		assert.NoError(t, w.Close())
+		if err == nil {
+			err = w.Close()
+		} else {
+			_ = w.Close()
+		}
+		werr <- err
 	}()
 	seg, err := s.Next(ctx)
 	require.NoError(t, err)
@@ -142,10 +146,16 @@ func TestLateReaderOfEvictedSegment(t *testing.T) {
 
 	rest, err := io.ReadAll(seg)
 	got := append(head, rest...)
+	pubErr := <-werr
 	if err == nil {
-		require.Equal(t, len(want0), len(got))
+		require.Equal(t, len(want0), len(got), "a clean end must mean the whole segment")
 		require.True(t, bytes.Equal(want0, got), "late reader got foreign bytes")
 	} else {
 		require.True(t, bytes.Equal(want0[:len(got)], got), "late reader got foreign bytes before the error %v", err)
+	}
+	if pubErr != nil {
+		// The eviction cut the segment while it was still being written:
+		// the reader must have seen an error too.
+		require.Error(t, err, "publisher was refused (%v) but the reader got a clean end", pubErr)
 	}
 }
