@@ -192,6 +192,16 @@ func (w *SegmentWriter) attempt(url string) (err error, retry, terminal bool) {
 		return nil, false, false
 	case code == http.StatusNotFound:
 		return fmt.Errorf("%w: %s", ErrStreamNotFound, url), false, true
+	case code == http.StatusConflict:
+		// Our server refuses a seq it cannot store (already written,
+		// written by another publisher, too old, taken over by a newer
+		// POST, cut while being written). Before any byte that is a
+		// skipped seq; after, the segment failed.
+		se := &StatusError{Op: "publish", URL: url, Code: code, Body: readSmall(resp.Body)}
+		if w.pipe.consumed.Load() == 0 && !(w.pipe.isClosed() && w.pipe.err == io.EOF) {
+			return fmt.Errorf("%w: %w", errSkipped, se), false, false
+		}
+		return fmt.Errorf("%w: %w", ErrSegmentDropped, se), false, false
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		return &StatusError{Op: "publish", URL: url, Code: code, Body: readSmall(resp.Body)}, true, false
 	default:

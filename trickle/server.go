@@ -45,9 +45,24 @@ type ServerConfig struct {
 //	DELETE B{name}/{seq}  close one segment
 //	DELETE B{name}        close and remove the channel
 //
-// Divergences from go-livepeer: sequence numbers below -2 (or -1 on DELETE
-// and -2 on POST) get 400 instead of crashing the handler; waiting GETs end
-// when the client goes away or the Server closes; there is no changefeed.
+// Divergences from go-livepeer (trickle/trickle_server.go), each so that no
+// data is lost or acknowledged without being stored:
+//   - A POST that cannot be stored is answered 409 Conflict, never 200: a
+//     seq already written or closed (go-livepeer: 200, data dropped), a seq
+//     another POST is writing (go-livepeer interleaves both), a seq older
+//     than the segment in its ring slot (go-livepeer evicts the newer one),
+//     and a segment cut while being written (evicted, Lp-Trickle-Reset,
+//     DELETE of the seq, channel closed; go-livepeer answers 200).
+//   - A newer POST takes an idle pre-opened POST's seq over (the newest
+//     writer wins, as in go-livepeer); the displaced one gets 409.
+//   - The write head (/next, seq -1) only moves forward: a late POST of an
+//     old seq does not move it back.
+//   - A segment cut while being written ends its readers with an error (an
+//     unterminated chunked body), never a clean end of truncated data.
+//   - Sequence numbers below -2 (or -1 on DELETE and -2 on POST) get 400
+//     instead of crashing the handler; waiting GETs end when the client goes
+//     away or the Server closes; there is no changefeed.
+//
 // All methods are safe for concurrent use.
 type Server struct {
 	cfg    ServerConfig
@@ -263,6 +278,10 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(v))
 }
 
-// errEarlyEnd tells handlePost that the wait for the first byte ended
-// because the segment, the channel or the server closed.
-var errEarlyEnd = errors.New("segment closed before first byte")
+// errEarlyEnd and errServerClosed tell handlePost that the wait for the
+// first byte ended because the segment (or its channel) or the server
+// closed.
+var (
+	errEarlyEnd     = errors.New("segment closed before first byte")
+	errServerClosed = errors.New("server closed")
+)

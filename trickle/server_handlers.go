@@ -1,6 +1,7 @@
 package trickle
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -20,66 +21,82 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Invalid idx", http.StatusBadRequest)
 		return
 	}
-	seg := c.getForWrite(seq)
+	seg, err := c.getForWrite(seq)
+	if err != nil {
+		s.refuse(w, c, seq, err, 0)
+		return
+	}
 	defer seg.release()
 	if r.Header.Get(HeaderReset) != "" {
 		c.resetBefore(seg.seq)
 	}
+	claim, err := seg.claim()
+	if err != nil {
+		s.refuse(w, c, seg.seq, err, 0)
+		return
+	}
+	defer seg.unclaim(claim)
 	rc := http.NewResponseController(w)
-	stop := contextAfter(s.ctx, func() { _ = rc.SetReadDeadline(time.Now()) })
+	stop := context.AfterFunc(s.ctx, func() { _ = rc.SetReadDeadline(time.Now()) })
 	defer stop()
 
-	if !seg.writing.CompareAndSwap(false, true) {
-		// Another POST is writing this seq: this one's data is dropped,
-		// as for a repeated POST of a completed segment.
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set(HeaderSeq, strconv.Itoa(seg.seq))
+	first, err := s.firstRead(w, r, rc, seg, claim)
+	if first == nil {
+		switch {
+		case errors.Is(err, errDisplaced):
+			s.refuse(w, c, seg.seq, err, 0)
+		case errors.Is(err, errEarlyEnd), err == io.EOF, errors.Is(err, errServerClosed):
+			// A preconnected POST whose segment (or channel) closed before
+			// its first byte, or an empty body: 200 with Connection: close
+			// (as go-livepeer), which publishers read as "seq skipped".
+			// The write head advances past the seq, so clients do not
+			// error on the next one; Lp-Trickle-Closed if the channel or
+			// the server closed.
+			h := w.Header()
+			h.Set(HeaderSeq, strconv.Itoa(seg.seq))
+			if closed := c.started(seg.seq); closed || s.ctx.Err() != nil {
+				h.Set(HeaderClosed, ClosedValue)
+			}
+			h.Set("Connection", "close")
+			if err == io.EOF {
+				seg.close() // an empty segment, complete
+			}
+			w.WriteHeader(http.StatusOK)
+		default:
+			// The client went away or its body failed before a byte: the
+			// segment stays open and the write head where it was, so the
+			// publisher can retry the same seq (as in go-livepeer).
+			s.log.Debug("trickle: POST body failed before any byte", "channel", c.name, "seq", seg.seq, "err", err)
+			http.Error(w, "Server error", http.StatusInternalServerError)
+		}
 		return
 	}
-	defer seg.writing.Store(false)
-	// The first bytes go straight into the segment's first page too.
-	n, err := s.firstRead(w, r, rc, seg, seg.tail())
-	if n == 0 && (errors.Is(err, errEarlyEnd) || err == io.EOF) {
-		// Preconnected POST whose segment or channel closed, or an empty
-		// body: answer 200 and advance the write head (go-livepeer does the
-		// same so clients do not error on the next seq).
-		closed := c.started(seg.seq)
-		h := w.Header()
-		h.Set(HeaderSeq, strconv.Itoa(seg.seq))
-		if closed || s.ctx.Err() != nil {
-			h.Set(HeaderClosed, ClosedValue)
-		}
-		h.Set("Connection", "close")
-		seg.close()
-		w.WriteHeader(http.StatusOK)
+	n := len(*first)
+	berr := seg.begin(claim, *first)
+	putPage(first)
+	if errors.Is(berr, errSegClosed) {
+		berr = errSegCut
+	}
+	if berr != nil {
+		s.refuse(w, c, seg.seq, berr, n)
 		return
 	}
-	total := 0
-	if n > 0 {
-		c.started(seg.seq)
-		if !seg.commit(n) {
-			s.refuseCut(w, c, seg, n)
-			return
-		}
-		total += n
-	}
+	c.started(seg.seq)
+	total := n
 	// Read the rest straight into the segment's pages (no extra copy).
 	for err == nil {
 		n, err = r.Body.Read(seg.tail())
 		if !seg.commit(n) {
-			s.refuseCut(w, c, seg, total+n)
+			s.refuse(w, c, seg.seq, errSegCut, total+n)
 			return
 		}
 		total += n
 	}
 	if err != io.EOF {
 		s.log.Debug("trickle: POST body failed", "channel", c.name, "seq", seg.seq, "bytes", total, "err", err)
-		if total > 0 {
-			// Readers get a truncated segment rather than waiting. With
-			// nothing received the segment stays open, so the publisher
-			// can retry the same seq (as in go-livepeer).
-			seg.abort()
-		}
+		// Readers get an error for the truncated segment rather than a
+		// clean end.
+		seg.abort()
 		if s.ctx.Err() == nil {
 			http.Error(w, "Server error", http.StatusInternalServerError)
 		}
@@ -89,54 +106,88 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	seg.close()
 }
 
-// refuseCut answers a POST whose segment was cut (evicted, reset, deleted,
-// channel closed) while it was being written: the bytes after the cut were
-// not stored, so the publisher gets 409, never a 200. go-livepeer keeps
-// writing into the orphaned buffer and answers 200.
-func (s *Server) refuseCut(w http.ResponseWriter, c *srvChannel, seg *srvSegment, bytes int) {
-	s.log.Debug("trickle: segment cut while being written", "channel", c.name, "seq", seg.seq, "bytes", bytes)
+// refuse answers a POST that may not write seq with 409 Conflict and the
+// reason in the body: the seq is already written or closed, another
+// publisher is writing it, it is older than the ring, a newer POST took it
+// over, or it was cut (evicted, reset, deleted, channel closed) while being
+// written. What such a POST sent is not stored, so it never gets a 200.
+// go-livepeer answers 200 in most of these cases (and drops the data or
+// interleaves two writers); our publisher treats a 409 before any byte as
+// a skipped seq and after bytes as a failed segment.
+func (s *Server) refuse(w http.ResponseWriter, c *srvChannel, seq int, why error, bytes int) {
+	s.log.Debug("trickle: POST refused", "channel", c.name, "seq", seq, "reason", why, "bytes", bytes)
 	w.Header().Set("Connection", "close")
-	http.Error(w, "Segment closed while being written", http.StatusConflict)
+	http.Error(w, why.Error(), http.StatusConflict)
 }
 
 // firstRead waits for the first bytes of a POST body, sending a 100 Continue
-// every KeepaliveInterval, and gives up (errEarlyEnd) when the segment, the
-// request or the server ends first. The helper goroutine never outlives it.
-func (s *Server) firstRead(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, seg *srvSegment, buf []byte) (int, error) {
-	if isDone(seg.closeCh) {
-		return 0, errEarlyEnd // repeated POST of a completed segment
-	}
+// every KeepaliveInterval. The bytes are read into a page of the POST's own
+// (returned; put it back with putPage): until begin stores them, a newer
+// POST may still take the segment over. With no byte it returns io.EOF for
+// an empty body, errEarlyEnd when the segment closed first, errDisplaced
+// when a newer POST took the segment over, errServerClosed when the Server
+// closed, or the body's read error (the client went away). The helper
+// goroutine never outlives it.
+func (s *Server) firstRead(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, seg *srvSegment, claim *postClaim) (*[]byte, error) {
+	buf := getPage(true)
 	type res struct {
 		n   int
 		err error
 	}
 	ch := make(chan res, 1)
-	go func() {
-		n, err := r.Body.Read(buf)
+	read := func() {
+		n, err := r.Body.Read((*buf)[:cap(*buf)])
 		ch <- res{n, err}
-	}()
+	}
+	go read()
 	t := time.NewTicker(s.cfg.KeepaliveInterval)
 	defer t.Stop()
 	for {
 		select {
 		case v := <-ch:
-			return v.n, v.err
+			switch {
+			case v.n > 0:
+				*buf = (*buf)[:v.n]
+				return buf, v.err
+			case v.err == nil:
+				go read() // an empty read: wait on
+				continue
+			}
+			putPage(buf)
+			return nil, v.err
 		case <-t.C:
 			w.WriteHeader(http.StatusContinue)
+			continue
 		case <-seg.closeCh:
+		case <-claim.displaced:
 		case <-r.Context().Done():
 		case <-s.ctx.Done():
 		}
-		if isDone(seg.closeCh) || r.Context().Err() != nil || s.ctx.Err() != nil {
-			_ = rc.SetReadDeadline(time.Now())
-			v := <-ch
-			if v.n > 0 && s.ctx.Err() == nil && r.Context().Err() == nil {
-				_ = rc.SetReadDeadline(time.Time{})
-				return v.n, nil
-			}
-			return 0, errEarlyEnd
-		}
+		break
 	}
+	// Stop waiting: interrupt the read. Bytes that arrived meanwhile are
+	// still returned (begin then decides whether they may be stored).
+	_ = rc.SetReadDeadline(time.Now())
+	v := <-ch
+	if v.n > 0 && s.ctx.Err() == nil && r.Context().Err() == nil {
+		_ = rc.SetReadDeadline(time.Time{})
+		*buf = (*buf)[:v.n]
+		return buf, v.err
+	}
+	putPage(buf)
+	// The read deadline may have cancelled r.Context() too: what stopped
+	// the wait decides.
+	switch {
+	case s.ctx.Err() != nil:
+		return nil, errServerClosed
+	case isDone(claim.displaced):
+		return nil, errDisplaced
+	case isDone(seg.closeCh):
+		return nil, errEarlyEnd
+	case v.err != nil:
+		return nil, v.err
+	}
+	return nil, r.Context().Err()
 }
 
 func isDone(c <-chan struct{}) bool {

@@ -19,6 +19,13 @@ func pattern(seq, n int) []byte {
 	return b
 }
 
+func mustWrite(t *testing.T, c *srvChannel, seq int) *srvSegment {
+	t.Helper()
+	s, err := c.getForWrite(seq)
+	require.NoError(t, err)
+	return s
+}
+
 func fill(s *srvSegment, data []byte) {
 	for len(data) > 0 {
 		k := copy(s.tail(), data)
@@ -43,7 +50,7 @@ func readAllSeg(s *srvSegment) []byte {
 // to new segments until the last reference is gone.
 func TestSegmentPagesKeptWhileReferenced(t *testing.T) {
 	c := &srvChannel{}
-	old := c.getForWrite(0)
+	old := mustWrite(t, c, 0)
 	want := pattern(0, 300<<10)
 	fill(old, want)
 	old.close()
@@ -57,7 +64,7 @@ func TestSegmentPagesKeptWhileReferenced(t *testing.T) {
 
 	// Push seq 0 out of the ring and churn many segments through the pools.
 	for seq := 1; seq <= 4*maxSegmentsPerChannel; seq++ {
-		s := c.getForWrite(seq)
+		s := mustWrite(t, c, seq)
 		fill(s, pattern(seq, 300<<10))
 		s.close()
 		s.release()
@@ -77,10 +84,10 @@ func TestSegmentPagesKeptWhileReferenced(t *testing.T) {
 // pages now owned by another segment.
 func TestSegmentEvictedWhileWriting(t *testing.T) {
 	c := &srvChannel{}
-	w := c.getForWrite(0) // POST of seq 0 holds a reference
+	w := mustWrite(t, c, 0) // POST of seq 0 holds a reference
 	fill(w, pattern(0, 100<<10))
 	for seq := 1; seq <= maxSegmentsPerChannel; seq++ {
-		s := c.getForWrite(seq)
+		s := mustWrite(t, c, seq)
 		s.release()
 	}
 	// seq 0 left the ring; its writer goes on and its data is dropped.
@@ -92,7 +99,7 @@ func TestSegmentEvictedWhileWriting(t *testing.T) {
 	w.mu.Unlock()
 	require.Nil(t, w.tail(), "tail of a recycled segment must be nil")
 
-	s := c.getForWrite(2 * maxSegmentsPerChannel) // reuses recycled pages
+	s := mustWrite(t, c, 2*maxSegmentsPerChannel) // reuses recycled pages
 	fill(s, pattern(10, 200<<10))
 	s.close()
 	require.Equal(t, pattern(10, 200<<10), readAllSeg(s))

@@ -95,8 +95,9 @@ func TestServerWireSemantics(t *testing.T) {
 	require.Equal(t, "one", r.body)
 	require.Equal(t, "1", r.h.Get(HeaderSeq))
 
-	// Repeated POST of a completed seq: 200, data dropped.
-	require.Equal(t, 200, do(t, "POST", u+"/1", "again").code)
+	// Repeated POST of a completed seq: refused (go-livepeer: 200, data
+	// dropped).
+	require.Equal(t, http.StatusConflict, do(t, "POST", u+"/1", "again").code)
 	require.Equal(t, "one", do(t, "GET", u+"/1", "").body)
 
 	// 470 ahead and behind.
