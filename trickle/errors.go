@@ -7,14 +7,43 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 )
 
-// ErrEndOfStream reports the clean end of a channel: the server closed it
-// (Lp-Trickle-Closed) or removed it after it had been seen. It is not a
-// failure; iterators stop on it without yielding it.
+// ErrEndOfStream reports the clean end of a channel: the server sent the
+// end-of-stream signal (Lp-Trickle-Closed, go-livepeer
+// trickle/trickle_server.go). It is not a failure; iterators stop on it
+// without yielding it. A channel that disappears without that signal is
+// ErrStreamVanished instead.
 var ErrEndOfStream = errors.New("trickle: end of stream")
 
 // ErrStreamNotFound reports that the channel does not exist on the server
-// (HTTP 404 on a channel this client never saw). It is terminal.
+// (HTTP 404). It is terminal. go-livepeer's clients report every 404 as
+// StreamNotFoundErr (trickle/trickle_publisher.go).
 var ErrStreamNotFound = errors.New("trickle: stream not found")
+
+// ErrStreamVanished is the ErrStreamNotFound of a channel this subscriber
+// had already seen: the server no longer knows it, without having sent the
+// end-of-stream signal (an orchestrator restart, or a server that removes
+// channels without remembering them). errors.Is(err, ErrStreamNotFound)
+// holds for it too. It is not a clean end: that is ErrEndOfStream.
+var ErrStreamVanished = fmt.Errorf("%w: the channel vanished after it was seen", ErrStreamNotFound)
+
+// ErrSegmentsSkipped is matched (errors.Is) by a *SkipError.
+var ErrSegmentsSkipped = errors.New("trickle: segments skipped")
+
+// SkipError reports segments a subscriber did not get because they had
+// left the server's ring (the publisher was more than the ring, 5 segments
+// on go-livepeer, ahead): seqs From to To-1. The subscriber goes on with
+// seq To. Next returns it only with SubscriberConfig.ReportSkips; skips are
+// always counted in Stats and on the next segment (Segment.Skipped).
+type SkipError struct {
+	From, To int
+}
+
+func (e *SkipError) Error() string {
+	return fmt.Sprintf("trickle: segments %d to %d skipped (%d): they left the server's ring before they were read", e.From, e.To-1, e.To-e.From)
+}
+
+// Is makes errors.Is(err, ErrSegmentsSkipped) hold.
+func (e *SkipError) Is(target error) bool { return target == ErrSegmentsSkipped }
 
 // ErrClosed is returned by calls on a publisher, subscriber, writer or
 // server that was closed. It is lperr.ErrClosed, so errors.Is works across

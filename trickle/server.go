@@ -73,6 +73,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	channels map[string]*srvChannel
+	ended    map[string]endedChannel // recently closed channels (see CloseChannel)
 
 	closeOnce sync.Once
 	sweepDone chan struct{}
@@ -103,7 +104,8 @@ func NewServer(cfg ServerConfig) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), channels: map[string]*srvChannel{}, sweepDone: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), channels: map[string]*srvChannel{},
+		ended: map[string]endedChannel{}, sweepDone: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	b := cfg.BasePath
 	s.mux.HandleFunc("POST "+b+"{name}", s.handleCreate)
@@ -135,12 +137,19 @@ func (s *Server) CreateChannel(name, mime string) error {
 }
 
 // CloseChannel closes a channel, ending its subscribers and preconnected
-// publishers, and removes it. It returns ErrStreamNotFound for an unknown
-// channel.
+// publishers, and removes it. For a while after (endedRetention), requests
+// for the name are answered as for a closed channel (Lp-Trickle-Closed), so
+// a subscriber that asks after the end still learns it was a clean end
+// (go-livepeer answers 404, which its subscriber reports as "stream not
+// found"). It returns ErrStreamNotFound for an unknown channel.
 func (s *Server) CloseChannel(name string) error {
 	s.mu.Lock()
 	c := s.channels[name]
 	delete(s.channels, name)
+	if c != nil {
+		next, _ := c.state()
+		s.rememberEndedLocked(name, next)
+	}
 	s.mu.Unlock()
 	if c == nil {
 		return ErrStreamNotFound
@@ -171,6 +180,7 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		chs := s.channels
 		s.channels = map[string]*srvChannel{}
+		s.ended = map[string]endedChannel{}
 		s.mu.Unlock()
 		for _, c := range chs {
 			c.close()
@@ -202,6 +212,7 @@ func (s *Server) sweep() {
 			}
 			c.mu.Unlock()
 		}
+		s.pruneEndedLocked(now)
 		s.mu.Unlock()
 		for _, n := range idle {
 			if s.CloseChannel(n) == nil {
@@ -227,6 +238,7 @@ func (s *Server) getOrCreate(name, mime string, force bool) *srvChannel {
 	if c == nil && (force || s.cfg.Autocreate) {
 		c = &srvChannel{name: name, mime: mime, writeTime: time.Now()}
 		s.channels[name] = c
+		delete(s.ended, name)
 		s.log.Debug("trickle: channel created", "channel", name)
 	}
 	return c
@@ -265,17 +277,69 @@ func (s *Server) handleDeleteSeq(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 	c := s.getChannel(r.PathValue("name"))
-	if c == nil {
+	var next int
+	closed := true
+	if c != nil {
+		next, closed = c.state()
+	} else if e, ok := s.endedChannel(r.PathValue("name")); ok {
+		next = e.next
+	} else {
 		http.Error(w, "Stream not found", http.StatusNotFound)
 		return
 	}
-	next, closed := c.state()
 	v := strconv.Itoa(next)
 	w.Header().Set(HeaderLatest, v)
 	if closed {
 		w.Header().Set(HeaderClosed, ClosedValue)
 	}
 	_, _ = w.Write([]byte(v))
+}
+
+// endedChannel is what the Server remembers of a closed channel.
+type endedChannel struct {
+	next int       // its write head when it closed
+	at   time.Time // when it closed
+}
+
+// Bounds of the memory of closed channels: how long, and how many.
+const (
+	endedRetention = 2 * time.Minute
+	maxEnded       = 4096
+)
+
+// rememberEndedLocked records a closed channel (s.mu held), dropping the
+// oldest record when full.
+func (s *Server) rememberEndedLocked(name string, next int) {
+	if len(s.ended) >= maxEnded {
+		var oldest string
+		var at time.Time
+		for n, e := range s.ended {
+			if oldest == "" || e.at.Before(at) {
+				oldest, at = n, e.at
+			}
+		}
+		delete(s.ended, oldest)
+	}
+	s.ended[name] = endedChannel{next: next, at: time.Now()}
+}
+
+func (s *Server) pruneEndedLocked(now time.Time) {
+	for n, e := range s.ended {
+		if now.Sub(e.at) > endedRetention {
+			delete(s.ended, n)
+		}
+	}
+}
+
+// endedChannel reports whether name is a recently closed channel.
+func (s *Server) endedChannel(name string) (endedChannel, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.ended[name]
+	if ok && time.Since(e.at) > endedRetention {
+		return e, false
+	}
+	return e, ok
 }
 
 // errEarlyEnd and errServerClosed tell handlePost that the wait for the

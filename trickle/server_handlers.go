@@ -13,6 +13,9 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	c := s.getOrCreate(r.PathValue("name"), r.Header.Get("Content-Type"), false)
 	if c == nil {
 		w.Header().Set("Connection", "close") // wakes preconnected publishers
+		if _, ok := s.endedChannel(r.PathValue("name")); ok {
+			w.Header().Set(HeaderClosed, ClosedValue)
+		}
 		http.Error(w, "Stream not found", http.StatusNotFound)
 		return
 	}
@@ -202,6 +205,17 @@ func isDone(c <-chan struct{}) bool {
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	c := s.getChannel(r.PathValue("name"))
 	if c == nil {
+		if e, ok := s.endedChannel(r.PathValue("name")); ok {
+			// Answered as go-livepeer answers a closed channel's GET.
+			h := w.Header()
+			h.Set(HeaderLatest, strconv.Itoa(e.next))
+			if seq, ok := ParseSeq(r.PathValue("seq")); ok {
+				h.Set(HeaderSeq, strconv.Itoa(seq))
+			}
+			h.Set(HeaderClosed, ClosedValue)
+			_, _ = w.Write([]byte("Entry not found"))
+			return
+		}
 		http.Error(w, "Stream not found", http.StatusNotFound)
 		return
 	}

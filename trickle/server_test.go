@@ -124,9 +124,12 @@ func TestServerWireSemantics(t *testing.T) {
 	require.Empty(t, w.body)
 	require.Equal(t, "8", w.h.Get(HeaderSeq))
 
-	// Closing the channel: GET answers 200 + Lp-Trickle-Closed.
+	// Closing the channel: GET answers 200 + Lp-Trickle-Closed, also after
+	// the channel was removed (go-livepeer: 404).
 	require.Equal(t, 200, do(t, "DELETE", u, "").code)
-	require.Equal(t, 404, do(t, "GET", u+"/11", "").code)
+	r = do(t, "GET", u+"/11", "")
+	require.Equal(t, 200, r.code)
+	require.Equal(t, ClosedValue, r.h.Get(HeaderClosed))
 }
 
 func TestServerClosedChannelHeaders(t *testing.T) {

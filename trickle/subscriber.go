@@ -36,6 +36,13 @@ type SubscriberConfig struct {
 	// AheadDelay is the wait before asking again for a segment the server
 	// does not have yet (470 ahead of the edge; default 250 ms).
 	AheadDelay time.Duration
+	// ReportSkips makes Next return a *SkipError (errors.Is
+	// ErrSegmentsSkipped) when segments were skipped because they left the
+	// server's ring; the following call goes on after the gap. Without it a
+	// skip is logged (Warn), counted in Stats and on the next segment
+	// (Segment.Skipped), and Next goes on. Joining a channel that moved on
+	// past Start, before any segment was received, is not a skip.
+	ReportSkips bool
 }
 
 // Subscriber reads the segments of one trickle channel in order, following
@@ -51,13 +58,16 @@ type Subscriber struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 
-	nextMu  sync.Mutex
-	mu      sync.Mutex
-	seq     int
-	seen    bool // the channel answered at least once (404 then means end)
-	pending *getResult
-	open    map[*Segment]struct{}
-	ended   error // terminal outcome (ErrEndOfStream or error)
+	nextMu   sync.Mutex
+	mu       sync.Mutex
+	seq      int
+	seen     bool // the channel answered at least once (404 then means it vanished)
+	received bool // a segment was returned (later jumps are skips)
+	skipFrom int  // first seq of a skip not yet attached to a segment (-1: none)
+	pending  *getResult
+	open     map[*Segment]struct{}
+	ended    error // terminal outcome (ErrEndOfStream or error)
+	stats    subStats
 
 	closeOnce sync.Once
 }
@@ -88,7 +98,7 @@ func NewSubscriber(channelURL string, cfg SubscriberConfig) (*Subscriber, error)
 		cfg.AheadDelay = 250 * time.Millisecond
 	}
 	s := &Subscriber{url: strings.TrimSuffix(channelURL, "/"), cfg: cfg, client: cfg.HTTPClient, log: cfg.Logger,
-		seq: cfg.Start, open: map[*Segment]struct{}{}}
+		seq: cfg.Start, skipFrom: -1, open: map[*Segment]struct{}{}}
 	if s.client == nil {
 		s.client, s.ownClient = newHTTPClient(cfg.VerifyTLS), true
 	}
@@ -188,7 +198,7 @@ func (s *Subscriber) handle(g *getResult, fails, jumps *int) (*Segment, bool, er
 		seen := s.seen
 		s.mu.Unlock()
 		if seen {
-			return nil, false, s.end(ErrEndOfStream)
+			return nil, false, s.end(fmt.Errorf("%w: %s", ErrStreamVanished, s.url))
 		}
 		return nil, false, s.end(fmt.Errorf("%w: %s", ErrStreamNotFound, s.url))
 	case code == StatusSeqNotFound:
@@ -201,8 +211,10 @@ func (s *Subscriber) handle(g *getResult, fails, jumps *int) (*Segment, bool, er
 		if ok && (latest > cur || cur < 0) {
 			// Behind the edge (the segment left the ring): jump forward.
 			*jumps++
-			s.log.Debug("trickle: behind the edge, jumping", "url", s.url, "seq", cur, "latest", latest)
 			s.setSeq(latest)
+			if skip := s.skipped(cur, latest); skip != nil && s.cfg.ReportSkips {
+				return nil, false, skip
+			}
 			if *jumps > 3 {
 				if !sleepCtx(context.Background(), s.ctx.Done(), s.cfg.AheadDelay) {
 					return nil, false, ErrClosed
@@ -222,8 +234,19 @@ func (s *Subscriber) handle(g *getResult, fails, jumps *int) (*Segment, bool, er
 			seq = max(g.seq, 0)
 		}
 		*fails = 0
+		if g.seq >= 0 && seq > g.seq {
+			// The server answered a later seq than asked for.
+			s.skipped(g.seq, seq)
+		}
 		seg := &Segment{s: s, seq: seq, body: resp.Body, header: resp.Header}
 		s.mu.Lock()
+		if s.skipFrom >= 0 {
+			seg.skipped = seq - s.skipFrom
+			s.skipFrom = -1
+		}
+		s.received = true
+		s.stats.segments.Add(1)
+		s.stats.touch()
 		s.seq = seq + 1
 		s.open[seg] = struct{}{}
 		if s.ctx.Err() == nil {
@@ -240,6 +263,27 @@ func (s *Subscriber) handle(g *getResult, fails, jumps *int) (*Segment, bool, er
 		}
 		return nil, true, err
 	}
+}
+
+// skipped records that seqs from..to-1 were skipped; it returns the
+// SkipError, or nil when nothing counts as skipped (no segment received
+// yet: the subscriber is joining).
+func (s *Subscriber) skipped(from, to int) *SkipError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if from < 0 || to <= from || !s.received {
+		s.log.Debug("trickle: joining at the server's edge", "url", s.url, "seq", from, "latest", to)
+		return nil
+	}
+	if s.skipFrom < 0 {
+		s.skipFrom = from
+	}
+	s.stats.skipped.Add(int64(to - from))
+	s.log.Warn("trickle: segments skipped: they left the server's ring", "url", s.url, "from", from, "to", to-1, "count", to-from)
+	if s.cfg.ReportSkips {
+		s.skipFrom = -1
+	}
+	return &SkipError{From: from, To: to}
 }
 
 func (s *Subscriber) markSeen() {
@@ -329,15 +373,22 @@ func (s *Subscriber) Close() error {
 // as they arrive. Read is not safe for concurrent use; Close may be called
 // from any goroutine.
 type Segment struct {
-	s      *Subscriber
-	seq    int
-	body   io.ReadCloser
-	header http.Header
-	once   sync.Once
+	s       *Subscriber
+	seq     int
+	skipped int
+	body    io.ReadCloser
+	header  http.Header
+	once    sync.Once
 }
 
 // Seq returns the segment's sequence number (Lp-Trickle-Seq).
 func (g *Segment) Seq() int { return g.seq }
+
+// Skipped returns how many segments right before this one the subscriber
+// skipped (Seq()-Skipped() to Seq()-1) because they had left the server's
+// ring; 0 when none. With SubscriberConfig.ReportSkips the skip was
+// reported by Next instead, and this is 0.
+func (g *Segment) Skipped() int { return g.skipped }
 
 // ContentType returns the channel's mime type as the server reported it.
 func (g *Segment) ContentType() string { return g.header.Get("Content-Type") }
@@ -355,6 +406,10 @@ func (g *Segment) Latest() int {
 // lost mid-segment gives io.ErrUnexpectedEOF or a network error.
 func (g *Segment) Read(p []byte) (int, error) {
 	n, err := g.body.Read(p)
+	if n > 0 {
+		g.s.stats.bytes.Add(int64(n))
+		g.s.stats.touch()
+	}
 	if err != nil && err != io.EOF && g.s.ctx.Err() != nil {
 		err = ErrClosed
 	}
