@@ -141,7 +141,7 @@ func TestServerCloseEndsWaitingRequests(t *testing.T) {
 	checkLeaks(t)
 	ts := newTestServer(t, ServerConfig{})
 	url := ts.channel(t, "c")
-	s := newSub(t, url, SubscriberConfig{Start: SeqLive, MaxAttempts: 1})
+	s := newSub(t, url, SubscriberConfig{Start: SeqLive})
 	p := newPub(t, url, PublisherConfig{})
 	publish(t, p, ctxT(t, 3*time.Second), "x") // leaves seq 1 preconnected
 	errc := make(chan error, 1)

@@ -54,10 +54,31 @@ var ErrClosed = lperr.ErrClosed
 // their configured bound.
 var ErrMessageTooLarge = errors.New("trickle: message too large")
 
-// ErrSegmentDropped is returned by a SegmentWriter whose segment could not be
-// delivered (the server closed it before any byte was sent, or the request
-// failed after bytes were sent so it cannot be retried).
+// ErrSegmentDropped is returned by a SegmentWriter whose segment was not
+// stored: the server closed or refused its seq (before any byte: a skipped
+// seq; after: a failed segment), or the request failed after bytes were
+// sent, so it cannot be retried.
 var ErrSegmentDropped = errors.New("trickle: segment dropped")
+
+// ErrServerUnavailable is returned once a publisher or subscriber gave up
+// on a server it could not reach (connection errors, 5xx, stalls) for its
+// RetryTimeout. It is terminal for the publisher or subscriber.
+var ErrServerUnavailable = errors.New("trickle: server unavailable")
+
+// ErrStalled reports a connection that made no progress for a
+// StallTimeout: a server that took no byte of a segment being written, sent
+// no answer after a segment ended, or sent no byte of a segment being read.
+// The segment fails; a publisher's next segment starts afresh.
+var ErrStalled = errors.New("trickle: stalled")
+
+// Closed errors of each kind of object: errors.Is(err, ErrClosed) holds.
+var (
+	errPublisherClosed  = fmt.Errorf("trickle: publisher: %w", ErrClosed)
+	errSubscriberClosed = fmt.Errorf("trickle: subscriber: %w", ErrClosed)
+	errSegmentClosed    = fmt.Errorf("trickle: segment: %w", ErrClosed)
+	errWriterClosed     = fmt.Errorf("trickle: writer: %w", ErrClosed)
+	errServerIsClosed   = fmt.Errorf("trickle: server: %w", ErrClosed)
+)
 
 // StatusError is an unexpected HTTP status from a trickle server.
 type StatusError struct {
@@ -69,16 +90,4 @@ type StatusError struct {
 
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("trickle: %s %s: HTTP %d: %s", e.Op, e.URL, e.Code, e.Body)
-}
-
-// SeqNotFoundError is the 470 answer: the channel exists but the requested
-// segment does not (too old, or too far ahead). Subscribers handle it
-// internally; it surfaces only through ParseResponse-style helpers.
-type SeqNotFoundError struct {
-	Seq    int // the requested seq
-	Latest int // the server's next write seq (Lp-Trickle-Latest), -1 if absent
-}
-
-func (e *SeqNotFoundError) Error() string {
-	return fmt.Sprintf("trickle: segment %d not found (latest %d)", e.Seq, e.Latest)
 }

@@ -106,6 +106,10 @@ func TestSubscriberJoinsMidSegment(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), 100<<10)
 	_, err = w.Write(big)
 	require.NoError(t, err)
+	// Write returning promises only that the bytes were handed to the
+	// connection, not that the server has them: wait until it saw segment
+	// 1's first byte (its write head moved to 2) before joining.
+	waitNext(t, ts, "mid", 2)
 	// Joins while segment 1 is being written: gets it from its first byte.
 	s := newSub(t, url, SubscriberConfig{Start: SeqCurrent})
 	seg, err := s.Next(ctx)

@@ -125,13 +125,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 func (s *Server) BasePath() string { return s.cfg.BasePath }
 
 // CreateChannel creates a channel (a no-op if it already exists). It fails
-// with ErrClosed after Close, or an error for an invalid name.
+// with an error wrapping ErrClosed after Close, or an error for an invalid
+// name.
 func (s *Server) CreateChannel(name, mime string) error {
 	if name == "" || strings.Contains(name, "/") {
 		return fmt.Errorf("trickle: invalid channel name %q", name)
 	}
 	if s.getOrCreate(name, mime, true) == nil {
-		return ErrClosed
+		return errServerIsClosed
 	}
 	return nil
 }
@@ -342,10 +343,10 @@ func (s *Server) endedChannel(name string) (endedChannel, bool) {
 	return e, ok
 }
 
-// errEarlyEnd and errServerClosed tell handlePost that the wait for the
+// errEarlyEnd and errServerClosing tell handlePost that the wait for the
 // first byte ended because the segment (or its channel) or the server
 // closed.
 var (
-	errEarlyEnd     = errors.New("segment closed before first byte")
-	errServerClosed = errors.New("server closed")
+	errEarlyEnd      = errors.New("segment closed before first byte")
+	errServerClosing = errors.New("server closing")
 )

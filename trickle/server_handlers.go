@@ -48,7 +48,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, errDisplaced):
 			s.refuse(w, c, seg.seq, err, 0)
-		case errors.Is(err, errEarlyEnd), err == io.EOF, errors.Is(err, errServerClosed):
+		case errors.Is(err, errEarlyEnd), err == io.EOF, errors.Is(err, errServerClosing):
 			// A preconnected POST whose segment (or channel) closed before
 			// its first byte, or an empty body: 200 with Connection: close
 			// (as go-livepeer), which publishers read as "seq skipped".
@@ -128,7 +128,7 @@ func (s *Server) refuse(w http.ResponseWriter, c *srvChannel, seq int, why error
 // (returned; put it back with putPage): until begin stores them, a newer
 // POST may still take the segment over. With no byte it returns io.EOF for
 // an empty body, errEarlyEnd when the segment closed first, errDisplaced
-// when a newer POST took the segment over, errServerClosed when the Server
+// when a newer POST took the segment over, errServerClosing when the Server
 // closed, or the body's read error (the client went away). The helper
 // goroutine never outlives it.
 func (s *Server) firstRead(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, seg *srvSegment, claim *postClaim) (*[]byte, error) {
@@ -182,7 +182,7 @@ func (s *Server) firstRead(w http.ResponseWriter, r *http.Request, rc *http.Resp
 	// the wait decides.
 	switch {
 	case s.ctx.Err() != nil:
-		return nil, errServerClosed
+		return nil, errServerClosing
 	case isDone(claim.displaced):
 		return nil, errDisplaced
 	case isDone(seg.closeCh):
