@@ -73,11 +73,13 @@ var ErrStalled = errors.New("trickle: stalled")
 
 // Closed errors of each kind of object: errors.Is(err, ErrClosed) holds.
 var (
-	errPublisherClosed  = fmt.Errorf("trickle: publisher: %w", ErrClosed)
-	errSubscriberClosed = fmt.Errorf("trickle: subscriber: %w", ErrClosed)
-	errSegmentClosed    = fmt.Errorf("trickle: segment: %w", ErrClosed)
-	errWriterClosed     = fmt.Errorf("trickle: writer: %w", ErrClosed)
-	errServerIsClosed   = fmt.Errorf("trickle: server: %w", ErrClosed)
+	errPublisherClosed     = fmt.Errorf("trickle: publisher: %w", ErrClosed)
+	errSubscriberClosed    = fmt.Errorf("trickle: subscriber: %w", ErrClosed)
+	errSegmentClosed       = fmt.Errorf("trickle: segment: %w", ErrClosed)
+	errWriterClosed        = fmt.Errorf("trickle: writer: %w", ErrClosed)
+	errServerIsClosed      = fmt.Errorf("trickle: server: %w", ErrClosed)
+	errControlWriterClosed = fmt.Errorf("trickle: control writer: %w", ErrClosed)
+	errJSONLWriterClosed   = fmt.Errorf("trickle: JSONL writer: %w", ErrClosed)
 )
 
 // StatusError is an unexpected HTTP status from a trickle server.
