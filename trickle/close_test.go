@@ -146,10 +146,16 @@ func TestServerCloseEndsWaitingRequests(t *testing.T) {
 	publish(t, p, ctxT(t, 3*time.Second), "x") // leaves seq 1 preconnected
 	errc := make(chan error, 1)
 	go func() { _, err := s.Next(context.Background()); errc <- err }()
-	time.Sleep(30 * time.Millisecond)
+	// Wait until the subscriber's GET waits on seq 1 beside the pre-opened
+	// POST.
+	require.Eventually(t, func() bool { return requestsOn(ts, "c", 1) >= 2 }, 5*time.Second, time.Millisecond)
 	within(t, 3*time.Second, func() { require.NoError(t, ts.Close()) })
 	require.NoError(t, ts.Close())
 	require.ErrorIs(t, <-errc, ErrEndOfStream)
+	// A subscriber that asks after the Close learns the same.
+	late := newSub(t, url, SubscriberConfig{})
+	_, err := late.Next(ctxT(t, 5*time.Second))
+	require.ErrorIs(t, err, ErrEndOfStream)
 	require.ErrorIs(t, ts.CreateChannel("again", ""), ErrClosed)
 }
 

@@ -129,6 +129,7 @@ func TestReadJSONEndsOnClose(t *testing.T) {
 	require.NoError(t, p.Write(ctx, strings.NewReader(`{"x":1}`)))
 	var got []string
 	done := make(chan struct{})
+	first := make(chan struct{})
 	go func() {
 		defer close(done)
 		for m, err := range ReadJSON(ctx, sub, 0) {
@@ -136,9 +137,15 @@ func TestReadJSONEndsOnClose(t *testing.T) {
 				return
 			}
 			got = append(got, string(m))
+			if len(got) == 1 {
+				close(first)
+			}
 		}
 	}()
-	time.Sleep(30 * time.Millisecond)
+	select { // the message was read; then the publisher ends the channel
+	case <-first:
+	case <-done:
+	}
 	require.NoError(t, p.Close())
 	<-done
 	require.Equal(t, []string{`{"x":1}`}, got)
@@ -171,6 +178,7 @@ func TestJSONLWriter(t *testing.T) {
 	ctx := ctxT(t, 5*time.Second)
 	jw, err := NewJSONLWriter(url, JSONLConfig{Interval: 50 * time.Millisecond})
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = jw.Close() })
 	sub := newSub(t, url, SubscriberConfig{Start: 0})
 	r := newJSONIter(t, ctx, sub, 0)
 	for i := range 5 {
@@ -182,13 +190,23 @@ func TestJSONLWriter(t *testing.T) {
 		require.NoError(t, err)
 		require.JSONEq(t, `{"i":`+string(rune('0'+i))+`}`, string(m))
 	}
-	time.Sleep(120 * time.Millisecond) // rotation closes the window
+	// The rotation closes the window holding the last message.
+	k := sub.Seq() // the seq after that window's
+	require.Eventually(t, func() bool {
+		seg := ts.getChannel("data").lookup(k - 1)
+		if seg == nil {
+			return false
+		}
+		seg.mu.Lock()
+		defer seg.mu.Unlock()
+		return seg.closed
+	}, 5*time.Second, time.Millisecond)
 	require.NoError(t, jw.Write(ctx, "next window"))
 	require.NoError(t, jw.Flush())
 	m, err := r.Next()
 	require.NoError(t, err)
 	require.Equal(t, `"next window"`, string(m))
-	require.GreaterOrEqual(t, sub.Seq(), 2, "a new segment per window")
+	require.Greater(t, sub.Seq(), k, "a new segment per window")
 	require.NoError(t, jw.Close())
 	require.ErrorIs(t, jw.Write(ctx, 1), ErrClosed)
 	_, err = r.Next()

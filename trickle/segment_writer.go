@@ -172,8 +172,10 @@ func (w *SegmentWriter) run() {
 		}
 	}
 	switch {
-	case err == nil, errors.Is(err, errSkipped), terminal:
-	case p.ctx.Err() != nil:
+	case err == nil, errors.Is(err, errSkipped), terminal && !p.isClosing():
+	case p.isClosing():
+		// The publisher's Close ended it (its DELETE may have cut the
+		// segment on the server first): that is the cause to report.
 		err = errWriterClosed
 	case context.Cause(w.ctx) != nil && w.ctx.Err() != nil:
 		err = context.Cause(w.ctx) // CloseContext's ctx, a stall, an abort

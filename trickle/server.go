@@ -172,8 +172,10 @@ func (s *Server) Channels() []string {
 }
 
 // Close stops the sweeper, closes every channel and ends every waiting
-// request (they return at once). It is idempotent and waits for the sweeper.
-// Connections belong to the http.Server serving this handler.
+// request (they return at once): subscribers get the end-of-stream signal,
+// also those that ask later, while this handler still serves. It is
+// idempotent and waits for the sweeper. Connections belong to the
+// http.Server serving this handler.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
@@ -181,7 +183,10 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		chs := s.channels
 		s.channels = map[string]*srvChannel{}
-		s.ended = map[string]endedChannel{}
+		for name, c := range chs {
+			next, _ := c.state()
+			s.rememberEndedLocked(name, next)
+		}
 		s.mu.Unlock()
 		for _, c := range chs {
 			c.close()

@@ -116,7 +116,7 @@ func TestServerWireSemantics(t *testing.T) {
 	// Reset closes older segments: a reader waiting on 9 (skipped) ends.
 	done := make(chan rawResp, 1)
 	go func() { done <- do(t, "GET", u+"/8", "") }()
-	time.Sleep(20 * time.Millisecond)
+	require.Eventually(t, func() bool { return requestsOn(ts, "ch", 8) >= 1 }, 5*time.Second, time.Millisecond)
 	r = do(t, "POST", u+"/10", "ten", HeaderReset, "1")
 	require.Equal(t, "10", r.h.Get(HeaderSeq))
 	w := <-done

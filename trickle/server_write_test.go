@@ -81,13 +81,9 @@ func TestSecondPostWhileWritingIsRefused(t *testing.T) {
 	u := ts.url + "ch"
 	require.NoError(t, ts.CreateChannel("ch", "video/mp2t"))
 	ctx := ctxT(t, 10*time.Second)
-	send, first := idlePost(t, ctx, u+"/0")
-	_ = send
 	pr, pw := io.Pipe()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u+"/0", pr)
 	require.NoError(t, err)
-	_ = first
-	// Replace the idle one with a writer that has started.
 	go func() {
 		r, err := http.DefaultClient.Do(req)
 		if err == nil {
