@@ -2,7 +2,6 @@ package trickle
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,7 +19,8 @@ type Segment struct {
 	skipped int
 	body    io.ReadCloser
 	header  http.Header
-	cancel  context.CancelCauseFunc // ends this segment's request
+	ctx     context.Context         // this segment's request
+	cancel  context.CancelCauseFunc // ends it, with a cause
 	stall   time.Duration           // 0: no idle bound
 	timer   *time.Timer             // the stall bound of the Read in progress
 	once    sync.Once
@@ -85,15 +85,14 @@ func (g *Segment) stalled() {
 }
 
 // readErr explains why the body read failed: the segment or subscriber was
-// closed, the read stalled, or a ReadContext's ctx ended.
+// closed, the request was ended with a cause (a stall, a ReadContext's ctx),
+// or the connection failed (err itself).
 func (g *Segment) readErr(err error) error {
 	switch {
 	case g.closed.Load() || g.s.ctx.Err() != nil:
 		return errSegmentClosed
-	case errors.Is(err, context.Canceled):
-		if cause := context.Cause(g.s.ctx); cause != nil && g.s.ctx.Err() != nil {
-			return errSegmentClosed
-		}
+	case g.ctx.Err() != nil:
+		return context.Cause(g.ctx)
 	}
 	return err
 }

@@ -81,6 +81,7 @@ type Subscriber struct {
 // getResult is a GET in flight, possibly a preconnect.
 type getResult struct {
 	seq    int
+	ctx    context.Context         // the request's
 	cancel context.CancelCauseFunc // ends the request (and its body)
 	done   chan struct{}
 	resp   *http.Response
@@ -169,6 +170,9 @@ func (s *Subscriber) Next(ctx context.Context) (*Segment, error) {
 			return nil, errSubscriberClosed
 		}
 		seg, retry, err := s.handle(ctx, g, &jumps)
+		if seg == nil {
+			g.cancel(nil) // its body was drained: release the request
+		}
 		if seg != nil || !retry {
 			return seg, err
 		}
@@ -269,7 +273,7 @@ func (s *Subscriber) handle(ctx context.Context, g *getResult, jumps *int) (*Seg
 			// The server answered a later seq than asked for.
 			s.skipped(g.seq, seq)
 		}
-		seg := &Segment{s: s, seq: seq, body: resp.Body, header: resp.Header, cancel: g.cancel, stall: s.cfg.StallTimeout}
+		seg := &Segment{s: s, seq: seq, body: resp.Body, header: resp.Header, ctx: g.ctx, cancel: g.cancel, stall: s.cfg.StallTimeout}
 		s.mu.Lock()
 		if s.skipFrom >= 0 {
 			seg.skipped = seq - s.skipFrom
@@ -342,7 +346,7 @@ func (s *Subscriber) end(err error) error {
 // context of its own, so a stalled or abandoned segment can be ended alone.
 func (s *Subscriber) startGet(seq int) *getResult {
 	ctx, cancel := context.WithCancelCause(s.ctx)
-	g := &getResult{seq: seq, cancel: cancel, done: make(chan struct{})}
+	g := &getResult{seq: seq, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -353,9 +357,6 @@ func (s *Subscriber) startGet(seq int) *getResult {
 			return
 		}
 		g.resp, g.err = s.client.Do(req)
-		if g.err != nil || g.resp.StatusCode != http.StatusOK {
-			defer cancel(nil)
-		}
 	}()
 	return g
 }
