@@ -141,15 +141,21 @@ func TestServerCloseEndsWaitingRequests(t *testing.T) {
 	checkLeaks(t)
 	ts := newTestServer(t, ServerConfig{})
 	url := ts.channel(t, "c")
-	s := newSub(t, url, SubscriberConfig{Start: SeqLive, MaxAttempts: 1})
+	s := newSub(t, url, SubscriberConfig{Start: SeqLive})
 	p := newPub(t, url, PublisherConfig{})
 	publish(t, p, ctxT(t, 3*time.Second), "x") // leaves seq 1 preconnected
 	errc := make(chan error, 1)
 	go func() { _, err := s.Next(context.Background()); errc <- err }()
-	time.Sleep(30 * time.Millisecond)
+	// Wait until the subscriber's GET waits on seq 1 beside the pre-opened
+	// POST.
+	require.Eventually(t, func() bool { return requestsOn(ts, "c", 1) >= 2 }, 5*time.Second, time.Millisecond)
 	within(t, 3*time.Second, func() { require.NoError(t, ts.Close()) })
 	require.NoError(t, ts.Close())
 	require.ErrorIs(t, <-errc, ErrEndOfStream)
+	// A subscriber that asks after the Close learns the same.
+	late := newSub(t, url, SubscriberConfig{})
+	_, err := late.Next(ctxT(t, 5*time.Second))
+	require.ErrorIs(t, err, ErrEndOfStream)
 	require.ErrorIs(t, ts.CreateChannel("again", ""), ErrClosed)
 }
 

@@ -118,3 +118,19 @@ func hijackClose(w http.ResponseWriter) {
 }
 
 func seqOf(path string) string { return path[strings.LastIndex(path, "/")+1:] }
+
+// requestsOn returns how many requests hold the server's segment seq of a
+// channel (0 if it does not exist).
+func requestsOn(ts *testServer, name string, seq int) int {
+	c := ts.getChannel(name)
+	if c == nil {
+		return 0
+	}
+	seg := c.lookup(seq)
+	if seg == nil {
+		return 0
+	}
+	seg.mu.Lock()
+	defer seg.mu.Unlock()
+	return seg.refs
+}

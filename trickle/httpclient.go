@@ -1,10 +1,8 @@
 package trickle
 
 import (
-	"context"
 	"crypto/tls"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"time"
@@ -47,30 +45,4 @@ func drainClose(b io.ReadCloser) {
 func readSmall(b io.Reader) string {
 	buf, _ := io.ReadAll(io.LimitReader(b, 512))
 	return string(buf)
-}
-
-// backoff returns the delay before retry attempt n (1-based): base*2^(n-1),
-// capped at max, with +-20% jitter.
-func backoff(base, max time.Duration, n int) time.Duration {
-	d := base
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	j := time.Duration(rand.Int64N(int64(d)/5 + 1))
-	return d - d/10 + j
-}
-
-// sleepCtx waits d or until ctx or done ends; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, done <-chan struct{}, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-done:
-		return false
-	}
 }

@@ -8,53 +8,67 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"log/slog"
-	"sync"
 )
 
-// JSONReaderConfig configures a JSONReader.
-type JSONReaderConfig struct {
-	// MaxMessageSize bounds one JSON message (default 1 MiB).
-	MaxMessageSize int
-	// Logger receives logs; default discards.
-	Logger *slog.Logger
-}
+// DefaultMaxJSONMessage bounds one JSON message read by ReadJSON when its
+// maxMessageSize is 0.
+const DefaultMaxJSONMessage = 1 << 20
 
-// JSONReader decodes JSON messages from a subscriber's segments. It accepts
+// ReadJSON iterates over the JSON messages of sub's segments. It accepts
 // both framings used on trickle channels: one JSON value per segment (LV2V
 // control and events, as go-livepeer and the Python SDK send them) and
 // newline-delimited JSON within a segment (JSONL data channels). Empty
-// segments are skipped. A segment cut off by the network is dropped and
-// reading goes on with the next one. Next is not safe for concurrent use;
-// Close is.
-type JSONReader struct {
+// segments are skipped. maxMessageSize bounds one message in bytes (0:
+// DefaultMaxJSONMessage).
+//
+// The iteration ends without an error at the clean end of the channel
+// (ErrEndOfStream). A malformed message (an error wrapping a
+// *json.SyntaxError), a message over the bound (wrapping
+// ErrMessageTooLarge) and skipped segments (a *SkipError, with
+// SubscriberConfig.ReportSkips) are yielded and the iteration goes on with
+// the next segment; a segment cut off by the network is logged and
+// skipped. Any other error (ctx.Err(), the subscriber's error, one wrapping
+// ErrClosed after sub.Close) is yielded once and ends it. Stopping the
+// loop closes the segment being read, not sub. One iteration at a time per
+// subscriber.
+func ReadJSON(ctx context.Context, sub *Subscriber, maxMessageSize int) iter.Seq2[json.RawMessage, error] {
+	if maxMessageSize <= 0 {
+		maxMessageSize = DefaultMaxJSONMessage
+	}
+	return func(yield func(json.RawMessage, error) bool) {
+		r := &jsonReader{sub: sub, max: maxMessageSize}
+		defer r.endSegment()
+		for {
+			msg, err := r.next(ctx)
+			switch {
+			case err == nil:
+				if !yield(msg, nil) {
+					return
+				}
+			case errors.Is(err, ErrEndOfStream):
+				return
+			case isDecodeErr(err) || errors.Is(err, ErrSegmentsSkipped):
+				if !yield(nil, err) {
+					return
+				}
+			default:
+				yield(nil, err)
+				return
+			}
+		}
+	}
+}
+
+// jsonReader decodes the messages of one segment after another.
+type jsonReader struct {
 	sub *Subscriber
 	max int
-	log *slog.Logger
-
-	mu  sync.Mutex // guards cur against Close
 	cur *Segment
 	dec *json.Decoder
 	lim *limitReader
 }
 
-// NewJSONReader reads JSON messages from sub. Closing the reader closes sub.
-func NewJSONReader(sub *Subscriber, cfg JSONReaderConfig) *JSONReader {
-	if cfg.MaxMessageSize <= 0 {
-		cfg.MaxMessageSize = 1 << 20
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	return &JSONReader{sub: sub, max: cfg.MaxMessageSize, log: cfg.Logger}
-}
-
-// Next returns the next message. It returns ErrEndOfStream at the clean end
-// of the channel, ErrClosed after Close, ctx.Err() (the segment being read is
-// then abandoned), a *json.SyntaxError-wrapping error for a malformed
-// message (the rest of that segment is skipped), an error wrapping
-// ErrMessageTooLarge, or the subscriber's error.
-func (r *JSONReader) Next(ctx context.Context) (json.RawMessage, error) {
+func (r *jsonReader) next(ctx context.Context) (json.RawMessage, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -64,9 +78,7 @@ func (r *JSONReader) Next(ctx context.Context) (json.RawMessage, error) {
 			if err != nil {
 				return nil, err
 			}
-			r.mu.Lock()
 			r.cur = seg
-			r.mu.Unlock()
 			r.lim = &limitReader{r: seg}
 			r.dec = json.NewDecoder(r.lim)
 		}
@@ -89,9 +101,9 @@ func (r *JSONReader) Next(ctx context.Context) (json.RawMessage, error) {
 			return nil, fmt.Errorf("trickle: segment %d: %w (limit %d bytes)", seg.Seq(), ErrMessageTooLarge, r.max)
 		case r.lim.err != nil && r.lim.err != io.EOF:
 			if errors.Is(r.lim.err, ErrClosed) {
-				return nil, ErrClosed
+				return nil, r.lim.err
 			}
-			r.log.Warn("trickle: JSON segment cut off; skipping it", "seq", seg.Seq(), "err", r.lim.err)
+			r.sub.log.Warn("trickle: JSON segment cut off; skipping it", "url", r.sub.url, "seq", seg.Seq(), "err", r.lim.err)
 			continue
 		default:
 			return nil, fmt.Errorf("trickle: segment %d: invalid JSON: %w", seg.Seq(), err)
@@ -99,60 +111,17 @@ func (r *JSONReader) Next(ctx context.Context) (json.RawMessage, error) {
 	}
 }
 
-func (r *JSONReader) endSegment() {
-	r.mu.Lock()
+func (r *jsonReader) endSegment() {
 	if r.cur != nil {
 		_ = r.cur.Close()
+		r.cur = nil
 	}
-	r.mu.Unlock()
 	r.dec = nil
-}
-
-// All iterates over the messages until the end of the channel (which ends
-// the iteration without an error), ctx's end or Close. Decode errors are
-// yielded and iteration goes on; other errors are yielded once and end it.
-func (r *JSONReader) All(ctx context.Context) iter.Seq2[json.RawMessage, error] {
-	return func(yield func(json.RawMessage, error) bool) {
-		for {
-			msg, err := r.Next(ctx)
-			switch {
-			case err == nil:
-				if !yield(msg, nil) {
-					return
-				}
-			case errors.Is(err, ErrEndOfStream):
-				return
-			case isDecodeErr(err):
-				if !yield(nil, err) {
-					return
-				}
-			default:
-				yield(nil, err)
-				return
-			}
-		}
-	}
 }
 
 func isDecodeErr(err error) bool {
 	var se *json.SyntaxError
 	return errors.As(err, &se) || errors.Is(err, ErrMessageTooLarge) || errors.Is(err, io.ErrUnexpectedEOF)
-}
-
-// Close closes the segment being read and the subscriber. Idempotent.
-func (r *JSONReader) Close() error {
-	r.mu.Lock()
-	if r.cur != nil {
-		_ = r.cur.Close()
-	}
-	r.mu.Unlock()
-	return r.sub.Close()
-}
-
-// ReadJSON iterates over the JSON messages of sub (see JSONReader.All) with
-// the default configuration. It does not close sub.
-func ReadJSON(ctx context.Context, sub *Subscriber) iter.Seq2[json.RawMessage, error] {
-	return NewJSONReader(sub, JSONReaderConfig{}).All(ctx)
 }
 
 // limitReader fails with ErrMessageTooLarge past limit bytes, and records
@@ -180,11 +149,11 @@ func (l *limitReader) Read(p []byte) (int, error) {
 }
 
 // DecodeJSONSegment splits one complete segment body into JSON messages
-// (one value, or newline-delimited values). It is the framing JSONReader
+// (one value, or newline-delimited values). It is the framing ReadJSON
 // applies, exposed for callers that hold segment bytes.
 func DecodeJSONSegment(b []byte, maxMessage int) ([]json.RawMessage, error) {
 	if maxMessage <= 0 {
-		maxMessage = 1 << 20
+		maxMessage = DefaultMaxJSONMessage
 	}
 	lim := &limitReader{r: bytes.NewReader(b)}
 	dec := json.NewDecoder(lim)

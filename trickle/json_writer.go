@@ -60,7 +60,7 @@ func NewControlWriter(channelURL string, cfg ControlConfig) (*ControlWriter, err
 
 // Send marshals msg (json.Marshal; a json.RawMessage or []byte is sent as
 // is) and publishes it as one segment. It returns the marshal error, the
-// segment's error, ctx.Err(), or ErrClosed after Close.
+// segment's error, ctx.Err(), or an error wrapping ErrClosed after Close.
 func (c *ControlWriter) Send(ctx context.Context, msg any) error {
 	var b []byte
 	switch m := msg.(type) {
@@ -82,7 +82,7 @@ func (c *ControlWriter) send(ctx context.Context, b []byte) error {
 	defer c.mu.Unlock()
 	select {
 	case <-c.done:
-		return ErrClosed
+		return errControlWriterClosed
 	default:
 	}
 	w, err := c.p.Next(ctx)
@@ -181,7 +181,7 @@ func NewJSONLWriter(channelURL string, cfg JSONLConfig) (*JSONLWriter, error) {
 
 // Write appends msg (marshalled, plus "\n") to the open segment, opening one
 // if needed. On a write error the segment is dropped and the next Write
-// opens a new one. It returns ErrClosed after Close.
+// opens a new one. It returns an error wrapping ErrClosed after Close.
 func (j *JSONLWriter) Write(ctx context.Context, msg any) error {
 	b, err := json.Marshal(msg)
 	if err != nil {
@@ -192,7 +192,7 @@ func (j *JSONLWriter) Write(ctx context.Context, msg any) error {
 	defer j.mu.Unlock()
 	select {
 	case <-j.done:
-		return ErrClosed
+		return errJSONLWriterClosed
 	default:
 	}
 	if j.cur == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -33,17 +34,24 @@ type PublisherConfig struct {
 	// default, as the Python SDK does, to unblock subscribers waiting on
 	// segments of an earlier publisher).
 	NoReset bool
-	// MaxAttempts bounds the POST attempts of one segment while none of its
-	// bytes were sent (default 3). An attempt that stayed connected for over
-	// 10 s (an idle preconnect dropped by a proxy) does not count.
-	MaxAttempts int
-	// MaxConsecutiveFailures makes the publisher terminal after this many
-	// failed segments in a row (default 3).
-	MaxConsecutiveFailures int
+	// RetryTimeout bounds how long the publisher keeps retrying a server it
+	// cannot reach (connection errors, 408, 429, 5xx, stalls): a segment's
+	// POST is retried with backoff while none of its bytes were sent, and
+	// once every segment has failed for this long the publisher gives up:
+	// Next and Write then return an error wrapping ErrServerUnavailable
+	// (default DefaultRetryTimeout, 10 s; it rides out a server restart of
+	// a few seconds). Retrying is bounded by time, not by a count.
+	RetryTimeout time.Duration
+	// StallTimeout bounds how long a POST in flight may take no byte of a
+	// segment being written, or give no answer once the segment ended; the
+	// segment then fails with ErrStalled (default
+	// DefaultPublishStallTimeout, 10 s; negative disables).
+	StallTimeout time.Duration
 	// RetryDelay is the first backoff delay (default 100 ms, doubling up to
-	// 2 s).
+	// 250 ms, with jitter).
 	RetryDelay time.Duration
-	// CloseTimeout bounds the DELETE sent by Close (default 5 s).
+	// CloseTimeout bounds the DELETE requests: the one sent by Close, and
+	// the one closing a failed segment's seq (default 5 s).
 	CloseTimeout time.Duration
 }
 
@@ -60,6 +68,8 @@ type Publisher struct {
 	ctx       context.Context // cancelled by Close
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	health    outage
+	stats     pubStats
 
 	nextMu   sync.Mutex // serialises Next
 	mu       sync.Mutex
@@ -68,7 +78,6 @@ type Publisher struct {
 	first    bool // the next writer created is the first (Reset)
 	pending  *SegmentWriter
 	live     map[*SegmentWriter]struct{}
-	fails    int
 	terminal error
 	closing  bool
 
@@ -78,7 +87,7 @@ type Publisher struct {
 
 // NewPublisher returns a publisher for the channel URL (e.g.
 // https://orch:8935/ai/trickle/abc-in). It does no I/O. It returns an error
-// wrapping ErrInvalidConfig-like detail for a malformed URL.
+// for a malformed URL.
 func NewPublisher(channelURL string, cfg PublisherConfig) (*Publisher, error) {
 	if err := checkURL(channelURL); err != nil {
 		return nil, err
@@ -86,14 +95,17 @@ func NewPublisher(channelURL string, cfg PublisherConfig) (*Publisher, error) {
 	if cfg.MimeType == "" {
 		cfg.MimeType = "video/MP2T"
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 3
+	if cfg.RetryTimeout <= 0 {
+		cfg.RetryTimeout = DefaultRetryTimeout
 	}
-	if cfg.MaxConsecutiveFailures <= 0 {
-		cfg.MaxConsecutiveFailures = 3
+	switch {
+	case cfg.StallTimeout == 0:
+		cfg.StallTimeout = DefaultPublishStallTimeout
+	case cfg.StallTimeout < 0:
+		cfg.StallTimeout = 0
 	}
 	if cfg.RetryDelay <= 0 {
-		cfg.RetryDelay = 100 * time.Millisecond
+		cfg.RetryDelay = defaultRetryDelay
 	}
 	if cfg.CloseTimeout <= 0 {
 		cfg.CloseTimeout = 5 * time.Second
@@ -127,10 +139,12 @@ func (p *Publisher) URL() string { return p.url }
 // Next returns the writer of the next segment, already connected (or
 // connecting), and preconnects the one after. Write the segment and Close
 // the writer; the next call may happen before that (segments then overlap,
-// which the server accepts). It fails with ErrClosed after Close, with
-// ErrStreamNotFound or ErrEndOfStream once the channel is gone, with the
-// last failure after MaxConsecutiveFailures failed segments, or with
-// ctx.Err().
+// which the server accepts). A seq the server closed or refused before any
+// byte was sent (a Reset, a DELETE of the seq, another publisher's
+// segment) is skipped. Next fails with an error wrapping ErrClosed after
+// Close, with ErrStreamNotFound or ErrEndOfStream once the channel is gone,
+// with an error wrapping ErrServerUnavailable once the publisher gave up
+// (see RetryTimeout), or with ctx.Err().
 func (p *Publisher) Next(ctx context.Context) (*SegmentWriter, error) {
 	p.nextMu.Lock()
 	defer p.nextMu.Unlock()
@@ -147,7 +161,7 @@ func (p *Publisher) Next(ctx context.Context) (*SegmentWriter, error) {
 		p.mu.Lock()
 		if p.closing {
 			p.mu.Unlock()
-			return nil, ErrClosed
+			return nil, errPublisherClosed
 		}
 		if p.terminal != nil {
 			p.mu.Unlock()
@@ -159,7 +173,7 @@ func (p *Publisher) Next(ctx context.Context) (*SegmentWriter, error) {
 			w = p.startLocked()
 		}
 		// A preconnect the server already answered without taking a byte
-		// (its segment was closed by a Reset or DELETE) is useless: skip it.
+		// (its seq was closed or taken) is useless: skip it.
 		if w.finishedEarly() && skips < 8 {
 			p.mu.Unlock()
 			continue
@@ -170,9 +184,11 @@ func (p *Publisher) Next(ctx context.Context) (*SegmentWriter, error) {
 	}
 }
 
-// Write publishes one whole segment read from r. It returns the segment's
-// error, ctx.Err(), or the errors of Next.
-func (p *Publisher) Write(ctx context.Context, r interface{ Read([]byte) (int, error) }) error {
+// Write publishes one whole segment read from r: Next, the bytes, then
+// CloseContext, all bounded by ctx. It returns nil only when the server
+// stored the segment (see SegmentWriter.CloseContext); else the segment's
+// error, r's error, ctx.Err(), or the errors of Next.
+func (p *Publisher) Write(ctx context.Context, r io.Reader) error {
 	w, err := p.Next(ctx)
 	if err != nil {
 		return err
@@ -187,11 +203,11 @@ func (p *Publisher) Write(ctx context.Context, r interface{ Read([]byte) (int, e
 			}
 		}
 		if rerr != nil {
-			if !errors.Is(rerr, errEOF) {
+			if rerr != io.EOF {
 				w.abort(rerr)
 				return rerr
 			}
-			return w.Close()
+			return w.CloseContext(ctx)
 		}
 	}
 }
@@ -200,7 +216,7 @@ func (p *Publisher) state() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closing {
-		return ErrClosed
+		return errPublisherClosed
 	}
 	return p.terminal
 }
@@ -216,9 +232,12 @@ func (p *Publisher) resolve(ctx context.Context) error {
 	seq, err := p.fetchNext(ctx)
 	if err != nil {
 		if p.ctx.Err() != nil {
-			return ErrClosed
+			return errPublisherClosed
 		}
-		if ctx.Err() != nil || errors.Is(err, ErrEndOfStream) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, ErrEndOfStream) {
 			return err
 		}
 		// 404 included: a server with Autocreate creates the channel on
@@ -245,10 +264,10 @@ func (p *Publisher) fetchNext(ctx context.Context) (int, error) {
 	}
 	defer drainClose(resp.Body)
 	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return 0, fmt.Errorf("%w: %s", ErrStreamNotFound, p.url)
 	case isClosed(resp.Header):
 		return 0, ErrEndOfStream
+	case resp.StatusCode == http.StatusNotFound:
+		return 0, fmt.Errorf("%w: %s", ErrStreamNotFound, p.url)
 	case resp.StatusCode != http.StatusOK:
 		return 0, &StatusError{Op: "next", URL: p.url, Code: resp.StatusCode, Body: readSmall(resp.Body)}
 	}
@@ -261,7 +280,9 @@ func (p *Publisher) fetchNext(ctx context.Context) (int, error) {
 
 // startLocked creates the writer for p.seq and starts its POST.
 func (p *Publisher) startLocked() *SegmentWriter {
-	w := &SegmentWriter{p: p, seq: p.seq, reset: p.first, pipe: newSegPipe(), done: make(chan struct{})}
+	w := &SegmentWriter{p: p, seq: p.seq, reset: p.first, done: make(chan struct{}), rseq: -1}
+	w.pipe = newSegPipe(p.cfg.StallTimeout, p.stats.took)
+	w.ctx, w.cancel = context.WithCancelCause(p.ctx)
 	p.first = false
 	p.seq++
 	p.live[w] = struct{}{}
@@ -273,22 +294,20 @@ func (p *Publisher) startLocked() *SegmentWriter {
 // segmentDone records the outcome of a finished segment.
 func (p *Publisher) segmentDone(w *SegmentWriter, err error, terminal bool) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	delete(p.live, w)
+	closing := p.closing
+	if terminal && !closing && p.terminal == nil {
+		p.terminal = err
+	}
+	p.mu.Unlock()
 	switch {
-	case p.closing:
-	case terminal:
-		if p.terminal == nil {
-			p.terminal = err
-		}
 	case err == nil:
-		p.fails = 0
+		p.stats.segments.Add(1)
+		p.stats.bytes.Add(w.pipe.consumed.Load())
 	case errors.Is(err, errSkipped):
-	default:
-		p.fails++
-		if p.fails >= p.cfg.MaxConsecutiveFailures && p.terminal == nil {
-			p.terminal = fmt.Errorf("trickle: publisher gave up after %d failed segments: %w", p.fails, err)
-		}
+		p.stats.skipped.Add(1)
+	case !closing:
+		p.stats.failed.Add(1)
 	}
 }
 
@@ -315,12 +334,12 @@ func (p *Publisher) Close() error {
 		p.pending = nil
 		p.mu.Unlock()
 		if pending != nil {
-			pending.pipe.closeWith(ErrClosed)
+			pending.pipe.closeWith(errWriterClosed)
 		}
 		p.cancel()
 		p.mu.Lock()
 		for w := range p.live {
-			w.pipe.closeWith(ErrClosed)
+			w.pipe.closeWith(errWriterClosed)
 		}
 		p.mu.Unlock()
 		p.wg.Wait()
@@ -330,22 +349,28 @@ func (p *Publisher) Close() error {
 }
 
 func (p *Publisher) deleteChannel() error {
-	ctx, cancel := context.WithTimeout(p.ctx, p.cfg.CloseTimeout)
+	return p.delete(p.ctx, p.url)
+}
+
+// delete sends DELETE url bounded by CloseTimeout. 200, 400 and 404 (the
+// channel or seq already gone) are success.
+func (p *Publisher) delete(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.CloseTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, p.url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, url, nil)
 	if err != nil {
 		return err
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		p.log.Debug("trickle: DELETE channel failed", "url", p.url, "err", err)
-		return fmt.Errorf("trickle: delete %s: %w", p.url, err)
+		p.log.Debug("trickle: DELETE failed", "url", url, "err", err)
+		return fmt.Errorf("trickle: delete %s: %w", url, err)
 	}
 	defer drainClose(resp.Body)
 	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusBadRequest {
 		return nil
 	}
-	return &StatusError{Op: "delete", URL: p.url, Code: resp.StatusCode, Body: readSmall(resp.Body)}
+	return &StatusError{Op: "delete", URL: url, Code: resp.StatusCode, Body: readSmall(resp.Body)}
 }
 
 // mergeCancel returns a context cancelled when either a or b is done.

@@ -106,6 +106,10 @@ func TestSubscriberJoinsMidSegment(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), 100<<10)
 	_, err = w.Write(big)
 	require.NoError(t, err)
+	// Write returning promises only that the bytes were handed to the
+	// connection, not that the server has them: wait until it saw segment
+	// 1's first byte (its write head moved to 2) before joining.
+	waitNext(t, ts, "mid", 2)
 	// Joins while segment 1 is being written: gets it from its first byte.
 	s := newSub(t, url, SubscriberConfig{Start: SeqCurrent})
 	seg, err := s.Next(ctx)
@@ -169,8 +173,9 @@ func TestEndOfStreamWhileWaiting(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	require.NoError(t, p.Close())
 	require.ErrorIs(t, <-errc, ErrEndOfStream)
-	// A new subscriber after the channel is gone: 404, never seen.
+	// A new subscriber after the channel was closed: the server still
+	// answers that it ended.
 	s2 := newSub(t, url, SubscriberConfig{})
 	_, err := s2.Next(ctx)
-	require.ErrorIs(t, err, ErrStreamNotFound)
+	require.ErrorIs(t, err, ErrEndOfStream)
 }

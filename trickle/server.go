@@ -45,9 +45,24 @@ type ServerConfig struct {
 //	DELETE B{name}/{seq}  close one segment
 //	DELETE B{name}        close and remove the channel
 //
-// Divergences from go-livepeer: sequence numbers below -2 (or -1 on DELETE
-// and -2 on POST) get 400 instead of crashing the handler; waiting GETs end
-// when the client goes away or the Server closes; there is no changefeed.
+// Divergences from go-livepeer (trickle/trickle_server.go), each so that no
+// data is lost or acknowledged without being stored:
+//   - A POST that cannot be stored is answered 409 Conflict, never 200: a
+//     seq already written or closed (go-livepeer: 200, data dropped), a seq
+//     another POST is writing (go-livepeer interleaves both), a seq older
+//     than the segment in its ring slot (go-livepeer evicts the newer one),
+//     and a segment cut while being written (evicted, Lp-Trickle-Reset,
+//     DELETE of the seq, channel closed; go-livepeer answers 200).
+//   - A newer POST takes an idle pre-opened POST's seq over (the newest
+//     writer wins, as in go-livepeer); the displaced one gets 409.
+//   - The write head (/next, seq -1) only moves forward: a late POST of an
+//     old seq does not move it back.
+//   - A segment cut while being written ends its readers with an error (an
+//     unterminated chunked body), never a clean end of truncated data.
+//   - Sequence numbers below -2 (or -1 on DELETE and -2 on POST) get 400
+//     instead of crashing the handler; waiting GETs end when the client goes
+//     away or the Server closes; there is no changefeed.
+//
 // All methods are safe for concurrent use.
 type Server struct {
 	cfg    ServerConfig
@@ -58,6 +73,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	channels map[string]*srvChannel
+	ended    map[string]endedChannel // recently closed channels (see CloseChannel)
 
 	closeOnce sync.Once
 	sweepDone chan struct{}
@@ -88,7 +104,8 @@ func NewServer(cfg ServerConfig) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), channels: map[string]*srvChannel{}, sweepDone: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), channels: map[string]*srvChannel{},
+		ended: map[string]endedChannel{}, sweepDone: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	b := cfg.BasePath
 	s.mux.HandleFunc("POST "+b+"{name}", s.handleCreate)
@@ -108,24 +125,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 func (s *Server) BasePath() string { return s.cfg.BasePath }
 
 // CreateChannel creates a channel (a no-op if it already exists). It fails
-// with ErrClosed after Close, or an error for an invalid name.
+// with an error wrapping ErrClosed after Close, or an error for an invalid
+// name.
 func (s *Server) CreateChannel(name, mime string) error {
 	if name == "" || strings.Contains(name, "/") {
 		return fmt.Errorf("trickle: invalid channel name %q", name)
 	}
 	if s.getOrCreate(name, mime, true) == nil {
-		return ErrClosed
+		return errServerIsClosed
 	}
 	return nil
 }
 
 // CloseChannel closes a channel, ending its subscribers and preconnected
-// publishers, and removes it. It returns ErrStreamNotFound for an unknown
-// channel.
+// publishers, and removes it. For a while after (endedRetention), requests
+// for the name are answered as for a closed channel (Lp-Trickle-Closed), so
+// a subscriber that asks after the end still learns it was a clean end
+// (go-livepeer answers 404, which its subscriber reports as "stream not
+// found"). It returns ErrStreamNotFound for an unknown channel.
 func (s *Server) CloseChannel(name string) error {
 	s.mu.Lock()
 	c := s.channels[name]
 	delete(s.channels, name)
+	if c != nil {
+		next, _ := c.state()
+		s.rememberEndedLocked(name, next)
+	}
 	s.mu.Unlock()
 	if c == nil {
 		return ErrStreamNotFound
@@ -147,8 +172,10 @@ func (s *Server) Channels() []string {
 }
 
 // Close stops the sweeper, closes every channel and ends every waiting
-// request (they return at once). It is idempotent and waits for the sweeper.
-// Connections belong to the http.Server serving this handler.
+// request (they return at once): subscribers get the end-of-stream signal,
+// also those that ask later, while this handler still serves. It is
+// idempotent and waits for the sweeper. Connections belong to the
+// http.Server serving this handler.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
@@ -156,6 +183,10 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		chs := s.channels
 		s.channels = map[string]*srvChannel{}
+		for name, c := range chs {
+			next, _ := c.state()
+			s.rememberEndedLocked(name, next)
+		}
 		s.mu.Unlock()
 		for _, c := range chs {
 			c.close()
@@ -187,6 +218,7 @@ func (s *Server) sweep() {
 			}
 			c.mu.Unlock()
 		}
+		s.pruneEndedLocked(now)
 		s.mu.Unlock()
 		for _, n := range idle {
 			if s.CloseChannel(n) == nil {
@@ -212,6 +244,7 @@ func (s *Server) getOrCreate(name, mime string, force bool) *srvChannel {
 	if c == nil && (force || s.cfg.Autocreate) {
 		c = &srvChannel{name: name, mime: mime, writeTime: time.Now()}
 		s.channels[name] = c
+		delete(s.ended, name)
 		s.log.Debug("trickle: channel created", "channel", name)
 	}
 	return c
@@ -245,16 +278,21 @@ func (s *Server) handleDeleteSeq(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Nonexistent segment", http.StatusBadRequest)
 		return
 	}
-	seg.close()
+	seg.cut()
 }
 
 func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 	c := s.getChannel(r.PathValue("name"))
-	if c == nil {
+	var next int
+	closed := true
+	if c != nil {
+		next, closed = c.state()
+	} else if e, ok := s.endedChannel(r.PathValue("name")); ok {
+		next = e.next
+	} else {
 		http.Error(w, "Stream not found", http.StatusNotFound)
 		return
 	}
-	next, closed := c.state()
 	v := strconv.Itoa(next)
 	w.Header().Set(HeaderLatest, v)
 	if closed {
@@ -263,6 +301,10 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(v))
 }
 
-// errEarlyEnd tells handlePost that the wait for the first byte ended
-// because the segment, the channel or the server closed.
-var errEarlyEnd = errors.New("segment closed before first byte")
+// errEarlyEnd and errServerClosing tell handlePost that the wait for the
+// first byte ended because the segment (or its channel) or the server
+// closed.
+var (
+	errEarlyEnd      = errors.New("segment closed before first byte")
+	errServerClosing = errors.New("server closing")
+)

@@ -30,9 +30,11 @@ func (c *srvChannel) close() {
 }
 
 // getForWrite returns the segment to publish seq into (seq=-1 is the next
-// write), creating it and evicting an older one from its ring slot. The
-// caller holds a reference (release it when done).
-func (c *srvChannel) getForWrite(seq int) *srvSegment {
+// write), creating it and evicting an older one from its ring slot. A seq
+// whose slot already holds a newer segment is refused with errSegOld
+// (go-livepeer evicts the newer one). The caller holds a reference on the
+// returned segment (release it when done).
+func (c *srvChannel) getForWrite(seq int) (*srvSegment, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if seq == SeqLive {
@@ -40,32 +42,38 @@ func (c *srvChannel) getForWrite(seq int) *srvSegment {
 	}
 	pos := seq % maxSegmentsPerChannel
 	if s := c.segments[pos]; s != nil {
-		if s.seq == seq {
-			return s.acquire()
+		switch {
+		case s.seq == seq:
+			return s.acquire(), nil
+		case s.seq > seq:
+			return nil, errSegOld
 		}
 		s.evict()
 	}
 	s := newSrvSegment(seq)
 	c.segments[pos] = s
-	return s.acquire()
+	return s.acquire(), nil
 }
 
-// resetBefore closes every segment older than seq (Lp-Trickle-Reset).
+// resetBefore cuts every segment older than seq (Lp-Trickle-Reset).
 func (c *srvChannel) resetBefore(seq int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, s := range c.segments {
 		if s != nil && s.seq < seq {
-			s.close()
+			s.cut()
 		}
 	}
 }
 
-// started records that seq received its first byte (or ended empty).
+// started records that seq received its first byte (or ended empty). The
+// write head only moves forward: a late POST of an older seq never moves
+// it back (go-livepeer sets it to seq+1, so /next and live-edge readers
+// go back to old segments).
 func (c *srvChannel) started(seq int) (closed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.nextWrite = seq + 1
+	c.nextWrite = max(c.nextWrite, seq+1)
 	c.writeTime = time.Now()
 	return c.closed
 }

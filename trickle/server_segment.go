@@ -1,9 +1,6 @@
 package trickle
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "sync"
 
 // Segment pages come in two sizes: a small first page, so a ring of tiny
 // segments (control messages) stays small, and large pages after it. Pages
@@ -57,7 +54,8 @@ type srvSegment struct {
 	aborted bool          // closed because the publisher failed mid-segment
 	refs    int           // requests using the segment
 	evicted bool          // left the ring: recycle the pages at refs == 0
-	writing atomic.Bool   // a publisher owns the tail (one writer at a time)
+	owner   *postClaim    // the POST entitled to write (see claim)
+	started bool          // owner began writing: it alone owns the tail
 	closeCh chan struct{} // closed by close(): wakes preconnected publishers
 	notify  chan struct{} // created by a waiting reader, closed on the next change
 }
@@ -83,12 +81,12 @@ func (s *srvSegment) release() {
 	s.mu.Unlock()
 }
 
-// evict closes the segment and marks it out of the ring (channel lock held).
+// evict cuts the segment and marks it out of the ring (channel lock held).
 func (s *srvSegment) evict() {
 	if s == nil {
 		return
 	}
-	s.end(false)
+	s.cut()
 	s.mu.Lock()
 	s.evicted = true
 	s.recycleLocked()
@@ -115,7 +113,8 @@ func (s *srvSegment) wakeLocked() {
 
 // tail returns free space at the end of the segment for the writer to read
 // into directly (no copy); commit(n) then publishes n bytes of it. Only the
-// goroutine holding s.writing, and a reference, may call them. Readers never
+// goroutine of the started owner (see claim), holding a reference, may
+// call them (and begin, before it started). Readers never
 // look past a page's published length, so filling the free space needs no
 // lock. It returns nil once the segment's pages were recycled (cannot
 // happen while the caller holds its reference).
@@ -139,37 +138,64 @@ func (s *srvSegment) tail() []byte {
 	return (*p)[:cap(*p)]
 }
 
-// commit publishes n bytes written into the slice returned by tail.
-func (s *srvSegment) commit(n int) {
+// commit publishes n bytes written into the slice returned by tail. It
+// reports false when the segment was already ended (cut by an eviction, a
+// Reset, a DELETE or the channel's close): the bytes are not stored and
+// the writer must not be told they were.
+func (s *srvSegment) commit(n int) bool {
 	s.mu.Lock()
-	if !s.closed && n > 0 && len(s.pages) > 0 {
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if n > 0 && len(s.pages) > 0 {
 		p := s.pages[len(s.pages)-1]
 		*p = (*p)[:len(*p)+n]
 		s.size += n
 		s.wakeLocked()
 	}
-	s.mu.Unlock()
+	return true
 }
 
-// close marks the segment complete and wakes everyone waiting on it.
+// close marks the segment complete (its writer ended the body) and wakes
+// everyone waiting on it.
 func (s *srvSegment) close() { s.end(false) }
 
 // abort ends a segment whose publisher failed: readers see a truncated
 // response rather than a clean end.
 func (s *srvSegment) abort() { s.end(true) }
 
+// cut ends the segment from outside its writer (eviction from the ring,
+// Lp-Trickle-Reset, DELETE of the seq, the channel's close). A segment that
+// already holds bytes is then incomplete: its readers get an error, never a
+// clean end of a truncated body. A segment with no byte yet (a skipped seq)
+// ends cleanly and empty, as in go-livepeer. A complete segment is left as
+// it is.
+func (s *srvSegment) cut() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.endLocked(s.size > 0)
+	s.mu.Unlock()
+}
+
 func (s *srvSegment) end(aborted bool) {
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
+	s.endLocked(aborted)
+	s.mu.Unlock()
+}
+
+func (s *srvSegment) endLocked(aborted bool) {
 	if !s.closed {
 		s.aborted = aborted
 		s.closed = true
 		close(s.closeCh)
 		s.wakeLocked()
 	}
-	s.mu.Unlock()
 }
 
 // segCursor is a reader's position in a segment.

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -18,6 +17,13 @@ func pattern(seq, n int) []byte {
 		b[i] = byte(seq*131 + i/7)
 	}
 	return b
+}
+
+func mustWrite(t *testing.T, c *srvChannel, seq int) *srvSegment {
+	t.Helper()
+	s, err := c.getForWrite(seq)
+	require.NoError(t, err)
+	return s
 }
 
 func fill(s *srvSegment, data []byte) {
@@ -44,7 +50,7 @@ func readAllSeg(s *srvSegment) []byte {
 // to new segments until the last reference is gone.
 func TestSegmentPagesKeptWhileReferenced(t *testing.T) {
 	c := &srvChannel{}
-	old := c.getForWrite(0)
+	old := mustWrite(t, c, 0)
 	want := pattern(0, 300<<10)
 	fill(old, want)
 	old.close()
@@ -58,7 +64,7 @@ func TestSegmentPagesKeptWhileReferenced(t *testing.T) {
 
 	// Push seq 0 out of the ring and churn many segments through the pools.
 	for seq := 1; seq <= 4*maxSegmentsPerChannel; seq++ {
-		s := c.getForWrite(seq)
+		s := mustWrite(t, c, seq)
 		fill(s, pattern(seq, 300<<10))
 		s.close()
 		s.release()
@@ -78,10 +84,10 @@ func TestSegmentPagesKeptWhileReferenced(t *testing.T) {
 // pages now owned by another segment.
 func TestSegmentEvictedWhileWriting(t *testing.T) {
 	c := &srvChannel{}
-	w := c.getForWrite(0) // POST of seq 0 holds a reference
+	w := mustWrite(t, c, 0) // POST of seq 0 holds a reference
 	fill(w, pattern(0, 100<<10))
 	for seq := 1; seq <= maxSegmentsPerChannel; seq++ {
-		s := c.getForWrite(seq)
+		s := mustWrite(t, c, seq)
 		s.release()
 	}
 	// seq 0 left the ring; its writer goes on and its data is dropped.
@@ -93,7 +99,7 @@ func TestSegmentEvictedWhileWriting(t *testing.T) {
 	w.mu.Unlock()
 	require.Nil(t, w.tail(), "tail of a recycled segment must be nil")
 
-	s := c.getForWrite(2 * maxSegmentsPerChannel) // reuses recycled pages
+	s := mustWrite(t, c, 2*maxSegmentsPerChannel) // reuses recycled pages
 	fill(s, pattern(10, 200<<10))
 	s.close()
 	require.Equal(t, pattern(10, 200<<10), readAllSeg(s))
@@ -116,10 +122,15 @@ func TestLateReaderOfEvictedSegment(t *testing.T) {
 	w, err := p.Next(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 0, w.Seq())
+	werr := make(chan error, 1)
 	go func() {
 		_, err := w.WriteContext(ctx, want0)
-		assert.NoError(t, err)
-		assert.NoError(t, w.Close())
+		if err == nil {
+			err = w.Close()
+		} else {
+			_ = w.Close()
+		}
+		werr <- err
 	}()
 	seg, err := s.Next(ctx)
 	require.NoError(t, err)
@@ -142,10 +153,16 @@ func TestLateReaderOfEvictedSegment(t *testing.T) {
 
 	rest, err := io.ReadAll(seg)
 	got := append(head, rest...)
+	pubErr := <-werr
 	if err == nil {
-		require.Equal(t, len(want0), len(got))
+		require.Equal(t, len(want0), len(got), "a clean end must mean the whole segment")
 		require.True(t, bytes.Equal(want0, got), "late reader got foreign bytes")
 	} else {
 		require.True(t, bytes.Equal(want0[:len(got)], got), "late reader got foreign bytes before the error %v", err)
+	}
+	if pubErr != nil {
+		// The eviction cut the segment while it was still being written:
+		// the reader must have seen an error too.
+		require.Error(t, err, "publisher was refused (%v) but the reader got a clean end", pubErr)
 	}
 }

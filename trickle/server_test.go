@@ -95,8 +95,9 @@ func TestServerWireSemantics(t *testing.T) {
 	require.Equal(t, "one", r.body)
 	require.Equal(t, "1", r.h.Get(HeaderSeq))
 
-	// Repeated POST of a completed seq: 200, data dropped.
-	require.Equal(t, 200, do(t, "POST", u+"/1", "again").code)
+	// Repeated POST of a completed seq: refused (go-livepeer: 200, data
+	// dropped).
+	require.Equal(t, http.StatusConflict, do(t, "POST", u+"/1", "again").code)
 	require.Equal(t, "one", do(t, "GET", u+"/1", "").body)
 
 	// 470 ahead and behind.
@@ -115,7 +116,7 @@ func TestServerWireSemantics(t *testing.T) {
 	// Reset closes older segments: a reader waiting on 9 (skipped) ends.
 	done := make(chan rawResp, 1)
 	go func() { done <- do(t, "GET", u+"/8", "") }()
-	time.Sleep(20 * time.Millisecond)
+	require.Eventually(t, func() bool { return requestsOn(ts, "ch", 8) >= 1 }, 5*time.Second, time.Millisecond)
 	r = do(t, "POST", u+"/10", "ten", HeaderReset, "1")
 	require.Equal(t, "10", r.h.Get(HeaderSeq))
 	w := <-done
@@ -123,9 +124,12 @@ func TestServerWireSemantics(t *testing.T) {
 	require.Empty(t, w.body)
 	require.Equal(t, "8", w.h.Get(HeaderSeq))
 
-	// Closing the channel: GET answers 200 + Lp-Trickle-Closed.
+	// Closing the channel: GET answers 200 + Lp-Trickle-Closed, also after
+	// the channel was removed (go-livepeer: 404).
 	require.Equal(t, 200, do(t, "DELETE", u, "").code)
-	require.Equal(t, 404, do(t, "GET", u+"/11", "").code)
+	r = do(t, "GET", u+"/11", "")
+	require.Equal(t, 200, r.code)
+	require.Equal(t, ClosedValue, r.h.Get(HeaderClosed))
 }
 
 func TestServerClosedChannelHeaders(t *testing.T) {
