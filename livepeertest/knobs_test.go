@@ -21,8 +21,8 @@ func TestBlackholeCostsClientTimeout(t *testing.T) {
 	o.SetBlackhole(true)
 
 	const timeout = 300 * time.Millisecond
+	start := time.Now() // before the deadline is set: the wait is measured from no later than it
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	start := time.Now()
 	_, err = getOrchestrator(ctx, t, o.Addr(), &lpnet.OrchestratorRequest{})
 	cancel()
 	elapsed := time.Since(start)

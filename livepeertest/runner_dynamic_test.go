@@ -40,13 +40,14 @@ func o2rEvents(t *testing.T, url string) <-chan map[string]any {
 	t.Helper()
 	sub, err := trickle.NewSubscriber(url, trickle.SubscriberConfig{})
 	require.NoError(t, err)
-	r := trickle.NewJSONReader(sub, trickle.JSONReaderConfig{})
+	rctx, cancel := context.WithCancel(context.Background())
 	out := make(chan map[string]any, 64)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer close(out)
-		for msg, err := range r.All(context.Background()) {
+		defer sub.Close()
+		for msg, err := range trickle.ReadJSON(rctx, sub, 0) {
 			if err != nil {
 				return
 			}
@@ -56,7 +57,7 @@ func o2rEvents(t *testing.T, url string) <-chan map[string]any {
 			}
 		}
 	}()
-	t.Cleanup(func() { _ = r.Close(); <-done })
+	t.Cleanup(func() { cancel(); <-done })
 	return out
 }
 

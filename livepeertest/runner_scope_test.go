@@ -60,7 +60,7 @@ func TestScopeLikeRunnerTransformsVideo(t *testing.T) {
 	defer sub.Close()
 	evSub, err := trickle.NewSubscriber(vc.EventsURL, trickle.SubscriberConfig{})
 	require.NoError(t, err)
-	events := trickle.NewJSONReader(evSub, trickle.JSONReaderConfig{})
+	events := newJSONReader(ctx, evSub)
 	defer events.Close()
 	ctl, err := trickle.NewControlWriter(vc.ControlURL, trickle.ControlConfig{})
 	require.NoError(t, err)

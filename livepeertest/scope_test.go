@@ -2,6 +2,9 @@ package livepeertest
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"iter"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,7 +55,7 @@ func TestScopeOnchain(t *testing.T) {
 	require.NoError(t, err)
 	evSub, err := trickle.NewSubscriber(resp.EventsURL, trickle.SubscriberConfig{})
 	require.NoError(t, err)
-	events := trickle.NewJSONReader(evSub, trickle.JSONReaderConfig{})
+	events := newJSONReader(ctx, evSub)
 	defer events.Close()
 	require.NoError(t, ctl.Send(ctx, map[string]any{"prompt": "a dog"}))
 	for {
@@ -89,3 +92,28 @@ func TestScopeOffchainCapacity(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, status)
 	require.Equal(t, "insufficient capacity\n", string(raw))
 }
+
+// jsonReader pulls JSON messages one at a time from sub (trickle.ReadJSON as
+// a pull iterator); Close stops it and closes sub.
+type jsonReader struct {
+	next func() (json.RawMessage, error, bool)
+	stop func()
+	sub  *trickle.Subscriber
+}
+
+func newJSONReader(ctx context.Context, sub *trickle.Subscriber) *jsonReader {
+	next, stop := iter.Pull2(trickle.ReadJSON(ctx, sub, 0))
+	return &jsonReader{next: next, stop: stop, sub: sub}
+}
+
+// Next returns the next message, or the error that ended the stream
+// (io.EOF at its clean end).
+func (r *jsonReader) Next(context.Context) (json.RawMessage, error) {
+	msg, err, ok := r.next()
+	if !ok {
+		return nil, io.EOF
+	}
+	return msg, err
+}
+
+func (r *jsonReader) Close() error { r.stop(); return r.sub.Close() }

@@ -51,9 +51,8 @@ func (l *regLoop) startO2R(url string, resumed bool) {
 	go func() {
 		defer r.loopWG.Done()
 		defer close(o.done)
-		jr := trickle.NewJSONReader(sub, trickle.JSONReaderConfig{Logger: r.log})
-		defer jr.Close()
-		for raw, err := range jr.All(ctx) {
+		defer sub.Close()
+		for raw, err := range trickle.ReadJSON(ctx, sub, 0) {
 			if err != nil {
 				// A malformed message is skipped; any other error is the
 				// last one the iteration yields (the end of the stream

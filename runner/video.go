@@ -246,8 +246,7 @@ func (r *Runner) startVideo(s *Session, fn VideoFunc, chans map[string]Channel, 
 
 func (v *VideoSession) readControl(ctx context.Context, sub *trickle.Subscriber) {
 	defer close(v.control)
-	jr := trickle.NewJSONReader(sub, trickle.JSONReaderConfig{})
-	for raw, err := range jr.All(ctx) {
+	for raw, err := range trickle.ReadJSON(ctx, sub, 0) {
 		if err != nil {
 			continue
 		}

@@ -139,7 +139,7 @@ func TestSubscriberCloseStates(t *testing.T) {
 
 func TestServerCloseEndsWaitingRequests(t *testing.T) {
 	checkLeaks(t)
-	ts := newTestServer(t, ServerConfig{})
+	ts := newTestServer(t, ServerConfig{RememberClosed: -1})
 	url := ts.channel(t, "c")
 	s := newSub(t, url, SubscriberConfig{Start: SeqLive})
 	p := newPub(t, url, PublisherConfig{})
@@ -152,10 +152,11 @@ func TestServerCloseEndsWaitingRequests(t *testing.T) {
 	within(t, 3*time.Second, func() { require.NoError(t, ts.Close()) })
 	require.NoError(t, ts.Close())
 	require.ErrorIs(t, <-errc, ErrEndOfStream)
-	// A subscriber that asks after the Close learns the same.
+	// A subscriber that asks after the Close gets 404, as on go-livepeer.
 	late := newSub(t, url, SubscriberConfig{})
 	_, err := late.Next(ctxT(t, 5*time.Second))
-	require.ErrorIs(t, err, ErrEndOfStream)
+	require.ErrorIs(t, err, ErrStreamNotFound)
+	require.NotErrorIs(t, err, ErrEndOfStream)
 	require.ErrorIs(t, ts.CreateChannel("again", ""), ErrClosed)
 }
 

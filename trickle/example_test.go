@@ -16,7 +16,9 @@ import (
 // channel, and a subscriber reading them back until the publisher ends the
 // channel.
 func Example() {
-	srv := trickle.NewServer(trickle.ServerConfig{BasePath: "/ai/trickle/"})
+	// RememberClosed: a subscriber that asks after the channel was removed
+	// still learns it ended cleanly (go-livepeer answers 404 instead).
+	srv := trickle.NewServer(trickle.ServerConfig{BasePath: "/ai/trickle/", RememberClosed: time.Minute})
 	defer srv.Close()
 	hs := httptest.NewServer(srv)
 	defer hs.Close()

@@ -44,6 +44,13 @@ func newTestServer(t *testing.T, cfg ServerConfig) *testServer {
 	if cfg.BasePath == "" {
 		cfg.BasePath = "/ai/trickle/"
 	}
+	// Most tests check a round trip and its clean end; a subscriber whose
+	// next GET reaches the server just after the channel was removed would
+	// get go-livepeer's 404 (ErrStreamVanished). Tests of that 404 pass a
+	// negative RememberClosed.
+	if cfg.RememberClosed == 0 {
+		cfg.RememberClosed = time.Minute
+	}
 	srv := NewServer(cfg)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { srv.Close(); hs.Close() })

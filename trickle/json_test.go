@@ -173,7 +173,9 @@ func TestReadJSONContextCancel(t *testing.T) {
 
 func TestJSONLWriter(t *testing.T) {
 	checkLeaks(t)
-	ts := newTestServer(t, ServerConfig{})
+	// The reader may ask for the next segment after the writer removed the
+	// channel: RememberClosed makes that a clean end, not a 404.
+	ts := newTestServer(t, ServerConfig{RememberClosed: time.Minute})
 	url := ts.channel(t, "data")
 	ctx := ctxT(t, 5*time.Second)
 	jw, err := NewJSONLWriter(url, JSONLConfig{Interval: 50 * time.Millisecond})

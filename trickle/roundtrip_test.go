@@ -156,7 +156,7 @@ func TestMissingChannel404(t *testing.T) {
 
 func TestEndOfStreamWhileWaiting(t *testing.T) {
 	checkLeaks(t)
-	ts := newTestServer(t, ServerConfig{})
+	ts := newTestServer(t, ServerConfig{RememberClosed: -1})
 	url := ts.channel(t, "eos")
 	ctx := ctxT(t, 10*time.Second)
 	p := newPub(t, url, PublisherConfig{})
@@ -173,9 +173,10 @@ func TestEndOfStreamWhileWaiting(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	require.NoError(t, p.Close())
 	require.ErrorIs(t, <-errc, ErrEndOfStream)
-	// A new subscriber after the channel was closed: the server still
-	// answers that it ended.
+	// A new subscriber after the channel was closed: 404, as on
+	// go-livepeer (it never saw the channel: not found, not vanished).
 	s2 := newSub(t, url, SubscriberConfig{})
 	_, err := s2.Next(ctx)
-	require.ErrorIs(t, err, ErrEndOfStream)
+	require.ErrorIs(t, err, ErrStreamNotFound)
+	require.NotErrorIs(t, err, ErrStreamVanished)
 }

@@ -31,6 +31,13 @@ type ServerConfig struct {
 	// KeepaliveInterval is how often an idle preconnected POST gets a
 	// "100 Continue" informational response (default 10 s, as go-livepeer).
 	KeepaliveInterval time.Duration
+	// RememberClosed, when positive, keeps the names of closed channels for
+	// that long, and answers requests for them as for a closed channel
+	// (Lp-Trickle-Closed) instead of 404, so a subscriber that asks after
+	// the end still learns it was a clean end. Off by default, as on
+	// go-livepeer, whose server forgets a closed channel at once (later
+	// requests get 404 "Stream not found"; trickle/trickle_server.go).
+	RememberClosed time.Duration
 	// Logger receives debug logs; default discards.
 	Logger *slog.Logger
 }
@@ -138,11 +145,10 @@ func (s *Server) CreateChannel(name, mime string) error {
 }
 
 // CloseChannel closes a channel, ending its subscribers and preconnected
-// publishers, and removes it. For a while after (endedRetention), requests
-// for the name are answered as for a closed channel (Lp-Trickle-Closed), so
-// a subscriber that asks after the end still learns it was a clean end
-// (go-livepeer answers 404, which its subscriber reports as "stream not
-// found"). It returns ErrStreamNotFound for an unknown channel.
+// publishers, and removes it. Later requests for the name get 404, as on
+// go-livepeer, unless ServerConfig.RememberClosed is set (then they are
+// answered as for a closed channel for that long). It returns
+// ErrStreamNotFound for an unknown channel.
 func (s *Server) CloseChannel(name string) error {
 	s.mu.Lock()
 	c := s.channels[name]

@@ -8,15 +8,15 @@ type endedChannel struct {
 	at   time.Time // when it closed
 }
 
-// Bounds of the memory of closed channels: how long, and how many.
-const (
-	endedRetention = 2 * time.Minute
-	maxEnded       = 4096
-)
+// maxEnded bounds the memory of closed channels (ServerConfig.RememberClosed).
+const maxEnded = 4096
 
 // rememberEndedLocked records a closed channel (s.mu held), dropping the
 // oldest record when full.
 func (s *Server) rememberEndedLocked(name string, next int) {
+	if s.cfg.RememberClosed <= 0 {
+		return
+	}
 	if len(s.ended) >= maxEnded {
 		var oldest string
 		var at time.Time
@@ -32,7 +32,7 @@ func (s *Server) rememberEndedLocked(name string, next int) {
 
 func (s *Server) pruneEndedLocked(now time.Time) {
 	for n, e := range s.ended {
-		if now.Sub(e.at) > endedRetention {
+		if now.Sub(e.at) > s.cfg.RememberClosed {
 			delete(s.ended, n)
 		}
 	}
@@ -43,7 +43,7 @@ func (s *Server) endedChannel(name string) (endedChannel, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.ended[name]
-	if ok && time.Since(e.at) > endedRetention {
+	if ok && time.Since(e.at) > s.cfg.RememberClosed {
 		return e, false
 	}
 	return e, ok

@@ -52,7 +52,7 @@ func do(t *testing.T, method, url, body string, hdr ...string) rawResp {
 func TestServerWireSemantics(t *testing.T) {
 	checkLeaks(t)
 	defer http.DefaultClient.CloseIdleConnections()
-	ts := newTestServer(t, ServerConfig{})
+	ts := newTestServer(t, ServerConfig{RememberClosed: -1})
 	u := ts.url + "ch"
 
 	// Unknown channel.
@@ -124,12 +124,12 @@ func TestServerWireSemantics(t *testing.T) {
 	require.Empty(t, w.body)
 	require.Equal(t, "8", w.h.Get(HeaderSeq))
 
-	// Closing the channel: GET answers 200 + Lp-Trickle-Closed, also after
-	// the channel was removed (go-livepeer: 404).
+	// Closing the channel removes it: a later GET is 404, as on
+	// go-livepeer (ServerConfig.RememberClosed answers Lp-Trickle-Closed
+	// instead; TestSubscriberAfterChannelDeletedGetsCleanEnd).
 	require.Equal(t, 200, do(t, "DELETE", u, "").code)
 	r = do(t, "GET", u+"/11", "")
-	require.Equal(t, 200, r.code)
-	require.Equal(t, ClosedValue, r.h.Get(HeaderClosed))
+	require.Equal(t, 404, r.code)
 }
 
 func TestServerClosedChannelHeaders(t *testing.T) {

@@ -71,10 +71,11 @@ func TestSubscriberVanishedChannelIsNotACleanEnd(t *testing.T) {
 
 // The clean end is the server's end-of-stream signal, also for a
 // subscriber whose request arrives after the publisher removed the
-// channel (the server remembers closed channels for a while).
+// channel, when the server remembers closed channels (RememberClosed; off
+// by default, as on go-livepeer).
 func TestSubscriberAfterChannelDeletedGetsCleanEnd(t *testing.T) {
 	checkLeaks(t)
-	ts := newTestServer(t, ServerConfig{})
+	ts := newTestServer(t, ServerConfig{RememberClosed: time.Minute})
 	url := ts.channel(t, "done")
 	ctx := ctxT(t, 10*time.Second)
 	p := newPub(t, url, PublisherConfig{})
