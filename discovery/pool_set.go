@@ -30,10 +30,10 @@ type capSet struct {
 	order   []string // addresses, in the source's order
 	entries map[string]*entry
 
-	listed   bool         // the source was listed at least once
-	listing  *listFlight  // a listing in progress
-	listAt   time.Time    // next background listing
-	lastUsed time.Time    // last Select/Orchestrators call
+	listed   bool          // the source was listed at least once
+	listing  *listFlight   // a listing in progress
+	listAt   time.Time     // next background listing
+	lastUsed time.Time     // last Select/Orchestrators call
 	changed  chan struct{} // closed (and replaced) on every change
 
 	// Cold start: the first listing's round.
@@ -45,11 +45,11 @@ type capSet struct {
 
 // entry is what the pool knows of one orchestrator for one key.
 type entry struct {
-	addr     string
-	info     *Info // last good answer
-	err      error // last failure since then
-	cold     bool  // of the first listing, not answered yet
-	down     bool  // the last GetOrchestrator failed
+	addr string
+	info *Info // last good answer
+	err  error // last failure since then
+	cold bool  // of the first listing, not answered yet
+	down bool  // the last GetOrchestrator failed
 
 	probeFails   int       // consecutive failed GetOrchestrator calls
 	jobFails     int       // reported job failures, forgotten after BackoffMax

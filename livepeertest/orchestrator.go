@@ -66,8 +66,8 @@ type Orchestrator struct {
 	faceValue *big.Int
 	winProb   *big.Int
 	tokenTTL  atomic.Int64 // auth token validity, ns (SetAuthTokenValidity)
-	secret    []byte // auth-token HMAC key
-	randKey   []byte // recipientRand HMAC key
+	secret    []byte       // auth-token HMAC key
+	randKey   []byte       // recipientRand HMAC key
 
 	ln        *holdListener
 	srv       *http.Server
