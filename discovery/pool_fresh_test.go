@@ -28,12 +28,30 @@ func TestPoolStaleAuthTokenRefreshedBeforeUse(t *testing.T) {
 	first, err := sel.Next(ctx)
 	require.NoError(t, err)
 	due := first.AuthExpiry.Add(-AuthRefreshMargin)
+	// Hold the refresh back, so that the cached answer is still the only
+	// one when the token is due.
+	release := o.hold()
+	defer release()
 	time.Sleep(time.Until(due)) // the token is due from here on (a wall-clock condition, not a timing assertion)
 
-	sel, err = p.Select(ctx, &trCap)
-	require.NoError(t, err)
-	fresh, err := sel.Next(ctx)
-	require.NoError(t, err)
+	got := make(chan *Info, 1)
+	go func() {
+		defer close(got)
+		sel, err := p.Select(ctx, &trCap)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		in, err := sel.Next(ctx)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		got <- in
+	}()
+	release()
+	fresh := <-got
+	require.NotNil(t, fresh)
 	require.True(t, time.Now().Before(fresh.AuthExpiry.Add(-AuthRefreshMargin)), "a token that is not due")
 	require.True(t, fresh.AuthExpiry.After(first.AuthExpiry))
 	require.GreaterOrEqual(t, o.calls.Load(), int32(2))
