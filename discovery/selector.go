@@ -154,11 +154,29 @@ func (s *Selector) Reject(info *Info, err error) {
 	}
 }
 
-// Rejections returns a copy of the rejections so far.
+// Rejections returns a copy of the rejections so far: those recorded by
+// Reject, then (for a pool Selector) the pool's current ones for the
+// orchestrators not handed out: down, not answering yet or filtered out.
 func (s *Selector) Rejections() []Rejection {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Rejection(nil), s.rejections...)
+	if s.pool == nil {
+		return append([]Rejection(nil), s.rejections...)
+	}
+	s.pool.mu.Lock()
+	_, rejections, _ := s.pool.snapshotLocked(s.set, s.handed)
+	s.pool.mu.Unlock()
+	all := append([]Rejection(nil), s.rejections...)
+	seen := make(map[string]bool, len(all))
+	for _, r := range all {
+		seen[r.Orchestrator] = true
+	}
+	for _, r := range rejections {
+		if !seen[r.Orchestrator] {
+			all = append(all, r)
+		}
+	}
+	return all
 }
 
 // Remaining returns how many candidates Next has not handed out yet (for a
