@@ -55,6 +55,8 @@ func TestRunDemotesAnOrchestratorThatFailsJobs(t *testing.T) {
 	bad := orchs[0]
 	require.NoError(t, bad.SetPrice("byoc/text-reversal", 500, 1))
 	bad.FailHTTP("/process/request/", 100, http.StatusInternalServerError)
+	_, err := e.gw.Orchestrators(testCtx(t), "byoc/text-reversal") // every answer in: the failing one ranks first
+	require.NoError(t, err)
 	for i := range 4 {
 		res, err := e.gw.Run(testCtx(t), "text-reversal", map[string]string{"text": "ab"})
 		require.NoError(t, err, "Run %d", i)
@@ -72,14 +74,14 @@ func TestRunDemotesAnOrchestratorThatFailsJobs(t *testing.T) {
 	require.True(t, time.Now().Before(ent.DemotedUntil))
 }
 
-// Stale auth token: an orchestrator whose tokens are due 2 s after issue.
+// Stale auth token: an orchestrator whose tokens are due 3 s after issue.
 // Once the cached token is due, a Live start pays with a fresh one: the
 // signer never answers 480.
 func TestPoolStaleAuthTokenRefreshedBeforeUse(t *testing.T) {
 	checkNoLeak(t)
 	n := liveNet(t, 1)
 	o := n.Orchestrators()[0]
-	o.SetAuthTokenValidity(discovery.AuthRefreshMargin + 2*time.Second)
+	o.SetAuthTokenValidity(discovery.AuthRefreshMargin + 3*time.Second)
 	gw := newGateway(t, Config{SignerURL: n.SignerURL(), Orchestrators: n.OrchestratorAddrs(),
 		Pool: discovery.PoolOptions{MaxAge: time.Hour, BackoffMin: time.Hour, BackoffMax: time.Hour}})
 	ctx := testCtx(t)
@@ -121,7 +123,7 @@ func TestPoolTicketParamsExpiredOnBlockClockRefreshed(t *testing.T) {
 func TestPoolBlackholedOrchestratorDemotedAndPromoted(t *testing.T) {
 	checkNoLeak(t)
 	n := newNetwork(t, livepeertest.NetworkConfig{Orchestrators: 3})
-	gw := newGateway(t, Config{SignerURL: n.SignerURL(), Orchestrators: n.OrchestratorAddrs(), OrchestratorTimeout: 300 * time.Millisecond,
+	gw := newGateway(t, Config{SignerURL: n.SignerURL(), Orchestrators: n.OrchestratorAddrs(), OrchestratorTimeout: 2 * time.Second,
 		Pool: discovery.PoolOptions{MaxAge: 100 * time.Millisecond, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond}})
 	ctx := testCtx(t)
 	const capability = "live-video-to-video/noop"

@@ -87,8 +87,10 @@ func TestPoolReportedFailureDemotes(t *testing.T) {
 	block.Store(100)
 	cheap, dear := startPoolOrch(t, 1, &block), startPoolOrch(t, 2, &block)
 	p := newTestPool(t, []string{cheap.addr, dear.addr}, time.Minute,
-		PoolOptions{MaxAge: time.Hour, BackoffMin: 300 * time.Millisecond, BackoffMax: time.Minute})
+		PoolOptions{MaxAge: time.Hour, BackoffMin: time.Second, BackoffMax: time.Minute})
 	ctx := testCtx(t)
+	_, _, err := p.Orchestrators(ctx, &trCap) // the whole first round
+	require.NoError(t, err)
 	sel, err := p.Select(ctx, &trCap)
 	require.NoError(t, err)
 	in, err := sel.Next(ctx)
@@ -107,7 +109,7 @@ func TestPoolReportedFailureDemotes(t *testing.T) {
 	p.Report(in, fail) // again: the demotion doubles
 	e, _ = entryOf(p, &trCap, cheap.addr)
 	require.Equal(t, 2, e.JobFailures)
-	require.Greater(t, e.DemotedUntil.Sub(first), 200*time.Millisecond)
+	require.Greater(t, e.DemotedUntil.Sub(first), 500*time.Millisecond)
 
 	time.Sleep(time.Until(e.DemotedUntil)) // wall-clock condition: the demotion is over
 	sel, err = p.Select(ctx, &trCap)

@@ -264,3 +264,60 @@ func TestPoolOptionsValidated(t *testing.T) {
 	require.Equal(t, DefaultBlockTime, p.Options().BlockTime)
 	require.True(t, errors.Is(p.Close(), nil))
 }
+
+// Many calls at once on a cold key share one listing and one round; for a
+// capability paid with the info's ticket params no two of them get the
+// same params.
+func TestPoolConcurrentColdCallsAndClaims(t *testing.T) {
+	checkNoLeak(t)
+	var block atomic.Int64
+	block.Store(100)
+	orchs := []*poolOrch{startPoolOrch(t, 1, &block), startPoolOrch(t, 1, &block), startPoolOrch(t, 1, &block)}
+	src := &countSource{addrs: []string{orchs[0].addr, orchs[1].addr, orchs[2].addr}}
+	c := newTestClient(t, ClientConfig{Timeout: time.Minute})
+	p, err := NewPool(PoolConfig{Source: src, Client: c, Options: PoolOptions{MaxAge: time.Hour}})
+	require.NoError(t, err)
+	defer p.Close()
+	ctx := testCtx(t)
+	const n = 24
+	seeds := make(chan string, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			sel, err := p.Select(ctx, &noopCap)
+			if err != nil {
+				errs <- err
+				return
+			}
+			in, err := sel.Next(ctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			seeds <- string(in.TicketParams.Seed)
+			errs <- nil
+		}()
+	}
+	seen := map[string]bool{}
+	for range n {
+		require.NoError(t, <-errs)
+	}
+	close(seeds)
+	for s := range seeds {
+		require.False(t, seen[s], "ticket params handed out twice")
+		seen[s] = true
+	}
+	require.Len(t, seen, n)
+	require.EqualValues(t, 1, src.calls.Load(), "one listing")
+}
+
+type countSource struct {
+	addrs []string
+	calls atomic.Int32
+}
+
+func (s *countSource) Orchestrators(context.Context, *Capability) ([]string, error) {
+	s.calls.Add(1)
+	return append([]string(nil), s.addrs...), nil
+}
+func (s *countSource) String() string { return "counting source" }
