@@ -71,8 +71,12 @@ func (p *Pool) mergeLocked(s *capSet, addrs []string) {
 			p.probeLocked(s, e)
 		}
 	}
-	for a := range s.entries {
+	for a, e := range s.entries {
 		if !seen[a] {
+			if e.cold { // of the first round: no longer awaited
+				e.cold = false
+				s.unanswered--
+			}
 			delete(s.entries, a)
 			p.client.Forget(a)
 		}

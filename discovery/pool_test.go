@@ -321,3 +321,25 @@ func (s *countSource) Orchestrators(context.Context, *Capability) ([]string, err
 	return append([]string(nil), s.addrs...), nil
 }
 func (s *countSource) String() string { return "counting source" }
+
+// An orchestrator of the first round that leaves the list before it
+// answered is no longer waited for.
+func TestPoolFirstRoundForgetsOrchestratorsThatLeft(t *testing.T) {
+	checkNoLeak(t)
+	var block atomic.Int64
+	block.Store(100)
+	a := startPoolOrch(t, 1, &block)
+	hole := blackhole(t)
+	src := &switchSource{}
+	src.addrs.Store(&[]string{a.addr, hole})
+	c := newTestClient(t, ClientConfig{Timeout: time.Hour})
+	p, err := NewPool(PoolConfig{Source: src, Client: c, Options: PoolOptions{MaxAge: 20 * time.Millisecond, BackoffMin: time.Millisecond, BackoffMax: time.Millisecond}})
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.Select(testCtx(t), &trCap)
+	require.NoError(t, err)
+	src.addrs.Store(&[]string{a.addr})
+	ranked, _, err := p.Orchestrators(testCtx(t), &trCap)
+	require.NoError(t, err, "not waiting an hour for the one that left")
+	require.Equal(t, []string{a.addr}, addrsOf(ranked))
+}

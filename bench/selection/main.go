@@ -7,7 +7,10 @@
 // The old path is the same Gateway code with Config.Pool.Disabled: every
 // call lists the orchestrators and asks each one GetOrchestrator, waiting
 // for the slowest (up to the per-orchestrator timeout), as every call did
-// before the pool. Each (scenario, path) gets a fresh Gateway.
+// before the pool. Each scenario has a network of its own and each
+// (scenario, path) a Gateway of its own, made at the start (its first call
+// is cold); the calls of all six are interleaved one by one, so that every
+// row sees the same machine load.
 //
 // Scenarios, each over n orchestrators (default 20): all healthy; 2
 // black-holed (they accept TCP and never answer); 2 answering everything
@@ -63,7 +66,7 @@ func main() {
 
 type scenario struct {
 	name  string
-	apply func(o []*livepeertest.Orchestrator, on bool)
+	apply func(o []*livepeertest.Orchestrator)
 }
 
 type path struct {
@@ -79,67 +82,104 @@ func run(n, calls, lives, colds int, slow, timeout time.Duration) error {
 	if n < 3 || calls < 1 || lives < 0 || colds < 1 {
 		return errors.New("need -n >= 3, -calls >= 1, -lives >= 0, -colds >= 1")
 	}
-	net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: n,
-		Workers: map[string]http.Handler{"text-reversal": worker.TextReversal()},
-		Live:    livepeertest.LiveConfig{Default: livepeertest.Passthrough()}})
-	if err != nil {
-		return err
-	}
-	defer net.Close()
 	// The faulty ones are spread over the list (the source's order).
 	faulty := []int{n / 3, 2 * n / 3}
 	scenarios := []scenario{
-		{fmt.Sprintf("all %d healthy", n), func([]*livepeertest.Orchestrator, bool) {}},
-		{fmt.Sprintf("2 of %d black-holed", n), func(o []*livepeertest.Orchestrator, on bool) {
+		{fmt.Sprintf("all %d healthy", n), func([]*livepeertest.Orchestrator) {}},
+		{fmt.Sprintf("2 of %d black-holed", n), func(o []*livepeertest.Orchestrator) {
 			for _, i := range faulty {
-				o[i].SetBlackhole(on)
+				o[i].SetBlackhole(true)
 			}
 		}},
-		{fmt.Sprintf("2 of %d answering after %s", n, slow), func(o []*livepeertest.Orchestrator, on bool) {
+		{fmt.Sprintf("2 of %d answering after %s", n, slow), func(o []*livepeertest.Orchestrator) {
 			for _, i := range faulty {
-				if on {
-					o[i].SetLatency(slow)
-				} else {
-					o[i].SetLatency(0)
-				}
+				o[i].SetLatency(slow)
 			}
 		}},
 	}
 	paths := []path{{"old path (Pool.Disabled)", discovery.PoolOptions{Disabled: true}}, {"pool", discovery.PoolOptions{}}}
-	cfg := func(p path) livepeer.Config {
-		return livepeer.Config{SignerURL: net.SignerURL(), Orchestrators: net.OrchestratorAddrs(), OrchestratorTimeout: timeout, Pool: p.pool}
+
+	// One network per scenario, all up at once, so that every row is
+	// measured under the same machine load: the calls are interleaved.
+	nets := make([]*livepeertest.Network, len(scenarios))
+	for si, sc := range scenarios {
+		net, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: n,
+			Workers: map[string]http.Handler{"text-reversal": worker.TextReversal()},
+			Live:    livepeertest.LiveConfig{Default: livepeertest.Passthrough()}})
+		if err != nil {
+			return err
+		}
+		defer net.Close()
+		sc.apply(net.Orchestrators())
+		defer func() {
+			for _, o := range net.Orchestrators() {
+				o.SetBlackhole(false)
+			}
+		}()
+		nets[si] = net
+	}
+	cfg := func(si int, p path) livepeer.Config {
+		return livepeer.Config{SignerURL: nets[si].SignerURL(), Orchestrators: nets[si].OrchestratorAddrs(), OrchestratorTimeout: timeout, Pool: p.pool}
 	}
 	ctx := context.Background()
-	results := map[[2]int]figures{}
+	gws := make([][]*livepeer.Gateway, len(scenarios))
+	for si := range scenarios {
+		for _, p := range paths {
+			gw, err := livepeer.NewGateway(cfg(si, p))
+			if err != nil {
+				return err
+			}
+			defer gw.Close()
+			gws[si] = append(gws[si], gw)
+		}
+	}
+	results := make([][]figures, len(scenarios))
+	for si := range results {
+		results[si] = make([]figures, len(paths))
+	}
+	for i := range calls {
+		if i%10 == 0 {
+			fmt.Fprintf(os.Stderr, "Run %d of %d...\n", i+1, calls)
+		}
+		for si, sc := range scenarios {
+			for pi, p := range paths {
+				d, err := runOnce(ctx, gws[si][pi])
+				if err != nil {
+					return fmt.Errorf("%s, %s, Run %d: %w", sc.name, p.name, i, err)
+				}
+				results[si][pi].runs = append(results[si][pi].runs, d)
+			}
+		}
+	}
+	for i := range lives {
+		fmt.Fprintf(os.Stderr, "Live %d of %d...\n", i+1, lives)
+		for si, sc := range scenarios {
+			for pi, p := range paths {
+				d, err := firstOutputByte(ctx, gws[si][pi])
+				if err != nil {
+					return fmt.Errorf("%s, %s, Live %d: %w", sc.name, p.name, i, err)
+				}
+				results[si][pi].lives = append(results[si][pi].lives, d)
+			}
+		}
+	}
 	coldSel := make([][]time.Duration, len(scenarios))
 	coldFast := make([][]time.Duration, len(scenarios))
-	for si, sc := range scenarios {
-		sc.apply(net.Orchestrators(), true)
-		for pi, p := range paths {
-			fmt.Fprintf(os.Stderr, "%s, %s...\n", sc.name, p.name)
-			f, err := measure(ctx, cfg(p), calls, lives)
+	for range colds {
+		for si, sc := range scenarios {
+			sel, fast, err := coldSelect(ctx, cfg(si, paths[1]))
 			if err != nil {
-				sc.apply(net.Orchestrators(), false)
-				return fmt.Errorf("%s, %s: %w", sc.name, p.name, err)
-			}
-			results[[2]int{si, pi}] = f
-		}
-		for range colds {
-			sel, fast, err := coldSelect(ctx, cfg(paths[1]))
-			if err != nil {
-				sc.apply(net.Orchestrators(), false)
 				return fmt.Errorf("%s, cold start: %w", sc.name, err)
 			}
 			coldSel[si], coldFast[si] = append(coldSel[si], sel), append(coldFast[si], fast)
 		}
-		sc.apply(net.Orchestrators(), false)
 	}
 
-	fmt.Printf("\n%d orchestrators, per-orchestrator timeout %s; %d sequential Run text-reversal calls, %d Live sessions per row\n\n", n, timeout, calls, lives)
-	fmt.Printf("| %-36s | %-28s | %10s | %10s | %11s | %11s |\n", "scenario", "measure", "old p50", "old p99", "pool p50", "pool p99")
-	fmt.Printf("|%s|%s|%s|%s|%s|%s|\n", dashes(38), dashes(30), dashes(12), dashes(12), dashes(13), dashes(13))
+	fmt.Printf("\n%d orchestrators, per-orchestrator timeout %s; %d sequential Run text-reversal calls and %d Live sessions per row, rows interleaved call by call\n\n", n, timeout, calls, lives)
+	fmt.Printf("| %-36s | %-31s | %10s | %10s | %11s | %11s |\n", "scenario", "measure", "old p50", "old p99", "pool p50", "pool p99")
+	fmt.Printf("|%s|%s|%s|%s|%s|%s|\n", dashes(38), dashes(33), dashes(12), dashes(12), dashes(13), dashes(13))
 	for si, sc := range scenarios {
-		old, pool := results[[2]int{si, 0}], results[[2]int{si, 1}]
+		old, pool := results[si][0], results[si][1]
 		row(sc.name, "Run, per call", old.runs, pool.runs)
 		if lives > 0 {
 			row(sc.name, "Live, call to first output byte", old.lives, pool.lives)
@@ -147,18 +187,26 @@ func run(n, calls, lives, colds int, slow, timeout time.Duration) error {
 	}
 	fmt.Printf("\nold/pool ratio of p50 (higher: the pool is faster):\n")
 	for si, sc := range scenarios {
-		old, pool := results[[2]int{si, 0}], results[[2]int{si, 1}]
-		fmt.Printf("  %-36s Run %6.1f×", sc.name, ratio(pct(old.runs, 50), pct(pool.runs, 50)))
+		old, pool := results[si][0], results[si][1]
+		fmt.Printf("  %-36s Run %7.1f×", sc.name, ratio(pct(old.runs, 50), pct(pool.runs, 50)))
 		if lives > 0 {
 			fmt.Printf("   Live %6.1f×", ratio(pct(old.lives, 50), pct(pool.lives, 50)))
 		}
 		fmt.Println()
 	}
-	healthy := pct(results[[2]int{0, 1}].runs, 50)
+	healthy := pct(results[0][1].runs, 50)
 	fmt.Printf("\ngoal 1: pool p50 per Run call within 2× the all-healthy p50 (%s):\n", healthy)
 	for si := 1; si < len(scenarios); si++ {
-		p50 := pct(results[[2]int{si, 1}].runs, 50)
+		p50 := pct(results[si][1].runs, 50)
 		fmt.Printf("  %-36s %10s = %4.2f× %s\n", scenarios[si].name, p50, ratio(p50, healthy), verdict(ratio(p50, healthy) <= 2))
+	}
+	if lives > 0 {
+		healthy := pct(results[0][1].lives, 50)
+		fmt.Printf("  (Live first byte, same rule, all-healthy p50 %s:", healthy)
+		for si := 1; si < len(scenarios); si++ {
+			fmt.Printf(" %.2f×", ratio(pct(results[si][1].lives, 50), healthy))
+		}
+		fmt.Println(")")
 	}
 	fmt.Printf("\ngoal 2: first Select on a cold Gateway (pool) within the fastest healthy answer + 100 ms (medians of %d):\n", colds)
 	for si, sc := range scenarios {
@@ -169,33 +217,18 @@ func run(n, calls, lives, colds int, slow, timeout time.Duration) error {
 	return nil
 }
 
-// measure runs calls Run and lives Live on a fresh Gateway.
-func measure(ctx context.Context, cfg livepeer.Config, calls, lives int) (figures, error) {
-	var f figures
-	gw, err := livepeer.NewGateway(cfg)
+// runOnce times one Run text-reversal call.
+func runOnce(ctx context.Context, gw *livepeer.Gateway) (time.Duration, error) {
+	start := time.Now()
+	res, err := gw.Run(ctx, "text-reversal", map[string]string{"text": "abc"})
 	if err != nil {
-		return f, err
+		return 0, err
 	}
-	defer gw.Close()
-	for i := range calls {
-		start := time.Now()
-		res, err := gw.Run(ctx, "text-reversal", map[string]string{"text": "abc"})
-		if err != nil {
-			return f, fmt.Errorf("Run %d: %w", i, err)
-		}
-		if !bytes.Contains(res.Body, []byte(`"cba"`)) {
-			return f, fmt.Errorf("Run %d: unexpected answer %s", i, res.Body)
-		}
-		f.runs = append(f.runs, time.Since(start))
+	d := time.Since(start)
+	if !bytes.Contains(res.Body, []byte(`"cba"`)) {
+		return 0, fmt.Errorf("unexpected answer %s", res.Body)
 	}
-	for i := range lives {
-		d, err := firstOutputByte(ctx, gw)
-		if err != nil {
-			return f, fmt.Errorf("Live %d: %w", i, err)
-		}
-		f.lives = append(f.lives, d)
-	}
-	return f, nil
+	return d, nil
 }
 
 // firstOutputByte starts a session, publishes a segment every 20 ms until
@@ -271,7 +304,7 @@ func coldSelect(ctx context.Context, cfg livepeer.Config) (sel, fastest time.Dur
 }
 
 func row(sc, what string, old, pool []time.Duration) {
-	fmt.Printf("| %-36s | %-28s | %10s | %10s | %11s | %11s |\n", sc, what, pct(old, 50), pct(old, 99), pct(pool, 50), pct(pool, 99))
+	fmt.Printf("| %-36s | %-31s | %10s | %10s | %11s | %11s |\n", sc, what, pct(old, 50), pct(old, 99), pct(pool, 50), pct(pool, 99))
 }
 
 func pct(d []time.Duration, p int) time.Duration {
