@@ -294,10 +294,10 @@ func (p *Pool) Orchestrators(ctx context.Context, want *Capability) (ranked []*I
 // Refresh asks info's orchestrator again for its OrchestratorInfo (same
 // address, same requested capability) on behalf of one payment session,
 // for example when the signer asks for fresh info (480). The answer is the
-// caller's own (its ticket params are not shared with anyone); the pool
-// learns from it (the chain estimate, the orchestrator's health: a failure
-// counts like a failed probe, a success after one starts a probe). Errors
-// are those of Client.GetOrchestrator.
+// caller's own (its ticket params are not shared with anyone). The pool
+// learns from it: the chain estimate moves, a failure counts like a failed
+// probe, and the pool's own entry is refreshed at once too. Errors are
+// those of Client.GetOrchestrator.
 func (p *Pool) Refresh(ctx context.Context, info *Info) (*Info, error) {
 	if info == nil {
 		return nil, fmt.Errorf("discovery: refresh: nil orchestrator info")
@@ -320,9 +320,7 @@ func (p *Pool) Refresh(ctx context.Context, info *Info) (*Info, error) {
 			p.rescheduleLocked(time.Now())
 			p.kick()
 		}
-		if e.down {
-			p.probeLocked(s, e)
-		}
+		p.probeLocked(s, e) // what the caller found stale is likely stale in the pool too
 	case orchestratorFault(err) && ctx.Err() == nil:
 		e.err, e.down = err, true
 		e.probeFails++

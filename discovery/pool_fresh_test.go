@@ -191,3 +191,27 @@ func TestPoolClaimsTicketParams(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, bytes.Equal(ranked[0].TicketParams.Seed, again[0].TicketParams.Seed))
 }
+
+// A payment session's refresh (the signer's 480) gets an answer of its
+// own and refreshes the pool's entry too.
+func TestPoolRefreshIsPrivateAndRefreshesTheEntry(t *testing.T) {
+	checkNoLeak(t)
+	var block atomic.Int64
+	block.Store(100)
+	o := startPoolOrch(t, 1, &block)
+	p := newTestPool(t, []string{o.addr}, time.Minute, PoolOptions{MaxAge: time.Hour})
+	ctx := testCtx(t)
+	ranked, _, err := p.Orchestrators(ctx, &sdCap)
+	require.NoError(t, err)
+	cached := ranked[0]
+	fresh, err := p.Refresh(ctx, cached)
+	require.NoError(t, err)
+	require.Equal(t, &sdCap, fresh.Requested)
+	waitFor(t, "the entry refreshed", func() bool {
+		e, _ := entryOf(p, &sdCap, o.addr)
+		return e.Info != cached && e.Info != nil && !e.Probing
+	})
+	e, _ := entryOf(p, &sdCap, o.addr)
+	require.NotSame(t, fresh, e.Info, "the caller's answer is its own")
+	require.False(t, bytes.Equal(fresh.TicketParams.Seed, e.Info.TicketParams.Seed))
+}
