@@ -85,16 +85,18 @@ func (p *Pool) Report(info *Info, err error) {
 			slog.String("capability", s.label), slog.Int("failures", e.jobFails), slog.Time("until", e.demotedUntil),
 			slog.String("error", err.Error()))
 	}
+	if act&actUnreachable != 0 {
+		// Before the probe below, so that it dials afresh rather than
+		// being cut with the old connections.
+		p.client.Forget(info.Addr)
+	}
 	if act&actRefresh != 0 {
 		p.probeLocked(s, e)
 	}
 	s.notifyLocked()
 	p.mu.Unlock()
-	if act&actUnreachable != 0 {
-		p.client.Forget(info.Addr)
-		if p.onDown != nil {
-			p.onDown(info.Addr, info.Transcoder)
-		}
+	if act&actUnreachable != 0 && p.onDown != nil {
+		p.onDown(info.Addr, info.Transcoder)
 	}
 }
 

@@ -167,6 +167,11 @@ func TestPoolUnreachableReportDropsConnections(t *testing.T) {
 	require.Equal(t, []string{in.Transcoder}, dropped)
 	mu.Unlock()
 	waitFor(t, "the refresh after the report", func() bool { e, _ := entryOf(p, &trCap, o.addr); return !e.Probing && e.Info != in })
+	e, _ := entryOf(p, &trCap, o.addr)
+	require.False(t, e.Down, "the refresh dialled afresh, it was not cut by the eviction")
+	mu.Lock()
+	require.Len(t, dropped, 1)
+	mu.Unlock()
 }
 
 // A GetOrchestrator that times out on a connection that used to work
