@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 )
 
@@ -25,6 +26,7 @@ type byocEnvConfig struct {
 	cfg      livepeertest.BYOCConfig
 	budget   *big.Int                // the signer's budget; nil is unlimited
 	workers  map[string]http.Handler // capability → worker (same worker on every orchestrator)
+	pool     discovery.PoolOptions   // the Gateway's pool options
 }
 
 func newBYOCEnv(t *testing.T, c byocEnvConfig) *byocEnv {
@@ -53,7 +55,7 @@ func newBYOCEnv(t *testing.T, c byocEnvConfig) *byocEnv {
 			require.NoError(t, err)
 		}
 	}
-	e.gw, err = NewGateway(Config{Token: n.Token()})
+	e.gw, err = NewGateway(Config{Token: n.Token(), Pool: c.pool})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.gw.Close() })
 	return e

@@ -80,6 +80,12 @@ type Config struct {
 	// second for BYOC). Orchestrators that send no price (off-chain) are
 	// kept. The remote signer may enforce its own ceiling as well.
 	MaxPrice *big.Rat
+	// Pool tunes the Gateway's orchestrator pool: how long the first call
+	// for a capability waits for answers, how often answers are refreshed,
+	// how failed orchestrators are backed off (see discovery.PoolOptions
+	// and discovery.Pool). The zero value gives the defaults;
+	// Pool.Disabled asks every orchestrator on every call instead.
+	Pool discovery.PoolOptions
 	// SigningKey is the Gateway-wide secp256k1 key that signs BYOC job
 	// headers (Run, Stream, and Live on byoc/<name>) when a call gives none
 	// (WithSigningKey). When nil, jobs are signed by the remote signer's

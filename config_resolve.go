@@ -32,6 +32,7 @@ type settings struct {
 	maxRetries       int // -1: none
 	maxPrice         *big.Rat
 	signingKey       *ecdsa.PrivateKey
+	pool             discovery.PoolOptions
 }
 
 // resolve validates cfg, applies the token (its values win over the
@@ -44,7 +45,7 @@ func resolve(cfg Config) (*settings, error) {
 			return nil, err
 		}
 	}
-	s := &settings{log: cfg.Logger, httpClient: cfg.HTTPClient}
+	s := &settings{log: cfg.Logger, httpClient: cfg.HTTPClient, pool: cfg.Pool}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -17,7 +17,11 @@
 //		livepeer.WithPaymentInterval(5*time.Second))  // media in/out, control, events
 //
 // They pick orchestrators with Gateway.Select (ranked by price, then
-// latency) and fail over to the next candidate while one refuses.
+// latency) and fail over to the next candidate while one refuses. Select
+// reads the Gateway's orchestrator pool (discovery.Pool, tuned by
+// Config.Pool): answers cached per capability and kept fresh in the
+// background, failed orchestrators backed off or demoted, so a silent
+// orchestrator costs a call nothing once the pool knows it.
 //
 // # Capability kinds
 //

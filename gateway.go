@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 
@@ -26,6 +27,8 @@ type Gateway struct {
 	signer *signer.Client
 	disc   *discovery.Client
 	source discovery.Source
+	pool   *discovery.Pool
+	jobs   *lphttp.Transports // BYOC job requests: one kept-alive transport per orchestrator
 	byoc   *byoc.Client
 	lv2v   *lv2v.Client
 	// runners reserves and calls live runners; runnerTr reaches the
@@ -75,6 +78,11 @@ func NewGateway(cfg Config) (*Gateway, error) {
 	if g.disc, err = discovery.NewClient(discovery.ClientConfig{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log}); err != nil {
 		return nil, err
 	}
+	g.jobs = lphttp.NewTransports()
+	if g.pool, err = discovery.NewPool(discovery.PoolConfig{Source: g.source, Client: g.disc, MaxPrice: s.maxPrice,
+		Logger: s.log, Options: s.pool, OnUnreachable: g.evictJobs}); err != nil {
+		return nil, err
+	}
 	if g.byoc, err = byoc.New(byoc.Config{Signer: g.signer, Payments: g, SigningKey: s.signingKey, Logger: s.log}); err != nil {
 		return nil, err
 	}
@@ -95,22 +103,39 @@ func (g *Gateway) Signer() *signer.Client { return g.signer }
 // Source returns where the Gateway finds orchestrators.
 func (g *Gateway) Source() discovery.Source { return g.source }
 
-// Close releases the Gateway's connections. Calls in flight fail, later
-// calls return ErrClosed. It is idempotent and returns nil. Sessions and
-// streams already returned keep running until closed.
+// Pool returns the Gateway's orchestrator pool (what it knows of each
+// orchestrator per capability: Entries), which Orchestrators and Select
+// read. It is closed by Close.
+func (g *Gateway) Pool() *discovery.Pool { return g.pool }
+
+// Close stops the pool's background work and releases the Gateway's
+// connections. Calls in flight fail, later calls return ErrClosed. It is
+// idempotent and returns nil. Sessions and streams already returned keep
+// running until closed.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
 		g.closed.Store(true)
+		_ = g.pool.Close()
 		_ = g.disc.Close()
+		g.jobs.Close()
 		g.signer.CloseIdleConnections()
 		g.runnerTr.CloseIdleConnections()
 	})
 	return nil
 }
 
+// evictJobs drops the job connections to an orchestrator the pool found
+// unreachable.
+func (g *Gateway) evictJobs(_, transcoder string) {
+	if u, err := url.Parse(transcoder); err == nil && u.Host != "" {
+		g.jobs.Evict(u.Host)
+	}
+}
+
 // Refresh asks info's orchestrator again for its OrchestratorInfo (same
 // address, same requested capability), for example when the remote signer
-// asks for a fresh one (its auth token nears expiry). Errors are those of
+// asks for a fresh one (its auth token nears expiry), and records the
+// answer in the pool (see discovery.Pool.Refresh). Errors are those of
 // discovery.Client.GetOrchestrator.
 func (g *Gateway) Refresh(ctx context.Context, info *discovery.Info) (*discovery.Info, error) {
 	if info == nil {
@@ -119,7 +144,7 @@ func (g *Gateway) Refresh(ctx context.Context, info *discovery.Info) (*discovery
 	if g.closed.Load() {
 		return nil, fmt.Errorf("livepeer: refresh: %w", ErrClosed)
 	}
-	return g.disc.GetOrchestrator(ctx, info.Addr, info.Requested)
+	return g.pool.Refresh(ctx, info)
 }
 
 // NewPaymentSession starts a payment session with info's orchestrator (one
@@ -127,9 +152,13 @@ func (g *Gateway) Refresh(ctx context.Context, info *discovery.Info) (*discovery
 // leaves zero are filled from the Gateway: Signer (the Gateway's), Refresh
 // (GetOrchestrator again against info.Addr with the same capability, see
 // Refresh), Logger, and, from info.Requested, Capability (non-BYOC) or
-// BYOCCapability (BYOC). No I/O happens here. Errors are payment.NewSession's
-// (*ConfigError), or ErrClosed after Close. The Session must be closed.
-// It makes the Gateway the Payments of package byoc and lv2v.
+// BYOCCapability (BYOC). info's ticket params are claimed for this session
+// (discovery.Pool.Claim): the pool hands them to no other, since two
+// sessions paying with the same params would repeat ticket nonces, which
+// the orchestrator refuses; do not start two sessions on one info. No I/O
+// happens here. Errors are payment.NewSession's (*ConfigError), or
+// ErrClosed after Close. The Session must be closed. It makes the Gateway
+// the Payments of package byoc and lv2v.
 func (g *Gateway) NewPaymentSession(info *discovery.Info, cfg payment.Config) (*payment.Session, error) {
 	if info == nil {
 		return nil, &ConfigError{Field: "Info", Reason: "orchestrator info is required"}
@@ -138,6 +167,7 @@ func (g *Gateway) NewPaymentSession(info *discovery.Info, cfg payment.Config) (*
 		return nil, fmt.Errorf("livepeer: payment session: %w", ErrClosed)
 	}
 	cfg.Info = info
+	g.pool.Claim(info)
 	if cfg.Signer == nil {
 		cfg.Signer = g.signer
 	}

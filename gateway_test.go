@@ -127,7 +127,7 @@ func TestGatewayFailover(t *testing.T) {
 	orchs[1].Close()
 	orchs[2].FailGetOrchestrator(100)
 	orchs[3].SetLatency(100 * time.Millisecond)
-	const timeout = 400 * time.Millisecond
+	const timeout = 2 * time.Second // orchs[3] answers in 100 ms even on a loaded machine
 	gw := newGateway(t, Config{SignerURL: n.SignerURL(), Orchestrators: n.OrchestratorAddrs(), OrchestratorTimeout: timeout})
 
 	start := time.Now()
@@ -135,13 +135,13 @@ func TestGatewayFailover(t *testing.T) {
 	elapsed := time.Since(start)
 	require.NoError(t, err)
 	require.Less(t, elapsed, timeout+2*time.Second)
-	require.Equal(t, 2, sel.Remaining())
+	require.GreaterOrEqual(t, sel.Remaining(), 1, "the cold start returns once the fast one answered")
 	first, err := sel.Next(ctx)
 	require.NoError(t, err)
 	require.Equal(t, orchs[4].Addr(), first.Addr, "same price: the faster answer first")
 	second, err := sel.Next(ctx)
 	require.NoError(t, err)
-	require.Equal(t, orchs[3].Addr(), second.Addr)
+	require.Equal(t, orchs[3].Addr(), second.Addr, "the slower answer joins the cursor when it arrives")
 	startErr := errors.New("start refused")
 	sel.Reject(first, startErr)
 	sel.Reject(second, ErrInsufficientBalance)
@@ -196,7 +196,9 @@ func TestGatewaySignerAndDiscoveryFailures(t *testing.T) {
 func TestGatewayCancelAndClose(t *testing.T) {
 	checkNoLeak(t)
 	n := newNetwork(t, livepeertest.NetworkConfig{Orchestrators: 2})
-	n.Orchestrators()[0].SetBlackhole(true)
+	for _, o := range n.Orchestrators() {
+		o.SetBlackhole(true)
+	}
 	gw := newGateway(t, Config{Token: n.Token(), OrchestratorTimeout: 10 * time.Second})
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -214,7 +216,9 @@ func TestGatewayCancelAndClose(t *testing.T) {
 	require.NoError(t, gw.Close())
 	_, err = gw.Orchestrators(context.Background(), "live-video-to-video/noop")
 	require.ErrorIs(t, err, ErrClosed)
-	n.Orchestrators()[0].SetBlackhole(false)
+	for _, o := range n.Orchestrators() {
+		o.SetBlackhole(false)
+	}
 }
 
 func TestGatewayPaymentSessionRefresh(t *testing.T) {

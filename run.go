@@ -13,7 +13,6 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/aipipeline"
 	"github.com/livepeer/livepeer-go-gateway/byoc"
-	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // runGrace is how long Run waits beyond the job's timeout_seconds for the
@@ -144,9 +143,9 @@ func (g *Gateway) Run(ctx context.Context, capability string, input any, opts ..
 	}, nil
 }
 
-// submitBYOC selects orchestrators for a BYOC job and submits it over a
-// fresh HTTP/1.1 transport (see lphttp.NewOrchestratorTransport); done
-// releases the answer and the transport.
+// submitBYOC selects orchestrators for a BYOC job and submits it over the
+// Gateway's job transports (one kept-alive HTTP/1.1 transport per
+// orchestrator, see lphttp.Transports); done releases the answer.
 func (g *Gateway) submitBYOC(ctx context.Context, capability string, input any, o *callOptions, accept string) (_ *byoc.Answer, done func(), _ error) {
 	if g.closed.Load() {
 		return nil, nil, ErrClosed
@@ -174,16 +173,14 @@ func (g *Gateway) submitBYOC(ctx context.Context, capability string, input any, 
 	if err != nil {
 		return nil, nil, err
 	}
-	tr := lphttp.NewOrchestratorTransport()
-	a, err := g.byoc.Submit(ctx, &http.Client{Transport: tr}, sel, byoc.Job{
+	a, err := g.byoc.Submit(ctx, &http.Client{Transport: g.jobs}, sel, byoc.Job{
 		Capability: name, ID: o.requestID, Body: body, ContentType: ct, Path: o.path,
 		Accept: accept, Timeout: o.timeout, SigningKey: o.key,
 	})
 	if err != nil {
-		tr.CloseIdleConnections()
 		return nil, nil, err
 	}
-	return a, func() { _ = a.Close(); tr.CloseIdleConnections() }, nil
+	return a, func() { _ = a.Close(); g.jobs.Released() }, nil
 }
 
 // encodeInput renders Run/Stream input as a body and its default content type.

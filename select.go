@@ -2,20 +2,21 @@ package livepeer
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 )
 
-// Orchestrators discovers the orchestrators that can serve capability
+// Orchestrators returns the orchestrators that can serve capability
 // ("live-video-to-video/streamdiffusion", "byoc/text-reversal", ...; see
-// discovery.ParseCapability; "" means no capability filter) and returns them
-// ranked: cheapest for the capability first, then fastest to answer
-// GetOrchestrator (see discovery.Rank). All orchestrators are asked at once,
-// each for at most Config.OrchestratorTimeout.
+// discovery.ParseCapability; "" means no capability filter), ranked as
+// Select hands them out: cheapest for the capability first, then fastest to
+// answer GetOrchestrator (see discovery.Rank), orchestrators demoted for
+// recent failures last. The answers come from the Gateway's orchestrator
+// pool (see Pool and discovery.Pool): the first call for a capability asks
+// every orchestrator at once, each for at most Config.OrchestratorTimeout,
+// and waits for all of them; later calls answer from the pool, which keeps
+// the answers fresh in the background.
 //
 // Errors: a *CapabilityError for a bad capability; the source's error when
 // the orchestrator list cannot be fetched (errors.Is(err,
@@ -24,78 +25,49 @@ import (
 // rejection when none qualifies; ctx.Err() wrapped when ctx ends; ErrClosed
 // after Close.
 func (g *Gateway) Orchestrators(ctx context.Context, capability string) ([]*discovery.Info, error) {
-	ranked, rejections, label, err := g.discover(ctx, capability)
+	want, err := parseWant(capability)
 	if err != nil {
 		return nil, err
-	}
-	if len(ranked) == 0 {
-		return nil, noneQualified(label, rejections)
-	}
-	return ranked, nil
-}
-
-// Select is Orchestrators wrapped in a failover cursor for the verbs:
-// Next hands out candidates in rank order, Reject records why one failed,
-// and once all are used Next returns a *NoOrchestratorError listing the
-// discovery rejections and the later ones. Select returns the same errors
-// as Orchestrators (and no Selector) when no candidate qualifies.
-func (g *Gateway) Select(ctx context.Context, capability string) (*discovery.Selector, error) {
-	ranked, rejections, label, err := g.discover(ctx, capability)
-	if err != nil {
-		return nil, err
-	}
-	if len(ranked) == 0 {
-		return nil, noneQualified(label, rejections)
-	}
-	return discovery.NewSelector(label, ranked, rejections), nil
-}
-
-func (g *Gateway) discover(ctx context.Context, capability string) (ranked []*discovery.Info, rejections []Rejection, label string, err error) {
-	var want *discovery.Capability
-	if strings.TrimSpace(capability) != "" {
-		c, err := discovery.ParseCapability(capability)
-		if err != nil {
-			return nil, nil, "", err
-		}
-		want, label = &c, c.String()
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, label, err
 	}
 	if g.closed.Load() {
-		return nil, nil, label, ErrClosed
+		return nil, ErrClosed
 	}
-	addrs, err := g.source.Orchestrators(ctx, want)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, nil, label, fmt.Errorf("livepeer: discover orchestrators: %w", ctx.Err())
-		}
-		return nil, nil, label, fmt.Errorf("livepeer: discover orchestrators from %s: %w", g.source, err)
-	}
-	if len(addrs) == 0 {
-		return nil, nil, label, &NoOrchestratorError{Capability: label, Reason: g.source.String() + " returned no orchestrators"}
-	}
-	infos, rejections, err := g.disc.Query(ctx, addrs, want)
-	if err != nil {
-		return nil, nil, label, fmt.Errorf("livepeer: query orchestrators: %w", err)
-	}
-	ranked, filtered := discovery.Rank(infos, want, g.set.maxPrice)
-	rejections = append(rejections, filtered...)
-	g.set.log.LogAttrs(ctx, slog.LevelDebug, "orchestrators discovered", slog.String("capability", label),
-		slog.Int("listed", len(addrs)), slog.Int("answered", len(infos)), slog.Int("candidates", len(ranked)))
-	return ranked, rejections, label, nil
+	ranked, _, err := g.pool.Orchestrators(ctx, want)
+	return ranked, err
 }
 
-func noneQualified(label string, rejections []Rejection) error {
-	notOffered := 0
-	for _, r := range rejections {
-		if errors.Is(r.Err, ErrCapabilityNotOffered) {
-			notOffered++
-		}
+// Select returns the failover cursor the verbs use for capability: Next
+// hands out candidates best first (as Orchestrators ranks them), Reject
+// records why one failed and tells the pool (a failed orchestrator is
+// demoted for the Gateway's later calls, see discovery.Pool.Report), and
+// once all are used Next returns a *NoOrchestratorError listing the
+// discovery rejections and the later ones.
+//
+// On the first call for a capability it returns as soon as enough
+// orchestrators answered (Config.Pool's Quorum, or its Grace after the
+// first answer), not when the slowest does; the others join the pool as
+// they answer, and Next waits for them rather than fail while answers are
+// pending. Later calls return at once. Select returns the same errors as
+// Orchestrators (and no Selector) when no candidate qualifies.
+func (g *Gateway) Select(ctx context.Context, capability string) (*discovery.Selector, error) {
+	want, err := parseWant(capability)
+	if err != nil {
+		return nil, err
 	}
-	reason := fmt.Sprintf("none of %d orchestrators qualified", len(rejections))
-	if notOffered == len(rejections) {
-		reason = "no orchestrator offers it"
+	if g.closed.Load() {
+		return nil, ErrClosed
 	}
-	return &NoOrchestratorError{Capability: label, Reason: reason, Rejections: rejections}
+	return g.pool.Select(ctx, want)
+}
+
+// parseWant parses a capability; "" is no filter (nil).
+func parseWant(capability string) (*discovery.Capability, error) {
+	if strings.TrimSpace(capability) == "" {
+		return nil, nil
+	}
+	c, err := discovery.ParseCapability(capability)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
 }

@@ -21,8 +21,10 @@
 //     the new balance (Livepeer-Balance, or an SSE {"balance": x} event).
 //
 // A job moves to the next orchestrator only while it has certainly not been
-// accepted (token or payment failure, no capacity, a connection that failed
-// before the request was written), so a job is never paid or run twice.
+// accepted (token or payment failure, no capacity, a 5xx other than 504
+// before the worker stage, a connection that failed before the request was
+// written), so a job is never run twice. Every failure is reported to the
+// Candidates (Reject), so that a pool can demote the orchestrator.
 //
 // The shared pieces come in through small interfaces: Candidates (the
 // selection cursor; *discovery.Selector), Signer (*signer.Client), Payments

@@ -83,8 +83,12 @@ func NewJobID() string {
 
 // Submit signs job once and sends it to the candidates in turn, failing
 // over only while no orchestrator has accepted it: a token or payment
-// failure, no capacity (token capacity 0 or a 503), or a connection that
-// failed before the request was written. Any other answer is final.
+// failure, no capacity (token capacity 0 or a 503), an orchestrator that
+// failed before its worker stage (a 5xx other than 504 without
+// Livepeer-Balance), or a connection that failed before the request was
+// written. Any other answer is final. Every failure is reported to cands
+// (Reject), the final one included, so that a pool can demote the
+// orchestrator for later jobs.
 //
 // Errors: *JobError (errors.Is livepeer.ErrJobFailed) when the worker
 // failed; a *livepeer.APIError for an orchestrator refusal (classified:
@@ -115,11 +119,14 @@ func (c *Client) Submit(ctx context.Context, hc Doer, cands Candidates, job Job)
 		if err == nil {
 			return a, nil
 		}
-		if !retry || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		cands.Reject(info, err)
+		if !retry {
 			return nil, err
 		}
 		c.log.DebugContext(ctx, "BYOC job not accepted, trying the next orchestrator", "orchestrator", info.Addr, "err", err)
-		cands.Reject(info, err)
 	}
 }
 
@@ -182,8 +189,15 @@ func (c *Client) try(ctx context.Context, hc Doer, info *discovery.Info, job *Jo
 		return fail(false, je)
 	}
 	e := lperr.ReadOrchestratorError("process/request", info.Addr, resp)
-	// 503: no capacity (go-livepeer answers it before accepting the job).
-	return fail(resp.StatusCode == http.StatusServiceUnavailable, e)
+	// A 5xx without Livepeer-Balance comes before the worker stage (503: no
+	// capacity; others: the orchestrator failed reading or forwarding the
+	// job): go-livepeer's processJob sets Livepeer-Balance on every answer
+	// from the worker stage on (byoc/job_orchestrator.go), so the job did
+	// not run, and go-livepeer's gateway tries the next orchestrator on any
+	// 5xx (byoc/job_gateway.go submitJob). Unlike it, a 504 is final: a
+	// gateway timeout in front of the orchestrator says nothing about
+	// whether the job ran.
+	return fail(resp.StatusCode >= 500 && resp.StatusCode != http.StatusGatewayTimeout, e)
 }
 
 // ParseBalance reads a balance header or SSE value ("123", "12.500"),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
 )
 
@@ -55,21 +56,31 @@ type ClientConfig struct {
 
 // Client calls GetOrchestrator on orchestrators the way go-livepeer's
 // gateway does: gRPC over HTTP/2 and TLS (spoken by connectrpc.com/connect
-// over net/http). Connections are pooled per orchestrator for the Client's
-// lifetime; Close releases them. A Client is safe for concurrent use.
+// over net/http). Each orchestrator gets a transport of its own, whose
+// connection is reused for the Client's lifetime; a call that fails at the
+// transport level (timeout, refused or broken connection) closes that
+// orchestrator's connections, so none to a dead orchestrator stays open, and
+// an HTTP/2 health check (a ping after 30 s of silence, 10 s to answer) drops
+// a connection that dies while idle. Close releases them all. A Client is
+// safe for concurrent use.
 type Client struct {
 	signer  RequestSigner
 	timeout time.Duration
 	log     *slog.Logger
-	tr      *http.Transport
-	hc      *http.Client
 
 	life   context.Context // cancelled by Close: calls in flight fail
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
-	clients map[string]*lpnet.OrchestratorClient
+	clients map[string]*orchConn
 	closed  bool
+}
+
+// orchConn is one orchestrator's transport and gRPC client.
+type orchConn struct {
+	tr    *http.Transport
+	conns *lphttp.Conns
+	rpc   *lpnet.OrchestratorClient
 }
 
 // NewClient returns a Client. A negative timeout gives a *livepeer.ConfigError
@@ -78,29 +89,37 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Timeout < 0 {
 		return nil, &lperr.ConfigError{Field: "OrchestratorTimeout", Reason: "must not be negative"}
 	}
-	c := &Client{signer: cfg.Signer, timeout: cfg.Timeout, log: cfg.Logger, clients: map[string]*lpnet.OrchestratorClient{}}
+	c := &Client{signer: cfg.Signer, timeout: cfg.Timeout, log: cfg.Logger, clients: map[string]*orchConn{}}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	// Orchestrators present self-signed certificates regenerated on every
-	// restart; go-livepeer's gateway skips verification too (see the
-	// package documentation for the trade-off). gRPC needs HTTP/2.
-	c.tr = &http.Transport{
+	c.life, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+// newOrchConn returns a transport and gRPC client for target (host:port).
+// Orchestrators present self-signed certificates regenerated on every
+// restart; go-livepeer's gateway skips verification too (see the package
+// documentation for the trade-off). gRPC needs HTTP/2.
+func newOrchConn(target string) *orchConn {
+	oc := &orchConn{conns: &lphttp.Conns{}}
+	oc.tr = &http.Transport{
+		DialContext:         oc.conns.DialContext,
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, //nolint:gosec
 		ForceAttemptHTTP2:   true,
 		MaxIdleConnsPerHost: 2,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 0, // bounded by the call's deadline
+		HTTP2:               &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 10 * time.Second},
 	}
 	var p http.Protocols
 	p.SetHTTP2(true)
-	c.tr.Protocols = &p
-	c.hc = &http.Client{Transport: c.tr}
-	c.life, c.cancel = context.WithCancel(context.Background())
-	return c, nil
+	oc.tr.Protocols = &p
+	oc.rpc = lpnet.NewOrchestratorClient(&http.Client{Transport: oc.tr}, "https://"+target, "livepeer-go-gateway")
+	return oc
 }
 
 // Timeout returns the per-orchestrator timeout in use.
@@ -112,10 +131,14 @@ func (c *Client) Timeout() time.Duration { return c.timeout }
 func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
+	all := c.clients
 	c.clients = nil
 	c.mu.Unlock()
 	c.cancel()
-	c.tr.CloseIdleConnections()
+	for _, oc := range all {
+		oc.tr.CloseIdleConnections()
+		oc.conns.CloseAll()
+	}
 	return nil
 }
 
@@ -126,11 +149,47 @@ func (c *Client) rpc(target string) (*lpnet.OrchestratorClient, error) {
 		return nil, lperr.ErrClosed
 	}
 	if oc := c.clients[target]; oc != nil {
-		return oc, nil
+		return oc.rpc, nil
 	}
-	oc := lpnet.NewOrchestratorClient(c.hc, "https://"+target, "livepeer-go-gateway")
+	oc := newOrchConn(target)
 	c.clients[target] = oc
-	return oc, nil
+	return oc.rpc, nil
+}
+
+// Forget drops the transport of the orchestrator at addr and closes its
+// connections, busy or idle (calls in flight to it fail). It reports how
+// many connections it closed. The next call to addr connects afresh. The
+// Pool calls it for orchestrators that stop answering or leave the list.
+func (c *Client) Forget(addr string) int {
+	target, err := ParseAddress(addr)
+	if err != nil {
+		return 0
+	}
+	c.mu.Lock()
+	oc := c.clients[target]
+	delete(c.clients, target)
+	c.mu.Unlock()
+	if oc == nil {
+		return 0
+	}
+	oc.tr.CloseIdleConnections()
+	return oc.conns.CloseAll()
+}
+
+// OpenConnections returns how many connections to the orchestrator at
+// addr are open.
+func (c *Client) OpenConnections(addr string) int {
+	target, err := ParseAddress(addr)
+	if err != nil {
+		return 0
+	}
+	c.mu.Lock()
+	oc := c.clients[target]
+	c.mu.Unlock()
+	if oc == nil {
+		return 0
+	}
+	return oc.conns.Open()
 }
 
 func (c *Client) isClosed() bool {
@@ -207,6 +266,9 @@ func (c *Client) getOrchestrator(ctx context.Context, addr string, want *Capabil
 			return nil, lperr.ErrClosed
 		}
 		e := newRPCError(addr, err)
+		if e.transportFailure() {
+			c.Forget(addr)
+		}
 		c.log.LogAttrs(ctx, slog.LevelDebug, "GetOrchestrator failed", slog.String("orchestrator", addr),
 			slog.String("code", e.Code.String()), slog.Duration("latency", lat))
 		return nil, e

@@ -16,7 +16,13 @@
 //     an OrchestratorInfo protobuf from elsewhere (a signer request, a
 //     /payment answer);
 //   - filtering by capability and price, ranking (cheapest first, then
-//     fastest to answer) and a failover cursor (Selector) for the verbs.
+//     fastest to answer) and a failover cursor (Selector) for the verbs;
+//   - Pool, a live view of the orchestrators per (capability, model): the
+//     answers cached and refreshed in the background before their auth
+//     token or ticket params expire, a cold start that does not wait for
+//     the slowest orchestrator, health memory (backoff of orchestrators
+//     that stop answering, demotion of ones that fail jobs), and the
+//     Selectors the verbs use.
 //
 // TLS: orchestrators serve gRPC and HTTP on one port with a self-signed
 // certificate that is regenerated on every restart, so there is no
@@ -28,8 +34,8 @@
 // payment tickets, which go to the address the orchestrator advertises.
 //
 // Info, the decoded GetOrchestrator answer, is immutable and safe for
-// concurrent use. Client is safe for concurrent use and must be closed.
-// Selector is safe for concurrent use. Errors start with "discovery:";
+// concurrent use. Client and Pool are safe for concurrent use and must be
+// closed (Pool first). Selector is safe for concurrent use. Errors start with "discovery:";
 // besides this package's own sentinels they match the shared ones of
 // package livepeer (ErrOrchestratorUnavailable, ErrClosed...).
 package discovery

@@ -79,6 +79,19 @@ func (e *RPCError) Error() string {
 // Unwrap exposes the RPC error and ErrOrchestratorUnavailable.
 func (e *RPCError) Unwrap() []error { return []error{e.Err, lperr.ErrOrchestratorUnavailable} }
 
+// transportFailure reports a call that failed below the orchestrator's
+// own logic (no answer in time, refused or broken connection, a stream
+// cut off), as opposed to the orchestrator refusing the request
+// (CodeUnknown: go-livepeer's plain errors): its connections are suspect.
+func (e *RPCError) transportFailure() bool {
+	switch e.Code {
+	case connect.CodeDeadlineExceeded, connect.CodeUnavailable, connect.CodeCanceled,
+		connect.CodeInternal, connect.CodeAborted, connect.CodeDataLoss:
+		return true
+	}
+	return false
+}
+
 func newRPCError(addr string, err error) *RPCError {
 	e := &RPCError{Orchestrator: addr, Code: connect.CodeOf(err), Message: err.Error(), Err: err}
 	var ce *connect.Error

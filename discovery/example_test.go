@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/livepeer/livepeer-go-gateway"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/livepeertest"
 	"github.com/livepeer/livepeer-go-gateway/signer"
@@ -58,4 +59,60 @@ func ExampleClient_Query() {
 	// 1/1 wei on-chain: true ticket EV: 1000000000000 wei
 	// 2/1 wei on-chain: true ticket EV: 1000000000000 wei
 	// 1 over the ceiling
+}
+
+func ExamplePool() {
+	// Two in-process orchestrators at 2 and 1 wei per pixel, and the
+	// remote signer that signs GetOrchestrator.
+	n, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{Orchestrators: 2})
+	if err != nil {
+		panic(err)
+	}
+	defer n.Close()
+	if err := n.Orchestrators()[0].SetPrice("live-video-to-video/noop", 2, 1); err != nil {
+		panic(err)
+	}
+	sc, err := signer.New(signer.Config{URLs: []string{n.SignerURL()}})
+	if err != nil {
+		panic(err)
+	}
+	c, err := discovery.NewClient(discovery.ClientConfig{Signer: sc})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	p, err := discovery.NewPool(discovery.PoolConfig{Source: discovery.List(n.OrchestratorAddrs()), Client: c})
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close() // before the Client
+
+	want, _ := discovery.ParseCapability("live-video-to-video/noop")
+	ctx := context.Background()
+	// The first call asks both; later ones answer from the pool.
+	ranked, _, err := p.Orchestrators(ctx, &want)
+	if err != nil {
+		panic(err)
+	}
+	for _, in := range ranked {
+		fmt.Println(in.Price)
+	}
+	sel, err := p.Select(ctx, &want)
+	if err != nil {
+		panic(err)
+	}
+	first, err := sel.Next(ctx)
+	if err != nil {
+		panic(err)
+	}
+	// The job failed there (a 5xx): the pool ranks it last for a while.
+	sel.Reject(first, fmt.Errorf("start: %w", livepeer.ErrOrchestratorUnavailable))
+	for _, e := range p.Entries(&want) {
+		fmt.Println(e.Info.Price, "job failures:", e.JobFailures)
+	}
+	// Output:
+	// 1/1 wei
+	// 2/1 wei
+	// 2/1 wei job failures: 0
+	// 1/1 wei job failures: 1
 }

@@ -58,6 +58,7 @@ type fakeOrch struct {
 	srv    *http.Server
 	calls  atomic.Int32
 	conns  atomic.Int32 // TCP connections accepted
+	gone   atomic.Int32 // TCP connections closed
 	handle func(context.Context, *lpnet.OrchestratorRequest) (*lpnet.OrchestratorInfo, error)
 
 	mu      sync.Mutex
@@ -94,8 +95,11 @@ func startOrch(t testing.TB, handle func(context.Context, *lpnet.OrchestratorReq
 	mux.Handle(prefix, h)
 	f.srv = &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert(t)}, NextProtos: []string{"h2"}}, ReadHeaderTimeout: 10 * time.Second,
 		ConnState: func(_ net.Conn, st http.ConnState) {
-			if st == http.StateNew {
+			switch st {
+			case http.StateNew:
 				f.conns.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				f.gone.Add(1)
 			}
 		}}
 	done := make(chan struct{})

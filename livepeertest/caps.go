@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
@@ -66,9 +67,13 @@ type capability struct {
 	pipeline string
 	model    string
 	id       uint32
-	price    *big.Rat
+	priceP   atomic.Pointer[big.Rat] // wei per unit; replaced whole by SetPrice, never changed in place
 	capacity int
 }
+
+// price returns the capability's current price (wei per unit). The value
+// is shared: do not change it.
+func (c *capability) price() *big.Rat { return c.priceP.Load() }
 
 func parseCapabilities(specs []CapabilitySpec) ([]*capability, error) {
 	if specs == nil {
@@ -97,7 +102,9 @@ func parseCapabilities(specs []CapabilitySpec) ([]*capability, error) {
 		if c == 0 {
 			c = 1
 		}
-		out = append(out, &capability{name: s.Name, pipeline: pipeline, model: model, id: id, price: big.NewRat(s.PricePerUnit, px), capacity: c})
+		cp := &capability{name: s.Name, pipeline: pipeline, model: model, id: id, capacity: c}
+		cp.priceP.Store(big.NewRat(s.PricePerUnit, px))
+		out = append(out, cp)
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package livepeertest
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // holdListener passes accepted connections on, except in black-hole mode, where
@@ -10,6 +11,8 @@ import (
 // mode ends or the listener closes; then it closes them.
 type holdListener struct {
 	net.Listener
+
+	accepted atomic.Int64 // every TCP connection accepted, held ones included
 
 	mu        sync.Mutex
 	blackhole bool
@@ -27,6 +30,7 @@ func (l *holdListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		l.accepted.Add(1)
 		l.mu.Lock()
 		if l.blackhole || l.closed {
 			l.held[c] = struct{}{}

@@ -23,10 +23,10 @@ func (ls *LiveServer) capability(id uint32, model string) *capability {
 // chargedPrice is the price a stream is charged at: the capability's price,
 // or nil (free) off-chain, where go-livepeer quotes no price.
 func (ls *LiveServer) chargedPrice(c *capability) *big.Rat {
-	if ls.o.isOffchain() || c.price == nil || c.price.Sign() == 0 {
+	if ls.o.isOffchain() || c.price() == nil || c.price().Sign() == 0 {
 		return nil
 	}
-	return c.price
+	return c.price()
 }
 
 // lv2vStartPayment handles the payment sent with an LV2V start, as

@@ -127,7 +127,7 @@ func (o *Orchestrator) priceForCaps(caps *lpnet.Capabilities) *big.Rat {
 		}
 		for model := range cc.GetModels() {
 			if c := o.lookup(id, model); c != nil && c.id != capBYOC {
-				sum.Add(sum, c.price)
+				sum.Add(sum, c.price())
 			}
 		}
 	}
@@ -142,10 +142,10 @@ func (o *Orchestrator) priceForCaps(caps *lpnet.Capabilities) *big.Rat {
 func (o *Orchestrator) capabilitiesPrices() []*lpnet.PriceInfo {
 	out := make([]*lpnet.PriceInfo, 0, len(o.caps))
 	for _, c := range o.caps {
-		p := priceInfo(c.price)
+		p := priceInfo(c.price())
 		if c.id == capBYOC {
 			// go-livepeer truncates BYOC prices to integer wei (common.PriceToInt64).
-			p = &lpnet.PriceInfo{PricePerUnit: ratFloor(c.price).Int64(), PixelsPerUnit: 1}
+			p = &lpnet.PriceInfo{PricePerUnit: ratFloor(c.price()).Int64(), PixelsPerUnit: 1}
 		}
 		p.Capability, p.Constraint = c.id, c.model
 		out = append(out, p)
@@ -158,7 +158,7 @@ func (o *Orchestrator) capabilitiesPrices() []*lpnet.PriceInfo {
 func (o *Orchestrator) capabilityPrice(name string) (*big.Rat, bool) {
 	for _, c := range o.caps {
 		if c.name == name {
-			return new(big.Rat).Set(c.price), true
+			return new(big.Rat).Set(c.price()), true
 		}
 	}
 	return nil, false
@@ -247,7 +247,7 @@ func (o *Orchestrator) acquireCapacity(name string) (release func(), ok bool) {
 func (o *Orchestrator) newAuthToken() *lpnet.AuthToken {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	return o.authToken(hex.EncodeToString(b), time.Now().Add(o.tokenTTL).Unix())
+	return o.authToken(hex.EncodeToString(b), time.Now().Add(time.Duration(o.tokenTTL.Load())).Unix())
 }
 
 func (o *Orchestrator) authToken(sessionID string, expiration int64) *lpnet.AuthToken {

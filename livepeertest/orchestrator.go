@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
@@ -65,9 +66,9 @@ type Orchestrator struct {
 	basePrice *big.Rat
 	faceValue *big.Int
 	winProb   *big.Int
-	tokenTTL  time.Duration
-	secret    []byte // auth-token HMAC key
-	randKey   []byte // recipientRand HMAC key
+	tokenTTL  atomic.Int64 // auth token validity, ns (SetAuthTokenValidity)
+	secret    []byte       // auth-token HMAC key
+	randKey   []byte       // recipientRand HMAC key
 
 	ln        *holdListener
 	srv       *http.Server
@@ -119,7 +120,6 @@ func newOrchestrator(cfg orchestratorConfig) (*Orchestrator, error) {
 		key:        cfg.Key,
 		clock:      cfg.Clock,
 		basePrice:  cfg.BasePrice,
-		tokenTTL:   cfg.AuthTokenValidity,
 		mux:        http.NewServeMux(),
 		serveDone:  make(chan struct{}),
 		closed:     make(chan struct{}),
@@ -139,8 +139,9 @@ func newOrchestrator(cfg orchestratorConfig) (*Orchestrator, error) {
 	} else if o.basePrice.Sign() < 0 {
 		return nil, fmt.Errorf("livepeertest: BasePrice is negative: %w", lperr.ErrInvalidConfig)
 	}
-	if o.tokenTTL <= 0 {
-		o.tokenTTL = defaultAuthTokenValidity
+	o.tokenTTL.Store(int64(defaultAuthTokenValidity))
+	if cfg.AuthTokenValidity > 0 {
+		o.tokenTTL.Store(int64(cfg.AuthTokenValidity))
 	}
 	ev := cfg.TicketEV
 	if ev == nil {

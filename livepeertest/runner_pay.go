@@ -133,7 +133,7 @@ func (r *RunnerRegistry) challenge(w http.ResponseWriter, req *http.Request, pri
 func (o *Orchestrator) challengeInfo(sender eth.Address, price *big.Rat, manifestID string) *lpnet.OrchestratorInfo {
 	tok := o.newAuthToken()
 	if manifestID != "" {
-		tok = o.authToken(manifestID, time.Now().Add(o.tokenTTL).Unix())
+		tok = o.authToken(manifestID, time.Now().Add(time.Duration(o.tokenTTL.Load())).Unix())
 	}
 	return &lpnet.OrchestratorInfo{
 		Transcoder:   o.URL(),

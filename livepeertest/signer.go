@@ -73,6 +73,7 @@ type Signer struct {
 	latency time.Duration
 	faults  map[string]httpFault
 	calls   map[string]int
+	refused map[int]int // /generate-live-payment refusals by status (signer_refusals.go)
 	spent   *big.Rat
 	batches []BatchPayment
 }
@@ -89,6 +90,7 @@ func newSigner(cfg signerConfig) (*Signer, error) {
 		closed:     make(chan struct{}),
 		faults:     map[string]httpFault{},
 		calls:      map[string]int{},
+		refused:    map[int]int{},
 		spent:      new(big.Rat),
 		maxEV:      new(big.Rat).SetInt(defaultMaxTicketEV),
 		maxTotalEV: new(big.Rat).SetInt(defaultMaxTotalEV),

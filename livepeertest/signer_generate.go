@@ -59,6 +59,7 @@ func (s *Signer) handleGenerateLivePayment(w http.ResponseWriter, r *http.Reques
 	var ref *signerRefusal
 	switch {
 	case errors.As(err, &ref):
+		s.countRefusal(ref.status)
 		if ref.refresh != "" || ref.status == signer.StatusRefreshSession {
 			w.Header().Set(lphttp.HeaderOrchestratorURL, ref.refresh)
 		}

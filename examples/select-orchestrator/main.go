@@ -93,6 +93,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "selected %s for %s in %v\n", line(chosen), *capability, took)
+	// Select returned as soon as enough orchestrators answered (the
+	// Gateway's pool keeps asking the others); Orchestrators waits for the
+	// whole first round, so that every rejection shows.
+	if _, err := gw.Orchestrators(ctx, *capability); err != nil && !errors.As(err, &noe) {
+		return err
+	}
 	for i, in := range sel.Candidates()[1:] {
 		fmt.Fprintf(stdout, "  next %d: %s\n", i+1, line(in))
 	}
