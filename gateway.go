@@ -22,6 +22,7 @@ import (
 type Gateway struct {
 	set    *settings
 	signer *signer.Client
+	tokens *signer.Exchange // built from SignerAPIKey, or nil
 	disc   *discovery.Client
 	source discovery.Source
 	byoc   *byoc.Client
@@ -45,7 +46,15 @@ func NewGateway(cfg Config) (*Gateway, error) {
 	for k, v := range s.signerHeaders {
 		hdr.Set(k, v)
 	}
-	if g.signer, err = signer.New(signer.Config{URLs: s.signerURLs, Headers: hdr, HTTPClient: s.httpClient,
+	tokens := s.signerTokens
+	if s.apiKey != "" {
+		if g.tokens, err = signer.NewExchange(signer.ExchangeConfig{BillingURL: s.billingURL, APIKey: s.apiKey,
+			HTTPClient: s.httpClient, MaxRetries: s.maxRetries, Logger: s.log}); err != nil {
+			return nil, relabel(err, map[string]string{"APIKey": "SignerAPIKey"})
+		}
+		tokens = g.tokens
+	}
+	if g.signer, err = signer.New(signer.Config{URLs: s.signerURLs, Headers: hdr, Tokens: tokens, HTTPClient: s.httpClient,
 		Logger: s.log, Timeout: s.requestTimeout, MaxRetries: s.maxRetries}); err != nil {
 		return nil, signerConfigError(err, s.signerFields)
 	}
@@ -93,6 +102,9 @@ func (g *Gateway) Close() error {
 		g.closed.Store(true)
 		_ = g.disc.Close()
 		g.signer.CloseIdleConnections()
+		if g.tokens != nil {
+			g.tokens.CloseIdleConnections()
+		}
 	})
 	return nil
 }

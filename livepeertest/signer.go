@@ -41,6 +41,8 @@ type signerConfig struct {
 	Orchestrators func() []discoveryEntry
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
+	// Auth, when set, makes every route demand a live bearer token it issued.
+	Auth *tokenIssuer
 }
 
 // Signer is an in-process go-livepeer remote signer (plain HTTP):
@@ -56,6 +58,7 @@ type Signer struct {
 	maxEV      *big.Rat
 	maxTotalEV *big.Rat
 	clock      *blockClock
+	auth       *tokenIssuer
 
 	ln        net.Listener
 	srv       *http.Server
@@ -71,6 +74,7 @@ type Signer struct {
 	latency time.Duration
 	faults  map[string]httpFault
 	calls   map[string]int
+	refused int // calls answered 401 for a missing, unknown or expired token
 	spent   *big.Rat
 	batches []BatchPayment
 }
@@ -83,6 +87,7 @@ func newSigner(cfg signerConfig) (*Signer, error) {
 		key:        cfg.Key,
 		maxPrice:   cfg.MaxPricePerUnit,
 		clock:      cfg.Clock,
+		auth:       cfg.Auth,
 		serveDone:  make(chan struct{}),
 		closed:     make(chan struct{}),
 		faults:     map[string]httpFault{},
@@ -203,6 +208,14 @@ func (s *Signer) Calls(path string) int {
 	return s.calls[path]
 }
 
+// Unauthorized returns how many calls were refused with 401 for a missing,
+// unknown or expired bearer token (NetworkConfig.SignerAuth).
+func (s *Signer) Unauthorized() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
 // Close stops the signer and waits for its handlers; idempotent.
 func (s *Signer) Close() {
 	s.closeOnce.Do(func() {
@@ -227,6 +240,12 @@ func (s *Signer) wrap(next http.Handler) http.Handler {
 		s.reqs.Add(1)
 		defer s.reqs.Done()
 		s.calls[r.URL.Path]++
+		if s.auth != nil && !s.auth.valid(r.Header.Get("Authorization")) {
+			s.refused++
+			s.mu.Unlock()
+			writeJSONError(w, http.StatusUnauthorized, "invalid or expired signer token")
+			return
+		}
 		down, latency := s.down, s.latency
 		status, fail := s.takeFaultLocked(r.URL.Path)
 		s.mu.Unlock()
