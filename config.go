@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
@@ -81,6 +82,17 @@ type Config struct {
 	DiscoveryHeaders map[string]string
 	// Orchestrators lists orchestrator addresses (host:port or https://host:port).
 	Orchestrators []string
+	// OrchestratorPins, when set, pins each orchestrator's TLS key on
+	// first use, per "host:port", for every connection to orchestrators
+	// (GetOrchestrator, jobs, payments, trickle channels): a key that
+	// differs from its pin fails the connection with an error matching
+	// ErrCertificateMismatch (a *CertificateMismatchError naming the
+	// address). Use orchtls.NewMemoryStore, or orchtls.OpenFile to keep
+	// pins across runs. nil (the default): orchestrator certificates are
+	// not checked, as go-livepeer's gateway does not check them
+	// (self-signed, a new key at every orchestrator start; see package
+	// orchtls).
+	OrchestratorPins orchtls.Store
 	// HTTPClient is used (copied) for signer and discovery calls. Default:
 	// clients with their own transports.
 	HTTPClient *http.Client

@@ -14,6 +14,7 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
@@ -29,6 +30,7 @@ type settings struct {
 	discoveryField   string
 	discoveryHeaders map[string]string
 	orchestrators    []string
+	pins             orchtls.Store // nil: orchestrator certificates not checked
 	httpClient       *http.Client
 	log              *slog.Logger
 	orchTimeout      time.Duration
@@ -48,7 +50,7 @@ func resolve(cfg Config) (*settings, error) {
 			return nil, err
 		}
 	}
-	s := &settings{log: cfg.Logger, httpClient: cfg.HTTPClient}
+	s := &settings{log: cfg.Logger, httpClient: cfg.HTTPClient, pins: cfg.OrchestratorPins}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -27,6 +27,7 @@ type Gateway struct {
 	source discovery.Source
 	byoc   *byoc.Client
 	lv2v   *lv2v.Client
+	payHC  *http.Client // payments' HTTP client when orchestrator certificates are pinned
 
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -75,7 +76,7 @@ func NewGateway(cfg Config) (*Gateway, error) {
 	default:
 		g.source = signer.NewSource(g.signer)
 	}
-	if g.disc, err = discovery.NewClient(discovery.ClientConfig{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log}); err != nil {
+	if g.disc, err = discovery.NewClient(discovery.ClientConfig{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log, Pins: s.pins}); err != nil {
 		return nil, err
 	}
 	if g.byoc, err = byoc.New(byoc.Config{Signer: g.signer, Payments: g, SigningKey: s.signingKey, Logger: s.log}); err != nil {
@@ -83,6 +84,9 @@ func NewGateway(cfg Config) (*Gateway, error) {
 	}
 	if g.lv2v, err = lv2v.New(lv2v.Config{Payments: g, Logger: s.log}); err != nil {
 		return nil, err
+	}
+	if s.pins != nil {
+		g.payHC = &http.Client{Transport: g.orchTransport(), Timeout: payment.DefaultPaymentTimeout}
 	}
 	return g, nil
 }
@@ -104,6 +108,9 @@ func (g *Gateway) Close() error {
 		g.signer.CloseIdleConnections()
 		if g.tokens != nil {
 			g.tokens.CloseIdleConnections()
+		}
+		if g.payHC != nil {
+			g.payHC.CloseIdleConnections()
 		}
 	})
 	return nil
@@ -127,7 +134,8 @@ func (g *Gateway) Refresh(ctx context.Context, info *discovery.Info) (*discovery
 // from Orchestrators or Select). cfg.Info is set to info; the fields cfg
 // leaves zero are filled from the Gateway: Signer (the Gateway's), Refresh
 // (GetOrchestrator again against info.Addr with the same capability, see
-// Refresh), Logger, and, from info.Requested, Capability (non-BYOC) or
+// Refresh), Logger, HTTPClient (one that checks Config.OrchestratorPins,
+// when set), and, from info.Requested, Capability (non-BYOC) or
 // BYOCCapability (BYOC). No I/O happens here. Errors are payment.NewSession's
 // (*ConfigError), or ErrClosed after Close. The Session must be closed.
 // It makes the Gateway the Payments of package byoc and lv2v.
@@ -141,6 +149,9 @@ func (g *Gateway) NewPaymentSession(info *discovery.Info, cfg payment.Config) (*
 	cfg.Info = info
 	if cfg.Signer == nil {
 		cfg.Signer = g.signer
+	}
+	if cfg.HTTPClient == nil && g.payHC != nil {
+		cfg.HTTPClient = g.payHC
 	}
 	if cfg.Refresh == nil {
 		cfg.Refresh = func(ctx context.Context) (*discovery.Info, error) { return g.Refresh(ctx, info) }

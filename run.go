@@ -13,7 +13,6 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/aipipeline"
 	"github.com/livepeer/livepeer-go-gateway/byoc"
-	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // runGrace is how long Run waits beyond the job's timeout_seconds for the
@@ -166,7 +165,7 @@ func (g *Gateway) submitBYOC(ctx context.Context, capability string, input any, 
 	if err != nil {
 		return nil, nil, err
 	}
-	tr := lphttp.NewOrchestratorTransport()
+	tr := g.orchTransport()
 	a, err := g.byoc.Submit(ctx, &http.Client{Transport: tr}, sel, byoc.Job{
 		Capability: name, ID: o.requestID, Body: body, ContentType: ct, Path: o.path,
 		Accept: accept, Timeout: o.timeout, SigningKey: o.key,

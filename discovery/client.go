@@ -13,6 +13,7 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
 )
 
 // DefaultTimeout bounds one GetOrchestrator call when ClientConfig.Timeout
@@ -51,6 +52,10 @@ type ClientConfig struct {
 	Timeout time.Duration
 	// Logger receives debug logs (default: silent).
 	Logger *slog.Logger
+	// Pins, when set, pins each orchestrator's TLS key on first use
+	// (orchtls.Apply); a changed key fails GetOrchestrator with an error
+	// matching livepeer.ErrCertificateMismatch. nil: not verified.
+	Pins orchtls.Store
 }
 
 // Client calls GetOrchestrator on orchestrators the way go-livepeer's
@@ -98,6 +103,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	var p http.Protocols
 	p.SetHTTP2(true)
 	c.tr.Protocols = &p
+	orchtls.Apply(c.tr, cfg.Pins)
 	c.hc = &http.Client{Transport: c.tr}
 	c.life, c.cancel = context.WithCancel(context.Background())
 	return c, nil

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/eth"
@@ -74,6 +75,7 @@ type Orchestrator struct {
 	rpcPrefix string
 	mux       *http.ServeMux
 	hostPort  string
+	cert      atomic.Pointer[tls.Certificate] // presented to new connections
 	serveDone chan struct{}
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -173,6 +175,7 @@ func newOrchestrator(cfg orchestratorConfig) (*Orchestrator, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.cert.Store(&cert)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -182,8 +185,9 @@ func newOrchestrator(cfg orchestratorConfig) (*Orchestrator, error) {
 	o.rpcPrefix, o.rpc = lpnet.NewOrchestratorHandler(&orchRPC{o: o})
 	o.mux.HandleFunc("POST /payment", o.handlePayment)
 	o.srv = &http.Server{
-		Handler:           http.HandlerFunc(o.serveHTTP),
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}},
+		Handler: http.HandlerFunc(o.serveHTTP),
+		TLSConfig: &tls.Config{NextProtos: []string{"h2", "http/1.1"},
+			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return o.cert.Load(), nil }},
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          nil,
 	}
