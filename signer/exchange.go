@@ -37,6 +37,11 @@ const (
 	DefaultRefreshAhead = time.Minute
 )
 
+// failureHold is how long a failed exchange's error is returned to callers
+// that have no valid token, before the next exchange is tried: an
+// unreachable billing service is not asked again on every signer call.
+const failureHold = time.Second
+
 // ExchangeConfig configures NewExchange. BillingURL and APIKey are required.
 type ExchangeConfig struct {
 	// BillingURL is the service that exchanges the key (pymthouse, or a
@@ -79,7 +84,8 @@ type ExchangeConfig struct {
 //
 // A refresh that fails while the current token is still valid returns the
 // current token (and tries again halfway to its expiry); once the token
-// has expired or was refused, the failure is returned: an *ExchangeError.
+// has expired or was refused, the failure is returned: an *ExchangeError,
+// also to the calls of the next second, which do not ask again.
 type Exchange struct {
 	url   *url.URL
 	name  string // url, redacted
@@ -96,6 +102,8 @@ type Exchange struct {
 	have      bool // cur may be used (not refused)
 	refreshAt time.Time
 	flight    *flight
+	failErr   error     // the last failed exchange's error
+	failUntil time.Time // failErr is returned until then (when no token is valid)
 }
 
 // flight is one exchange in progress; waiters read its result after done.
@@ -186,10 +194,16 @@ func (x *Exchange) CloseIdleConnections() { x.hc.CloseIdleConnections() }
 func (x *Exchange) Token(ctx context.Context) (Token, error) {
 	for {
 		x.mu.Lock()
-		if x.have && x.now().Before(x.refreshAt) {
+		now := x.now()
+		if x.have && now.Before(x.refreshAt) {
 			t := x.cur
 			x.mu.Unlock()
 			return t, nil
+		}
+		if x.failErr != nil && now.Before(x.failUntil) && !x.usableLocked(now) {
+			err := x.failErr
+			x.mu.Unlock()
+			return Token{}, err
 		}
 		if f := x.flight; f != nil {
 			x.mu.Unlock()
@@ -225,10 +239,14 @@ func (x *Exchange) lead(ctx context.Context, f *flight) (Token, error) {
 	case err == nil:
 		x.cur, x.have = tok, true
 		x.refreshAt = x.refreshTime(start, tok.Expiry)
-	case !f.cancelled && x.usableLocked(now):
+		x.failErr = nil
+	case f.cancelled:
+	case x.usableLocked(now):
 		x.refreshAt = now.Add(x.cur.Expiry.Sub(now) / 2)
 		x.log.LogAttrs(ctx, slog.LevelWarn, "signer token refresh failed; the current token is still valid",
 			slog.String("url", x.name), slog.Time("expires", x.cur.Expiry), slog.String("error", err.Error()))
+	default:
+		x.failErr, x.failUntil = err, now.Add(failureHold)
 	}
 	x.flight = nil
 	close(f.done)

@@ -380,3 +380,29 @@ func TestExchangeHonoursContext(t *testing.T) {
 		t.Fatal("the remaining waiter did not exchange after the leader gave up")
 	}
 }
+
+func TestExchangeFailureIsHeldBriefly(t *testing.T) {
+	f := newFakeSigner(t, func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
+		if n < 3 {
+			jsonError(w, 500, "boom")
+			return
+		}
+		writeJSON(w, 200, pymthouseAnswer("tok-"+itoa(n), 300, ""))
+	})
+	clk := newFakeClock()
+	x := newTestExchange(t, f.URL, clk)
+	ctx := context.Background()
+	_, err := x.Token(ctx)
+	require.ErrorIs(t, err, lperr.ErrSignerUnavailable)
+	_, err2 := x.Token(ctx)
+	require.Same(t, err, err2, "the same failure, not a new exchange")
+	assert.EqualValues(t, 1, f.hits.Load())
+	clk.Advance(time.Second)
+	_, err = x.Token(ctx)
+	require.Error(t, err)
+	assert.EqualValues(t, 2, f.hits.Load(), "asked again after the hold")
+	clk.Advance(time.Second)
+	tok, err := x.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "tok-3", tok.AccessToken)
+}
