@@ -57,6 +57,9 @@ type NetworkConfig struct {
 	// Runners, when set, turns on go-livepeer's live runners (EnableRunners)
 	// on every orchestrator; the signer's discovery then lists their runners.
 	Runners *RunnersConfig
+	// Ports fixes the loopback ports (see Ports); the zero value lets the
+	// system pick every port.
+	Ports Ports
 }
 
 // defaultBYOCPricePerSecond is the price, in wei per second of compute, of a
@@ -97,6 +100,9 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	if _, err := parseCapabilities(cfg.Capabilities); err != nil {
 		return nil, err
 	}
+	if err := cfg.Ports.validate(); err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -110,7 +116,7 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	for i := 0; i < cfg.Orchestrators; i++ {
 		o, err := newOrchestrator(orchestratorConfig{
 			Capabilities: cfg.Capabilities, Offchain: cfg.Offchain, Clock: n.clock,
-			Logger: log.With("orchestrator", i),
+			Logger: log.With("orchestrator", i), Port: cfg.Ports.orchestrator(i),
 		})
 		if err != nil {
 			return nil, err
@@ -146,13 +152,13 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	if !cfg.Offchain {
 		n.signer, err = newSigner(signerConfig{
 			Balance: cfg.SignerBalance, MaxPricePerUnit: cfg.SignerMaxPricePerUnit, Clock: n.clock,
-			Orchestrators: n.discoveryEntries, Logger: log.With("component", "signer"), Auth: n.issuer,
+			Orchestrators: n.discoveryEntries, Logger: log.With("component", "signer"), Auth: n.issuer, Port: cfg.Ports.Signer,
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	n.discLn, err = net.Listen("tcp", "127.0.0.1:0")
+	n.discLn, err = listenLoopback(cfg.Ports.Discovery)
 	if err != nil {
 		close(n.discDone)
 		return nil, err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -50,6 +49,8 @@ type orchestratorConfig struct {
 	AuthTokenValidity time.Duration
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
+	// Port is the loopback port to listen on; 0 lets the system pick (ports.go).
+	Port int
 }
 
 // Orchestrator is an in-process Livepeer orchestrator: one TLS port serving the
@@ -176,7 +177,7 @@ func newOrchestrator(cfg orchestratorConfig) (*Orchestrator, error) {
 		return nil, err
 	}
 	o.cert.Store(&cert)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := listenLoopback(cfg.Port)
 	if err != nil {
 		return nil, err
 	}

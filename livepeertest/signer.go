@@ -43,6 +43,8 @@ type signerConfig struct {
 	Logger *slog.Logger
 	// Auth, when set, makes every route demand a live bearer token it issued.
 	Auth *tokenIssuer
+	// Port is the loopback port to listen on; 0 lets the system pick (ports.go).
+	Port int
 }
 
 // Signer is an in-process go-livepeer remote signer (plain HTTP):
@@ -134,7 +136,7 @@ func newSigner(cfg signerConfig) (*Signer, error) {
 	mux.HandleFunc("POST /generate-live-payment", s.handleGenerateLivePayment)
 	mux.HandleFunc("POST /sign-byoc-job", s.handleSignBYOCJob) // byoc_signer.go
 	mux.Handle("GET /discover-orchestrators", discoveryHandler(list))
-	s.ln, err = net.Listen("tcp", "127.0.0.1:0")
+	s.ln, err = listenLoopback(cfg.Port)
 	if err != nil {
 		return nil, err
 	}
