@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // Defaults applied by NewGateway to zero Config fields.
@@ -37,7 +39,8 @@ const (
 //  2. Orchestrators;
 //  3. the token's discovery URL, then DiscoveryURL (GET, with the token's
 //     discovery_headers or else DiscoveryHeaders);
-//  4. the remote signer's /discover-orchestrators (with the signer headers).
+//  4. the remote signer's /discover-orchestrators (with the signer headers
+//     and token).
 //
 // With none of these NewGateway fails with a *ConfigError. Without a signer
 // the Gateway is off-chain: requests are unsigned and no payments are made,
@@ -54,12 +57,42 @@ type Config struct {
 	SignerFallbackURLs []string
 	// SignerHeaders are sent with every signer call (e.g. an API key).
 	SignerHeaders map[string]string
+	// SignerAPIKey is an API key exchanged at BillingURL for short-lived
+	// signer tokens (POST {BillingURL}/api/pymthouse/keys/exchange with
+	// {"apiKey", "scope": "sign:job"}, as the Python SDK's
+	// exchange_api_key_for_signer), sent as "Authorization: Bearer" and
+	// replaced before they expire; a token the signer refuses (401) is
+	// replaced and the call retried once. When neither the token nor
+	// SignerURL names a signer, the exchange's signer URL is used. The key
+	// is never logged. See signer.Exchange.
+	SignerAPIKey string
+	// BillingURL is the service that exchanges SignerAPIKey (required
+	// with it; its path is kept).
+	BillingURL string
+	// SignerTokenSource supplies the signer's bearer token from a source
+	// of your own (another exchange, an OAuth2 client, a secrets store),
+	// asked before every signer call; with a signer.Invalidator, a token
+	// the signer refuses is replaced and the call retried once. Not with
+	// SignerAPIKey. SignerAPIKey and SignerTokenSource set the
+	// Authorization header: a signer header of that name is an error.
+	SignerTokenSource signer.TokenSource
 	// DiscoveryURL is a discovery endpoint returning [{"address": ...}].
 	DiscoveryURL string
 	// DiscoveryHeaders are sent to the discovery endpoint only.
 	DiscoveryHeaders map[string]string
 	// Orchestrators lists orchestrator addresses (host:port or https://host:port).
 	Orchestrators []string
+	// OrchestratorPins, when set, pins each orchestrator's TLS key on
+	// first use, per "host:port", for every connection to orchestrators
+	// (GetOrchestrator, jobs, payments, trickle channels): a key that
+	// differs from its pin fails the connection with an error matching
+	// ErrCertificateMismatch (a *CertificateMismatchError naming the
+	// address). Use orchtls.NewMemoryStore, or orchtls.OpenFile to keep
+	// pins across runs. nil (the default): orchestrator certificates are
+	// not checked, as go-livepeer's gateway does not check them
+	// (self-signed, a new key at every orchestrator start; see package
+	// orchtls).
+	OrchestratorPins orchtls.Store
 	// HTTPClient is used (copied) for signer and discovery calls. Default:
 	// clients with their own transports.
 	HTTPClient *http.Client

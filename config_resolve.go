@@ -14,6 +14,8 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/eth"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
+	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
 // settings is a validated Config with the token applied.
@@ -21,10 +23,14 @@ type settings struct {
 	signerURLs       []string
 	signerFields     []string // the Config field each signer URL came from
 	signerHeaders    map[string]string
+	signerTokens     signer.TokenSource // SignerTokenSource
+	apiKey           string             // SignerAPIKey, trimmed
+	billingURL       string
 	discoveryURL     string
 	discoveryField   string
 	discoveryHeaders map[string]string
 	orchestrators    []string
+	pins             orchtls.Store // nil: orchestrator certificates not checked
 	httpClient       *http.Client
 	log              *slog.Logger
 	orchTimeout      time.Duration
@@ -45,7 +51,7 @@ func resolve(cfg Config) (*settings, error) {
 			return nil, err
 		}
 	}
-	s := &settings{log: cfg.Logger, httpClient: cfg.HTTPClient, pool: cfg.Pool}
+	s := &settings{log: cfg.Logger, httpClient: cfg.HTTPClient, pool: cfg.Pool, pins: cfg.OrchestratorPins}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -54,7 +60,7 @@ func resolve(cfg Config) (*settings, error) {
 			return nil, err
 		}
 	}
-	if len(s.orchestrators) == 0 && s.discoveryURL == "" && len(s.signerURLs) == 0 {
+	if len(s.orchestrators) == 0 && s.discoveryURL == "" && len(s.signerURLs) == 0 && s.signerTokens == nil && s.apiKey == "" {
 		return nil, &ConfigError{Field: "Orchestrators", Reason: "no orchestrator source: set Orchestrators, DiscoveryURL, SignerURL or a Token that has one"}
 	}
 	return s, nil
@@ -83,7 +89,37 @@ func (s *settings) resolveSigner(cfg Config, tok Token) error {
 	}
 	hdr, err := pickHeaders(tok.SignerHeaders, cfg.SignerHeaders, "SignerHeaders")
 	s.signerHeaders = hdr
-	return err
+	if err != nil {
+		return err
+	}
+	return s.resolveSignerAuth(cfg, tok)
+}
+
+// resolveSignerAuth: SignerAPIKey with BillingURL, or SignerTokenSource,
+// and no Authorization signer header beside them.
+func (s *settings) resolveSignerAuth(cfg Config, tok Token) error {
+	s.apiKey, s.billingURL = strings.TrimSpace(cfg.SignerAPIKey), strings.TrimSpace(cfg.BillingURL)
+	s.signerTokens = cfg.SignerTokenSource
+	switch {
+	case s.apiKey != "" && s.signerTokens != nil:
+		return &ConfigError{Field: "SignerTokenSource", Reason: "set SignerAPIKey or SignerTokenSource, not both"}
+	case s.apiKey != "" && s.billingURL == "":
+		return &ConfigError{Field: "BillingURL", Reason: "SignerAPIKey needs the BillingURL that exchanges it"}
+	case s.apiKey == "" && s.billingURL != "":
+		return &ConfigError{Field: "SignerAPIKey", Reason: "BillingURL is set without a SignerAPIKey to exchange"}
+	case s.apiKey == "" && s.signerTokens == nil:
+		return nil
+	}
+	for k := range s.signerHeaders {
+		if strings.EqualFold(k, "Authorization") {
+			field := "SignerHeaders"
+			if tok.SignerHeaders != nil {
+				field = "Token.signer_headers"
+			}
+			return &ConfigError{Field: field, Reason: "an Authorization header conflicts with SignerAPIKey / SignerTokenSource, which set it"}
+		}
+	}
+	return nil
 }
 
 // resolveOrchestrators: the token's list, even empty, shadows the explicit one.

@@ -71,9 +71,20 @@
 // same way for every verb). A caller's own cancellation stays visible:
 // errors.Is(err, context.Canceled) or context.DeadlineExceeded.
 //
+// # Credentials and TLS
+//
+// A signer that wants short-lived tokens gets them from Config.SignerAPIKey
+// and Config.BillingURL (an API-key exchange, tokens replaced before they
+// expire) or from a Config.SignerTokenSource of your own. Orchestrator
+// certificates are self-signed and not checked, as go-livepeer's gateway
+// does not check them; Config.OrchestratorPins pins each orchestrator's key
+// on first use (package orchtls), and a changed key then fails with
+// ErrCertificateMismatch.
+//
 // Logging goes to Config.Logger only (silent by default). The package reads
 // no environment variables and keeps no global state. Other packages:
 // discovery (capabilities, GetOrchestrator, ranking), signer (remote signer
-// client), payment (payment sessions), eth (addresses, keys), trickle and
-// media (live media), livepeertest (an in-process network for tests).
+// client, API-key exchange), payment (payment sessions), eth (addresses,
+// keys), orchtls (orchestrator TLS, certificate pins), trickle and media
+// (live media), livepeertest (an in-process network for tests).
 package livepeer

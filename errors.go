@@ -7,6 +7,7 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/byoc"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
@@ -44,6 +45,10 @@ var (
 	ErrPaymentFailed = lperr.ErrPaymentFailed
 	// ErrUnauthorized: a signer or discovery endpoint refused the credentials (401/403).
 	ErrUnauthorized = lperr.ErrUnauthorized
+	// ErrCertificateMismatch: an orchestrator presented a TLS key other than
+	// the one pinned for its address (Config.OrchestratorPins); a
+	// *CertificateMismatchError names the address and both keys.
+	ErrCertificateMismatch = lperr.ErrCertificateMismatch
 	// ErrClosed: the object (Gateway, session, stream, client...) was closed.
 	ErrClosed = lperr.ErrClosed
 	// ErrStreamIdle: a stream produced nothing for longer than its idle timeout.
@@ -103,6 +108,9 @@ type (
 	RPCError = discovery.RPCError
 	// SignerError is a failed remote-signer call (which signer, what to do).
 	SignerError = signer.Error
+	// CertificateMismatchError is an orchestrator whose TLS key is not the
+	// one pinned for its address (errors.Is(err, ErrCertificateMismatch)).
+	CertificateMismatchError = orchtls.MismatchError
 	// JobError is a job that reached the worker and failed there
 	// (errors.Is(err, ErrJobFailed)).
 	JobError = byoc.JobError

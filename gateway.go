@@ -14,6 +14,7 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/liverunner"
 	"github.com/livepeer/livepeer-go-gateway/lv2v"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
 	"github.com/livepeer/livepeer-go-gateway/payment"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
@@ -25,6 +26,7 @@ import (
 type Gateway struct {
 	set    *settings
 	signer *signer.Client
+	tokens *signer.Exchange // built from SignerAPIKey, or nil
 	disc   *discovery.Client
 	source discovery.Source
 	pool   *discovery.Pool
@@ -35,6 +37,7 @@ type Gateway struct {
 	// orchestrators' GET /discovery (closed with the Gateway).
 	runners  *liverunner.Client
 	runnerTr *http.Transport
+	payHC    *http.Client // payments' HTTP client when orchestrator certificates are pinned
 
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -54,7 +57,15 @@ func NewGateway(cfg Config) (*Gateway, error) {
 	for k, v := range s.signerHeaders {
 		hdr.Set(k, v)
 	}
-	if g.signer, err = signer.New(signer.Config{URLs: s.signerURLs, Headers: hdr, HTTPClient: s.httpClient,
+	tokens := s.signerTokens
+	if s.apiKey != "" {
+		if g.tokens, err = signer.NewExchange(signer.ExchangeConfig{BillingURL: s.billingURL, APIKey: s.apiKey,
+			HTTPClient: s.httpClient, MaxRetries: s.maxRetries, Logger: s.log}); err != nil {
+			return nil, relabel(err, map[string]string{"APIKey": "SignerAPIKey"})
+		}
+		tokens = g.tokens
+	}
+	if g.signer, err = signer.New(signer.Config{URLs: s.signerURLs, Headers: hdr, Tokens: tokens, HTTPClient: s.httpClient,
 		Logger: s.log, Timeout: s.requestTimeout, MaxRetries: s.maxRetries}); err != nil {
 		return nil, signerConfigError(err, s.signerFields)
 	}
@@ -75,10 +86,11 @@ func NewGateway(cfg Config) (*Gateway, error) {
 	default:
 		g.source = signer.NewSource(g.signer)
 	}
-	if g.disc, err = discovery.NewClient(discovery.ClientConfig{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log}); err != nil {
+	if g.disc, err = discovery.NewClient(discovery.ClientConfig{Signer: g.signer, Timeout: s.orchTimeout, Logger: s.log, Pins: s.pins}); err != nil {
 		return nil, err
 	}
 	g.jobs = lphttp.NewTransports()
+	g.jobs.Configure = func(tr *http.Transport) { orchtls.Apply(tr, s.pins) }
 	if g.pool, err = discovery.NewPool(discovery.PoolConfig{Source: g.source, Client: g.disc, MaxPrice: s.maxPrice,
 		Logger: s.log, Options: s.pool, OnUnreachable: g.evictJobs}); err != nil {
 		return nil, err
@@ -92,7 +104,10 @@ func NewGateway(cfg Config) (*Gateway, error) {
 	if g.runners, err = liverunner.New(liverunner.Config{Signer: g.signer, RequestTimeout: s.requestTimeout, Logger: s.log}); err != nil {
 		return nil, err
 	}
-	g.runnerTr = lphttp.NewOrchestratorTransport()
+	g.runnerTr = g.orchTransport()
+	if s.pins != nil {
+		g.payHC = &http.Client{Transport: g.orchTransport(), Timeout: payment.DefaultPaymentTimeout}
+	}
 	return g, nil
 }
 
@@ -120,6 +135,12 @@ func (g *Gateway) Close() error {
 		g.jobs.Close()
 		g.signer.CloseIdleConnections()
 		g.runnerTr.CloseIdleConnections()
+		if g.tokens != nil {
+			g.tokens.CloseIdleConnections()
+		}
+		if g.payHC != nil {
+			g.payHC.CloseIdleConnections()
+		}
 	})
 	return nil
 }
@@ -151,7 +172,8 @@ func (g *Gateway) Refresh(ctx context.Context, info *discovery.Info) (*discovery
 // from Orchestrators or Select). cfg.Info is set to info; the fields cfg
 // leaves zero are filled from the Gateway: Signer (the Gateway's), Refresh
 // (GetOrchestrator again against info.Addr with the same capability, see
-// Refresh), Logger, and, from info.Requested, Capability (non-BYOC) or
+// Refresh), Logger, HTTPClient (one that checks Config.OrchestratorPins,
+// when set), and, from info.Requested, Capability (non-BYOC) or
 // BYOCCapability (BYOC). info's ticket params are claimed for this session
 // (discovery.Pool.Claim): the pool hands them to no other, since two
 // sessions paying with the same params would repeat ticket nonces, which
@@ -170,6 +192,9 @@ func (g *Gateway) NewPaymentSession(info *discovery.Info, cfg payment.Config) (*
 	g.pool.Claim(info)
 	if cfg.Signer == nil {
 		cfg.Signer = g.signer
+	}
+	if cfg.HTTPClient == nil && g.payHC != nil {
+		cfg.HTTPClient = g.payHC
 	}
 	if cfg.Refresh == nil {
 		cfg.Refresh = func(ctx context.Context) (*discovery.Info, error) { return g.Refresh(ctx, info) }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/byoc"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
-	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/lv2v"
 )
 
@@ -88,7 +87,7 @@ func (g *Gateway) Live(ctx context.Context, capability string, params any, opts 
 	if o.startTimeout == 0 {
 		o.startTimeout = g.set.requestTimeout
 	}
-	tr := lphttp.NewOrchestratorTransport()
+	tr := g.orchTransport()
 	hc := &http.Client{Transport: tr}
 	var job *liveJob
 	scope := !onRunner && c.ID == discovery.CapLiveVideoToVideo && c.Model == liverunnerScopeModel

@@ -8,7 +8,6 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/aipipeline"
 	"github.com/livepeer/livepeer-go-gateway/discovery"
-	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // Requests of the built-in AI pipelines, the input of Run and Stream for
@@ -113,7 +112,7 @@ func (g *Gateway) runPipeline(ctx context.Context, capability string, input any,
 	if err != nil {
 		return nil, err
 	}
-	tr := lphttp.NewOrchestratorTransport()
+	tr := g.orchTransport()
 	defer tr.CloseIdleConnections()
 	res, err := cl.Run(ctx, &http.Client{Transport: tr}, sel, call)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/livepeer/livepeer-go-gateway/aipipeline"
-	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // streamLLM is Stream for "llm/<model>": see Stream.
@@ -53,7 +52,7 @@ func (g *Gateway) streamLLM(ctx context.Context, capability string, input any, o
 		cancel()
 		return nil, err
 	}
-	tr := lphttp.NewOrchestratorTransport()
+	tr := g.orchTransport()
 	st, err := cl.Stream(sctx, &http.Client{Transport: tr}, sel, call)
 	if err != nil {
 		cancel()

@@ -14,6 +14,7 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
 	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/internal/lpnet"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
 )
 
 // DefaultTimeout bounds one GetOrchestrator call when ClientConfig.Timeout
@@ -52,6 +53,10 @@ type ClientConfig struct {
 	Timeout time.Duration
 	// Logger receives debug logs (default: silent).
 	Logger *slog.Logger
+	// Pins, when set, pins each orchestrator's TLS key on first use
+	// (orchtls.Apply); a changed key fails GetOrchestrator with an error
+	// matching livepeer.ErrCertificateMismatch. nil: not verified.
+	Pins orchtls.Store
 }
 
 // Client calls GetOrchestrator on orchestrators the way go-livepeer's
@@ -65,6 +70,7 @@ type ClientConfig struct {
 // safe for concurrent use.
 type Client struct {
 	signer  RequestSigner
+	pins    orchtls.Store // nil: no pinning
 	timeout time.Duration
 	log     *slog.Logger
 
@@ -89,7 +95,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Timeout < 0 {
 		return nil, &lperr.ConfigError{Field: "OrchestratorTimeout", Reason: "must not be negative"}
 	}
-	c := &Client{signer: cfg.Signer, timeout: cfg.Timeout, log: cfg.Logger, clients: map[string]*orchConn{}}
+	c := &Client{signer: cfg.Signer, pins: cfg.Pins, timeout: cfg.Timeout, log: cfg.Logger, clients: map[string]*orchConn{}}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -104,7 +110,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 // Orchestrators present self-signed certificates regenerated on every
 // restart; go-livepeer's gateway skips verification too (see the package
 // documentation for the trade-off). gRPC needs HTTP/2.
-func newOrchConn(target string) *orchConn {
+func newOrchConn(target string, pins orchtls.Store) *orchConn {
 	oc := &orchConn{conns: &lphttp.Conns{}}
 	oc.tr = &http.Transport{
 		DialContext:         oc.conns.DialContext,
@@ -118,6 +124,7 @@ func newOrchConn(target string) *orchConn {
 	var p http.Protocols
 	p.SetHTTP2(true)
 	oc.tr.Protocols = &p
+	orchtls.Apply(oc.tr, pins)
 	oc.rpc = lpnet.NewOrchestratorClient(&http.Client{Transport: oc.tr}, "https://"+target, "livepeer-go-gateway")
 	return oc
 }
@@ -151,7 +158,7 @@ func (c *Client) rpc(target string) (*lpnet.OrchestratorClient, error) {
 	if oc := c.clients[target]; oc != nil {
 		return oc.rpc, nil
 	}
-	oc := newOrchConn(target)
+	oc := newOrchConn(target, c.pins)
 	c.clients[target] = oc
 	return oc.rpc, nil
 }

@@ -47,3 +47,20 @@ func selfSignedCert() (tls.Certificate, error) {
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
+
+// Certificate returns the TLS certificate the orchestrator presents to new
+// connections (its public key is what orchtls pins).
+func (o *Orchestrator) Certificate() *x509.Certificate { return o.cert.Load().Leaf }
+
+// RotateCertificate makes the orchestrator present a new self-signed
+// certificate with a new key to new connections, as a go-livepeer
+// orchestrator does after a restart (server/cert.go makes a new key at
+// every start). Connections already open keep the old one.
+func (o *Orchestrator) RotateCertificate() error {
+	cert, err := selfSignedCert()
+	if err != nil {
+		return err
+	}
+	o.cert.Store(&cert)
+	return nil
+}

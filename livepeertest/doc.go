@@ -23,7 +23,15 @@
 //
 // Faults are injected with knobs: Orchestrator.SetLatency, SetBlackhole,
 // FailGetOrchestrator and FailHTTP; Signer.SetDown, SetLatency and FailNext;
-// Network.AdvanceBlocks expires ticket params on the shared block clock.
+// Network.AdvanceBlocks expires ticket params on the shared block clock;
+// Orchestrator.RotateCertificate gives an orchestrator a new TLS key, as a
+// go-livepeer restart does (for certificate pinning, package orchtls).
+//
+// NetworkConfig.SignerAuth makes the signer demand short-lived bearer
+// tokens, issued by a pymthouse-style API-key exchange at
+// Network.BillingURL (POST /api/pymthouse/keys/exchange); a call with no
+// token, an unknown one or an expired one is answered 401
+// (Signer.Unauthorized, Network.TokenExchanges count them).
 //
 // The public surface is small on purpose: NewNetwork and the knobs and
 // counters above, EnableBYOC for BYOC job routes with your own workers

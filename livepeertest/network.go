@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,9 @@ type NetworkConfig struct {
 	SignerBalance *big.Int
 	// SignerMaxPricePerUnit is the signer's configured price ceiling; nil means none.
 	SignerMaxPricePerUnit *big.Rat
+	// SignerAuth, when set, makes the signer demand bearer tokens from the
+	// network's API-key exchange at BillingURL (not with Offchain).
+	SignerAuth *SignerAuthConfig
 	// Logger receives debug logs from every component; nil discards them.
 	Logger *slog.Logger
 	// Live configures the live routes (live-video-to-video, BYOC streams,
@@ -73,6 +77,7 @@ type Network struct {
 	ai     []*AIServer
 	runreg []*RunnerRegistry
 	signer *Signer
+	issuer *tokenIssuer
 
 	discLn    net.Listener
 	discSrv   *http.Server
@@ -136,10 +141,18 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 			}
 		}
 	}
+	if cfg.SignerAuth != nil {
+		if cfg.Offchain {
+			return nil, fmt.Errorf("livepeertest: NetworkConfig.SignerAuth needs a signer (not Offchain): %w", lperr.ErrInvalidConfig)
+		}
+		if n.issuer, err = newTokenIssuer(*cfg.SignerAuth, n.SignerURL); err != nil {
+			return nil, err
+		}
+	}
 	if !cfg.Offchain {
 		n.signer, err = newSigner(signerConfig{
 			Balance: cfg.SignerBalance, MaxPricePerUnit: cfg.SignerMaxPricePerUnit, Clock: n.clock,
-			Orchestrators: n.discoveryEntries, Logger: log.With("component", "signer"), Port: cfg.Ports.Signer,
+			Orchestrators: n.discoveryEntries, Logger: log.With("component", "signer"), Auth: n.issuer, Port: cfg.Ports.Signer,
 		})
 		if err != nil {
 			return nil, err
@@ -153,6 +166,9 @@ func NewNetwork(cfg NetworkConfig) (_ *Network, err error) {
 	n.discURL = "http://" + n.discLn.Addr().String() + "/discover-orchestrators"
 	mux := http.NewServeMux()
 	mux.Handle("GET /discover-orchestrators", discoveryHandler(n.discoveryEntries))
+	if n.issuer != nil {
+		mux.Handle("POST "+ExchangePath, n.issuer)
+	}
 	n.discSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slogToLog(log)}
 	go func() {
 		defer close(n.discDone)
@@ -185,6 +201,25 @@ func (n *Network) SignerURL() string {
 // ("http://127.0.0.1:port/discover-orchestrators"): GET answers
 // [{"address","score","capabilities"}] and honours repeated ?caps=pipeline/model (OR).
 func (n *Network) DiscoveryURL() string { return n.discURL }
+
+// BillingURL returns the base URL of the network's API-key exchange
+// ("http://127.0.0.1:port"; POST BillingURL+ExchangePath), or "" without
+// NetworkConfig.SignerAuth. It is the BillingURL of a livepeer.Config.
+func (n *Network) BillingURL() string {
+	if n.issuer == nil {
+		return ""
+	}
+	return strings.TrimSuffix(n.discURL, "/discover-orchestrators")
+}
+
+// TokenExchanges returns how many signer tokens the exchange issued and how
+// many exchange requests it refused (bad key, scope or body).
+func (n *Network) TokenExchanges() (issued, refused int) {
+	if n.issuer == nil {
+		return 0, 0
+	}
+	return n.issuer.counts()
+}
 
 // OrchestratorAddrs returns each orchestrator's "127.0.0.1:port".
 func (n *Network) OrchestratorAddrs() []string {

@@ -76,6 +76,7 @@ type Orchestrator struct {
 	rpcPrefix string
 	mux       *http.ServeMux
 	hostPort  string
+	cert      atomic.Pointer[tls.Certificate] // presented to new connections
 	serveDone chan struct{}
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -175,6 +176,7 @@ func newOrchestrator(cfg orchestratorConfig) (*Orchestrator, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.cert.Store(&cert)
 	l, err := listenLoopback(cfg.Port)
 	if err != nil {
 		return nil, err
@@ -184,8 +186,9 @@ func newOrchestrator(cfg orchestratorConfig) (*Orchestrator, error) {
 	o.rpcPrefix, o.rpc = lpnet.NewOrchestratorHandler(&orchRPC{o: o})
 	o.mux.HandleFunc("POST /payment", o.handlePayment)
 	o.srv = &http.Server{
-		Handler:           http.HandlerFunc(o.serveHTTP),
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}},
+		Handler: http.HandlerFunc(o.serveHTTP),
+		TLSConfig: &tls.Config{NextProtos: []string{"h2", "http/1.1"},
+			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return o.cert.Load(), nil }},
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          nil,
 	}

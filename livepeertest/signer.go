@@ -41,6 +41,8 @@ type signerConfig struct {
 	Orchestrators func() []discoveryEntry
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
+	// Auth, when set, makes every route demand a live bearer token it issued.
+	Auth *tokenIssuer
 	// Port is the loopback port to listen on; 0 lets the system pick (ports.go).
 	Port int
 }
@@ -58,6 +60,7 @@ type Signer struct {
 	maxEV      *big.Rat
 	maxTotalEV *big.Rat
 	clock      *blockClock
+	auth       *tokenIssuer
 
 	ln        net.Listener
 	srv       *http.Server
@@ -74,6 +77,7 @@ type Signer struct {
 	faults  map[string]httpFault
 	calls   map[string]int
 	refused map[int]int // /generate-live-payment refusals by status (signer_refusals.go)
+	unauthorized int // calls answered 401 for a missing, unknown or expired token
 	spent   *big.Rat
 	batches []BatchPayment
 }
@@ -86,6 +90,7 @@ func newSigner(cfg signerConfig) (*Signer, error) {
 		key:        cfg.Key,
 		maxPrice:   cfg.MaxPricePerUnit,
 		clock:      cfg.Clock,
+		auth:       cfg.Auth,
 		serveDone:  make(chan struct{}),
 		closed:     make(chan struct{}),
 		faults:     map[string]httpFault{},
@@ -207,6 +212,14 @@ func (s *Signer) Calls(path string) int {
 	return s.calls[path]
 }
 
+// Unauthorized returns how many calls were refused with 401 for a missing,
+// unknown or expired bearer token (NetworkConfig.SignerAuth).
+func (s *Signer) Unauthorized() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unauthorized
+}
+
 // Close stops the signer and waits for its handlers; idempotent.
 func (s *Signer) Close() {
 	s.closeOnce.Do(func() {
@@ -231,6 +244,12 @@ func (s *Signer) wrap(next http.Handler) http.Handler {
 		s.reqs.Add(1)
 		defer s.reqs.Done()
 		s.calls[r.URL.Path]++
+		if s.auth != nil && !s.auth.valid(r.Header.Get("Authorization")) {
+			s.unauthorized++
+			s.mu.Unlock()
+			writeJSONError(w, http.StatusUnauthorized, "invalid or expired signer token")
+			return
+		}
 		down, latency := s.down, s.latency
 		status, fail := s.takeFaultLocked(r.URL.Path)
 		s.mu.Unlock()

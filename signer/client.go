@@ -36,8 +36,10 @@ type Client struct {
 	rc      *retryablehttp.Client
 	hc      *http.Client
 	log     *slog.Logger
+	tokens  TokenSource // nil: no bearer token
 
 	preferred atomic.Int32 // index of the signer that answered last
+	dyn       dynamicBase  // the token's signer URL, when bases is empty
 
 	sigMu  sync.Mutex
 	sigVal *discovery.RequestSignature // cached sign-orchestrator-info answer
@@ -53,6 +55,14 @@ type Config struct {
 	// Headers are sent with every signer call (for example an API key).
 	// Their values are never logged. The map is copied.
 	Headers http.Header
+	// Tokens, when set, supplies a bearer token for every signer call
+	// ("Authorization: Bearer <token>", replacing an Authorization in
+	// Headers): the Client asks it before each call, so it can replace a
+	// token before it expires (Exchange does), and on a 401 answer
+	// invalidates the token sent (see Invalidator) and retries the call
+	// once with a fresh one. The same token goes to every URL. With no
+	// URLs, calls go to the token's SignerURL.
+	Tokens TokenSource
 	// HTTPClient is copied; its Timeout is replaced by Timeout. Default: a
 	// client with its own transport.
 	HTTPClient *http.Client
@@ -96,7 +106,7 @@ func New(cfg Config) (*Client, error) {
 	case timeout == 0:
 		timeout = DefaultTimeout
 	}
-	c := &Client{headers: cfg.Headers.Clone(), log: cfg.Logger}
+	c := &Client{headers: cfg.Headers.Clone(), log: cfg.Logger, tokens: cfg.Tokens}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -115,7 +125,7 @@ func New(cfg Config) (*Client, error) {
 		c.bases = append(c.bases, u)
 		c.names = append(c.names, httpx.Redacted(u))
 	}
-	if len(c.bases) == 0 {
+	if len(c.bases) == 0 && c.tokens == nil {
 		return c, nil
 	}
 	if cfg.HTTPClient != nil {
@@ -138,10 +148,12 @@ func Offchain() *Client {
 	return c
 }
 
-// Offchain reports whether the Client has no remote signer.
-func (c *Client) Offchain() bool { return c == nil || len(c.bases) == 0 }
+// Offchain reports whether the Client has no remote signer: no URLs and
+// no TokenSource.
+func (c *Client) Offchain() bool { return c == nil || (len(c.bases) == 0 && c.tokens == nil) }
 
-// URLs returns the signer base URLs in failover order (credentials redacted).
+// URLs returns the configured signer base URLs in failover order
+// (credentials redacted); none when the signer URL comes from the token.
 func (c *Client) URLs() []string {
 	if c == nil {
 		return nil

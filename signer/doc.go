@@ -17,6 +17,14 @@
 // gateway does: no orchestrator-info signature, no tickets, and seg creds that
 // carry only the orchestrator's auth token.
 //
+// Credentials: static headers (Config.Headers), or bearer tokens from a
+// TokenSource (Config.Tokens) asked before every call; a token the signer
+// refuses with 401 is invalidated and the call retried once with a fresh
+// one. Exchange is the built-in source: an API key exchanged for
+// short-lived tokens at a billing service (POST
+// {billing}/api/pymthouse/keys/exchange, as the Python SDK's
+// exchange_api_key_for_signer), each replaced before it expires.
+//
 // Every failure is typed: a *Error wrapping a *livepeer.APIError (HTTP
 // answers) or a *DecodeError (bad answers), classified by the shared
 // sentinels of package livepeer, so errors.Is(err,

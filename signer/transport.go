@@ -36,12 +36,17 @@ type answer struct {
 	url    string
 }
 
-// call sends one request to the signers in failover order, starting with the
-// one that answered last. A connection error or 5xx (after retries) moves on
-// to the next signer; any other answer is returned as it is. All failing
-// gives an *Error with Kind ErrSignerUnavailable.
-func (c *Client) call(ctx context.Context, op, method string, query url.Values, body []byte) (*answer, error) {
-	n := len(c.bases)
+// callSigners sends one request to the signers in failover order, starting
+// with the one that answered last, with tok as its bearer token (none when
+// empty). A connection error or 5xx (after retries) moves on to the next
+// signer; any other answer is returned as it is. All failing gives an
+// *Error with Kind ErrSignerUnavailable.
+func (c *Client) callSigners(ctx context.Context, op, method string, query url.Values, body []byte, tok Token) (*answer, error) {
+	bases, names, err := c.targets(op, tok)
+	if err != nil {
+		return nil, err
+	}
+	n := len(bases)
 	start := int(c.preferred.Load())
 	if start >= n {
 		start = 0
@@ -50,10 +55,10 @@ func (c *Client) call(ctx context.Context, op, method string, query url.Values, 
 	var lastName string
 	for k := 0; k < n; k++ {
 		i := (start + k) % n
-		lastName = c.names[i]
-		a, err := c.callOne(ctx, op, method, c.bases[i], query, body)
+		lastName = names[i]
+		a, err := c.callOne(ctx, op, method, bases[i], query, body, tok)
 		if err == nil {
-			a.signer = c.names[i]
+			a.signer = names[i]
 			c.preferred.Store(int32(i))
 			return a, nil
 		}
@@ -61,7 +66,7 @@ func (c *Client) call(ctx context.Context, op, method string, query url.Values, 
 			return nil, &Error{Op: op, Signer: lastName, Tried: k + 1, Err: ctx.Err()}
 		}
 		c.log.LogAttrs(ctx, slog.LevelWarn, "remote signer failed", slog.String("op", op),
-			slog.String("signer", c.names[i]), slog.String("error", err.Error()))
+			slog.String("signer", names[i]), slog.String("error", err.Error()))
 		lastErr = err
 	}
 	return nil, &Error{Op: op, Signer: lastName, Tried: n, Kind: lperr.ErrSignerUnavailable, Err: lastErr, Hint: hintUnavailable}
@@ -69,7 +74,7 @@ func (c *Client) call(ctx context.Context, op, method string, query url.Values, 
 
 // callOne does one request (with retries) to one signer. It returns an error
 // only for a failure that warrants failover: a transport error or a 5xx.
-func (c *Client) callOne(ctx context.Context, op, method string, base *url.URL, query url.Values, body []byte) (*answer, error) {
+func (c *Client) callOne(ctx context.Context, op, method string, base *url.URL, query url.Values, body []byte, tok Token) (*answer, error) {
 	u := endpoint(base, op)
 	if len(query) > 0 {
 		q := u.Query()
@@ -91,6 +96,9 @@ func (c *Client) callOne(ctx context.Context, op, method string, base *url.URL, 
 	}
 	for k, vs := range c.headers {
 		req.Header[k] = append([]string(nil), vs...)
+	}
+	if tok.AccessToken != "" {
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

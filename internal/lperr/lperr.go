@@ -43,6 +43,9 @@ var (
 	// ErrUnauthorized: a remote signer (or another service) refused the credentials sent with
 	// the request (HTTP 401/403). Check the signer headers / API key.
 	ErrUnauthorized = errors.New("livepeer: unauthorized")
+	// ErrCertificateMismatch: an orchestrator presented a TLS certificate whose public key
+	// differs from the one pinned for its address (orchtls).
+	ErrCertificateMismatch = errors.New("livepeer: orchestrator certificate does not match its pin")
 	// ErrClosed: the object was closed.
 	ErrClosed = errors.New("livepeer: closed")
 	// ErrStreamIdle: a stream produced nothing for longer than its idle timeout.

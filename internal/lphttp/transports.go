@@ -16,6 +16,10 @@ import (
 // after the transport's IdleConnTimeout (90 s). Safe for concurrent use;
 // Close it.
 type Transports struct {
+	// Configure, when set, is called on each host's new transport after its
+	// dialer is set and before first use (e.g. orchtls.Apply for pinning).
+	Configure func(*http.Transport)
+
 	mu     sync.Mutex
 	hosts  map[string]*hostTransport
 	closed bool
@@ -46,6 +50,9 @@ func (t *Transports) RoundTrip(req *http.Request) (*http.Response, error) {
 	if h == nil {
 		h = &hostTransport{tr: NewOrchestratorTransport(), conns: &Conns{}}
 		h.tr.DialContext = h.conns.DialContext
+		if t.Configure != nil {
+			t.Configure(h.tr)
+		}
 		t.hosts[req.URL.Host] = h
 	}
 	t.mu.Unlock()
