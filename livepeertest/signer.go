@@ -69,17 +69,17 @@ type Signer struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 
-	mu      sync.Mutex
-	reqs    sync.WaitGroup
-	closing bool
-	down    bool
-	latency time.Duration
-	faults  map[string]httpFault
-	calls   map[string]int
-	refused map[int]int // /generate-live-payment refusals by status (signer_refusals.go)
-	unauthorized int // calls answered 401 for a missing, unknown or expired token
-	spent   *big.Rat
-	batches []BatchPayment
+	mu           sync.Mutex
+	reqs         sync.WaitGroup
+	closing      bool
+	down         bool
+	latency      time.Duration
+	faults       map[string]httpFault
+	calls        map[string]int
+	refused      map[int]int // /generate-live-payment refusals by status (signer_refusals.go)
+	unauthorized int         // calls answered 401 for a missing, unknown or expired token
+	spent        *big.Rat
+	batches      []BatchPayment
 }
 
 // newSigner starts a signer on a random 127.0.0.1 port. It returns an error if
