@@ -15,7 +15,7 @@ const (
 	exitOK             = 0
 	exitFailure        = 1   // anything not classified below
 	exitUsage          = 2   // bad flags, arguments, token or input
-	exitNoOrchestrator = 3   // no orchestrator can serve the request (unknown capability included)
+	exitNoOrchestrator = 3   // no orchestrator can serve the request (unknown capability, changed pinned key included)
 	exitNoCredit       = 4   // the payer is out of credit
 	exitService        = 5   // the signer or discovery endpoint is unreachable or refused the credentials
 	exitJobFailed      = 6   // the job reached the worker and failed there
@@ -31,7 +31,7 @@ var exitCodes = []struct {
 	{exitOK, "success (devnet and live also after Ctrl-C)"},
 	{exitFailure, "failure"},
 	{exitUsage, "bad usage, arguments, token or input (malformed JSON...)"},
-	{exitNoOrchestrator, "no orchestrator can serve the request (unknown capability, none reachable)"},
+	{exitNoOrchestrator, "no orchestrator can serve the request (unknown capability, none reachable, a pinned TLS key changed)"},
 	{exitNoCredit, "out of credit: the signer will not pay for more"},
 	{exitService, "the remote signer or discovery endpoint is unreachable or refused the credentials"},
 	{exitJobFailed, "the job reached the worker and failed there"},

@@ -30,7 +30,7 @@ func (f *netFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.signer, "signer", "", "remote signer URL")
 	fs.Var(&f.signerHeaders, "signer-header", "`K:V` header sent to the signer (repeatable), e.g. 'Authorization: Bearer KEY'")
 	fs.StringVar(&f.apiKey, "signer-api-key", "", "API `KEY` (or @FILE holding it) exchanged at --billing-url for short-lived signer tokens")
-	fs.StringVar(&f.billingURL, "billing-url", "", "the billing service that exchanges --signer-api-key (its answer names the signer when nothing else does)")
+	fs.StringVar(&f.billingURL, "billing-url", "", "the billing service `URL` that exchanges --signer-api-key (its answer names the signer when nothing else does)")
 	fs.StringVar(&f.pins, "pins", "", "pin each orchestrator's TLS key on first use in this JSON `FILE` (created if missing); a changed key is refused")
 	fs.StringVar(&f.discovery, "discovery", "", "discovery endpoint URL")
 	fs.Var(&f.orchestrators, "orchestrator", "orchestrator `address` host:port (repeatable, or comma-separated)")
