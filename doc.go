@@ -35,7 +35,9 @@
 //     with the first payment, payments on a timer;
 //   - aipipeline: the built-in AI pipelines ("text-to-image/<model>",
 //     "llm/<model>", ...): typed requests (aliased here: TextToImage,
-//     LLMRequest...), the units the orchestrator charges, one
+//     LLMRequest...; Run and Stream also take their JSON, or a
+//     map[string]any, decoded strictly into them), the units the
+//     orchestrator charges, one
 //     remote-signer payment per attempt on fresh orchestrator info,
 //     failover while nothing was charged. Run's Result carries the typed
 //     answer (Result.Pipeline); an LLM Stream's events are its chunks

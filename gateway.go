@@ -101,7 +101,7 @@ func NewGateway(cfg Config) (*Gateway, error) {
 	if g.lv2v, err = lv2v.New(lv2v.Config{Payments: g, Logger: s.log}); err != nil {
 		return nil, err
 	}
-	if g.runners, err = liverunner.New(liverunner.Config{Signer: g.signer, RequestTimeout: s.requestTimeout, Logger: s.log}); err != nil {
+	if g.runners, err = liverunner.New(liverunner.Config{Signer: g.signer, RequestTimeout: s.requestTimeout, Logger: s.log, Pins: s.pins}); err != nil {
 		return nil, err
 	}
 	g.runnerTr = g.orchTransport()

@@ -14,7 +14,9 @@ import (
 // "<pipeline>/<model>" capabilities (types of package aipipeline, generated
 // from ai-runner's OpenAPI document). Optional fields are pointers: set
 // them with Ptr (Width: livepeer.Ptr(1024)). The model comes from the
-// capability; a request's own model field may be left empty.
+// capability; a request's own model field may be left empty. The same
+// requests are accepted as JSON or as a map[string]any (see
+// pipeline_json.go: Run).
 type (
 	// TextToImage is a "text-to-image/<model>" request (JSON).
 	TextToImage = aipipeline.TextToImageParams
@@ -38,7 +40,8 @@ type (
 	ImageToText = aipipeline.BodyGenImageToText
 	// TextToSpeech is a "text-to-speech/<model>" request (JSON).
 	TextToSpeech = aipipeline.TextToSpeechParams
-	// File is the image or audio file of a multipart request.
+	// File is the image or audio file of a multipart request; in a
+	// request's JSON it is a data: URL string ("data:image/png;base64,…").
 	File = aipipeline.File
 )
 
@@ -122,19 +125,17 @@ func (g *Gateway) runPipeline(ctx context.Context, capability string, input any,
 		Orchestrator: res.Info.Addr, pipeline: res}, nil
 }
 
-// pipelineRequest parses a pipeline capability and checks that input is a
-// request (the pipeline's own is checked by Prepare).
+// pipelineRequest parses a pipeline capability and turns input into a
+// request (that it is the pipeline's own is checked by Prepare): a typed
+// request as it is; JSON (json.RawMessage, []byte) and map[string]any
+// decoded strictly into the pipeline's request type (pipeline_json.go).
 func pipelineRequest(capability string, input any) (aipipeline.Capability, aipipeline.Request, error) {
 	c, err := aipipeline.ParseCapability(strings.TrimSpace(capability))
 	if err != nil {
 		return c, nil, err
 	}
-	req, ok := input.(aipipeline.Request)
-	if !ok {
-		return c, nil, &aipipeline.InputError{Pipeline: c.Pipeline,
-			Reason: fmt.Sprintf("input is %T, not a pipeline request (livepeer.TextToImage, livepeer.LLMRequest...)", input)}
-	}
-	return c, req, nil
+	req, err := pipelineInput(c.Pipeline, input)
+	return c, req, err
 }
 
 // pipelineCandidates discovers the orchestrators listing c's model

@@ -80,7 +80,11 @@ func jobKind(capability string) (name string, err error) {
 // "segment-anything-2/...", "llm/...", "image-to-text/...",
 // "text-to-speech/..."; see package aipipeline; a bare name such as
 // "upscale" is still a BYOC capability) takes its request type as input
-// (TextToImage, LLMRequest...), and the Result carries the typed
+// (TextToImage, LLMRequest...), its JSON (json.RawMessage or []byte, with
+// ai-runner's field names: {"prompt": "a red fox", "width": 512}; decoded
+// strictly, so an unknown field is an *InputError naming it; a file field
+// holds a data: URL string) or a map[string]any of the same fields (the
+// file field may hold a File). The Result carries the typed
 // answer in Result.Pipeline (Body is the orchestrator's JSON). It is paid
 // through the remote signer with exactly the units the orchestrator
 // charges, and fails over only while nothing was charged (see

@@ -20,6 +20,10 @@
 //	res, err := aipipeline.Run(ctx, httpClient, aipipeline.Target{URL: orchURL}, call, payer)
 //	png, err := res.Images[0].Bytes(ctx)
 //
+// A request given as JSON (ai-runner's field names, a file as a data: URL)
+// or as a map becomes its typed form with DecodeRequest or RequestFromMap,
+// which refuse unknown fields by name.
+//
 // Prepare validates the request, fills in the defaults go-livepeer's gateway
 // sends, encodes the body (JSON or multipart) and computes call.Units, the
 // units the orchestrator will charge, exactly as its handleAIRequest does

@@ -10,6 +10,7 @@ import (
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/eth"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
 	"github.com/livepeer/livepeer-go-gateway/signer"
 )
 
@@ -60,6 +61,15 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Logger receives debug logs (default: silent).
 	Logger *slog.Logger
+	// Pins, when set, pins each orchestrator's TLS key on first use per
+	// "host:port" (package orchtls) on every connection the Client makes
+	// itself: reservations, a session's or single-shot runner's requests,
+	// payments, stops, Scope starts. A key other than the pinned one fails
+	// the connection with an *orchtls.MismatchError (errors.Is
+	// livepeer.ErrCertificateMismatch). nil: certificates are not checked,
+	// as go-livepeer's gateway does not check them. Discovery goes through
+	// the Doer of the Source, which the caller pins.
+	Pins orchtls.Store
 }
 
 // Client discovers live runners and reserves, pays for and calls them.
@@ -69,6 +79,7 @@ type Client struct {
 	signer  Signer
 	timeout time.Duration
 	log     *slog.Logger
+	pins    orchtls.Store
 
 	mu    sync.Mutex
 	payer *eth.Address // cached payer address
@@ -82,7 +93,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RequestTimeout < 0 {
 		return nil, &lperr.ConfigError{Field: "RequestTimeout", Reason: "must not be negative"}
 	}
-	c := &Client{signer: cfg.Signer, timeout: cfg.RequestTimeout, log: cfg.Logger}
+	c := &Client{signer: cfg.Signer, timeout: cfg.RequestTimeout, log: cfg.Logger, pins: cfg.Pins}
 	if c.timeout == 0 {
 		c.timeout = DefaultRequestTimeout
 	}

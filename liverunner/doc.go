@@ -41,6 +41,11 @@
 // {runner.URL}/{path} is a session of its own, with the 402 dance per
 // request; a long answer is paid while it is read.
 //
+// Orchestrators serve self-signed certificates, which are not verified (as
+// go-livepeer's gateway does not verify them); Config.Pins pins each
+// orchestrator's key on first use on every connection the Client makes
+// (package orchtls).
+//
 // Wire facts and where they come from: go-livepeer server/ai_http.go
 // (routes, ReserveLiveRunnerSession, reservePaidLiveRunnerSession,
 // runnerChallenge, PaymentForLiveRunnerSession, proxyLiveRunner),

@@ -12,7 +12,6 @@ import (
 
 	"github.com/livepeer/livepeer-go-gateway/discovery"
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
-	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 	"github.com/livepeer/livepeer-go-gateway/payment"
 )
 
@@ -111,7 +110,7 @@ func (c *Client) reserveOn(ctx context.Context, r Runner, cfg SessionConfig) (*S
 	if err != nil {
 		return nil, err
 	}
-	ctlTr := lphttp.NewOrchestratorTransport()
+	ctlTr := c.orchTransport()
 	ctl := &http.Client{Transport: ctlTr}
 	var (
 		ch  *challenge
@@ -265,7 +264,7 @@ func (c *Client) newSession(r Runner, body []byte, ch *challenge, pay *payment.S
 	}
 	s := &Session{
 		c: c, runner: r, id: sa.SessionID, appURL: strings.TrimRight(sa.AppURL, "/"), controlURL: strings.TrimRight(sa.ControlURL, "/"),
-		answer: append(json.RawMessage(nil), body...), log: c.log, tr: newConnTransport(), ctlTr: ctlTr, ctl: ctl,
+		answer: append(json.RawMessage(nil), body...), log: c.log, tr: newConnTransport(host, c.pins), ctlTr: ctlTr, ctl: ctl,
 		pay: pay, done: make(chan struct{}),
 	}
 	s.rt = &sessionTransport{s: s, host: host}
@@ -322,7 +321,7 @@ func (c *Client) refresher(hc Doer, target string, body []byte, ch *challenge) p
 	return func(ctx context.Context) (*discovery.Info, error) {
 		d := hc
 		if d == nil { // a client of its own, closed after the call
-			tr := lphttp.NewOrchestratorTransport()
+			tr := c.orchTransport()
 			defer tr.CloseIdleConnections()
 			d = &http.Client{Transport: tr}
 		}

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
-	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
 )
 
 // ScopeApp is the app of Scope runners (go-livepeer doc/live-runner.md;
@@ -127,7 +126,7 @@ var errBadJob = errors.New("liverunner: the start answer is not a live-video-to-
 
 func (c *Client) startScopeOn(ctx context.Context, r Runner, job []byte, cfg SessionConfig) (*ScopeStream, error) {
 	if serverless(r) {
-		tr := lphttp.NewOrchestratorTransport() // the start only: payments have their own client
+		tr := c.orchTransport() // the start only: payments have their own client
 		defer tr.CloseIdleConnections()
 		rt, err := c.scopeAt(ctx, &http.Client{Transport: tr}, r.URL, r.Orchestrator, job, c.timeout, nil)
 		if err != nil {

@@ -66,7 +66,7 @@ func (c *Client) SingleShot(r Runner, cfg CallConfig) (*SingleShotTransport, err
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
-	return &SingleShotTransport{c: c, runner: r, host: host, cfg: cfg, tr: newConnTransport()}, nil
+	return &SingleShotTransport{c: c, runner: r, host: host, cfg: cfg, tr: newConnTransport(host, c.pins)}, nil
 }
 
 // URL returns {runner.URL}/{path}.

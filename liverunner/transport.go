@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/livepeer/livepeer-go-gateway/internal/lperr"
+	"github.com/livepeer/livepeer-go-gateway/internal/lphttp"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
 )
 
 // connTransport is the transport of a session's (or a single-shot
@@ -37,9 +39,21 @@ type connTransport struct {
 	closed bool
 }
 
-func newConnTransport() *connTransport {
+// newConnTransport returns the transport of requests to host
+// ("scheme://host[:port]", the one host the session or single-shot
+// runner allows). With pins, host's key is pinned on first use: the TLS
+// configuration checks it for that one address, so the transport's own
+// handshakes (HTTP/2, or HTTP/1.1 for WebSocket upgrades) keep working.
+func newConnTransport(host string, pins orchtls.Store) *connTransport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // orchestrator certificates are self-signed
+	if u, err := url.Parse(host); pins != nil && err == nil && u.Scheme == "https" {
+		addr := u.Host
+		if u.Port() == "" {
+			addr = net.JoinHostPort(u.Hostname(), "443")
+		}
+		tr.TLSClientConfig = orchtls.Config(tr.TLSClientConfig, addr, pins)
+	}
 	tr.ForceAttemptHTTP2 = true
 	tr.MaxIdleConnsPerHost = 64
 	t := &connTransport{Transport: tr, conns: map[*trackedConn]struct{}{}}
@@ -61,6 +75,14 @@ func newConnTransport() *connTransport {
 		return tc, nil
 	}
 	return t
+}
+
+// orchTransport returns a transport to orchestrators (reservations,
+// payments, stops, Scope starts), pinned when the Client has Pins.
+func (c *Client) orchTransport() *http.Transport {
+	tr := lphttp.NewOrchestratorTransport()
+	orchtls.Apply(tr, c.pins)
+	return tr
 }
 
 // closeAll closes every connection, idle or not, and refuses new ones.

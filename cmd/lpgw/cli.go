@@ -87,8 +87,11 @@ func (c *cli) usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  lpgw %-36s %s\n", "help COMMAND", "a command's flags and details")
 	fmt.Fprint(w, `
-The network: --token (or $`+tokenEnv+`), --signer, --discovery, --orchestrator.
-With none of them a command starts a fresh in-process network and says so.
+The network: --token (or $`+tokenEnv+`), --signer, --discovery, --orchestrator,
+--billing-url. With none of them a command starts a fresh in-process network
+and says so. Credentials: --signer-header K:V, or --signer-api-key KEY|@FILE
+with --billing-url (short-lived signer tokens). --pins FILE pins each
+orchestrator's TLS key on first use and refuses a changed one.
 
 Exit codes:
 `)

@@ -36,6 +36,8 @@ type devnetInfo struct {
 	Signer        string       `json:"signer"`
 	Discovery     string       `json:"discovery"`
 	Control       string       `json:"control"`
+	BillingURL    string       `json:"billing_url,omitempty"`    // with --signer-auth: the API-key exchange
+	APIKey        string       `json:"signer_api_key,omitempty"` // with --signer-auth: the key it accepts
 	Orchestrators []devnetOrch `json:"orchestrators"`
 	Budget        string       `json:"budget_wei"`
 	RunnerSecret  string       `json:"runner_secret"`
@@ -64,6 +66,7 @@ func (c *cli) devnet(ctx context.Context, args []string) error {
 	signerLatency := fs.Duration("signer-latency", 0, "delay every signer request by this much")
 	signerDownAfter := fs.Duration("signer-down-after", 0, "take the signer down (503) after this long; 0: never")
 	secret := fs.String("runner-secret", defaultRunnerSecret, "bootstrap secret for live runners registering with the orchestrators")
+	signerAuth := fs.Bool("signer-auth", false, "the signer wants short-lived tokens from an API-key exchange (the billing URL and key are printed): try --signer-api-key and --billing-url")
 	verbose := fs.Bool("v", false, "log every component's debug messages to stderr")
 	pos, err := c.parseFlags(fs, args)
 	if err != nil {
@@ -122,7 +125,7 @@ func (c *cli) devnet(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("control endpoint: %w", err)
 	}
-	dev, err := startDevnet(ctx, devnetOptions{orchestrators: *orchs, budget: b, ports: ports, runnerSecret: *secret, logger: log})
+	dev, err := startDevnet(ctx, devnetOptions{orchestrators: *orchs, budget: b, ports: ports, runnerSecret: *secret, signerAuth: *signerAuth, logger: log})
 	if err != nil {
 		_ = ln.Close()
 		return finish(ctx, fmt.Errorf("start the devnet: %w", err))
@@ -167,7 +170,10 @@ func (d *devnet) info(control string, budget *big.Int) devnetInfo {
 	in := devnetInfo{
 		Token: d.net.Token(), Signer: d.net.SignerURL(), Discovery: d.net.DiscoveryURL(), Control: control,
 		Budget: budgetString(budget), RunnerSecret: d.runnerSecret, Capabilities: d.capabilities,
-		RunnerApps: d.runnerApps, PID: os.Getpid(),
+		RunnerApps: d.runnerApps, PID: os.Getpid(), BillingURL: d.net.BillingURL(),
+	}
+	if in.BillingURL != "" {
+		in.APIKey = livepeertest.DefaultAPIKey
 	}
 	for _, o := range d.net.Orchestrators() {
 		in.Orchestrators = append(in.Orchestrators, devnetOrch{Address: o.Addr(), URL: o.URL(), EthAddress: o.Address().Hex()})
@@ -185,6 +191,9 @@ func printDevnet(c *cli, in devnetInfo, took, downAfter time.Duration) {
 	}
 	fmt.Fprintf(w, "lpgw devnet ready in %s: %d orchestrators, signer budget %s\n\n", took.Round(time.Millisecond), len(in.Orchestrators), budget)
 	fmt.Fprintf(w, "token      %s\nsigner     %s\ndiscovery  %s\ncontrol    %s\n", in.Token, in.Signer, in.Discovery, in.Control)
+	if in.BillingURL != "" {
+		fmt.Fprintf(w, "billing    %s (API key %s; the signer wants its tokens)\n", in.BillingURL, in.APIKey)
+	}
 	fmt.Fprintf(w, "orchestrators\n")
 	for i, o := range in.Orchestrators {
 		fmt.Fprintf(w, "  %d  %-21s %s  %s\n", i, o.Address, o.URL, o.EthAddress)
@@ -198,10 +207,31 @@ func printDevnet(c *cli, in devnetInfo, took, downAfter time.Duration) {
 		fmt.Fprintf(w, "the signer goes down in %s (--signer-down-after)\n", downAfter)
 	}
 	fmt.Fprintf(w, "\nTry, in another terminal:\n")
-	fmt.Fprintf(w, "  lpgw run text-reversal '{\"text\":\"hello\"}' --token %s\n", in.Token)
-	fmt.Fprintf(w, "  lpgw live live-video-to-video/streamdiffusion --param prompt='a sunset' --out - --token %s | ffplay -\n", in.Token)
+	auth := ""
+	if in.BillingURL != "" {
+		auth = fmt.Sprintf(" --signer-api-key %s --billing-url %s", in.APIKey, in.BillingURL)
+	}
+	fmt.Fprintf(w, "  lpgw run text-reversal '{\"text\":\"hello\"}' --token %s%s\n", in.Token, auth)
+	if m, ok := firstModel(in.Capabilities, "text-to-image"); ok {
+		fmt.Fprintf(w, "  lpgw run text-to-image/%s '{\"prompt\":\"a red fox\",\"width\":512,\"height\":512}' -o fox.png --token %s%s\n", m, in.Token, auth)
+	}
+	if m, ok := firstModel(in.Capabilities, "llm"); ok {
+		fmt.Fprintf(w, "  lpgw stream llm/%s '{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":64}' --token %s%s\n", m, in.Token, auth)
+	}
+	fmt.Fprintf(w, "  lpgw run runner/toy/echo '{\"hello\":\"runner\"}' --path echo/hi --token %s%s\n", in.Token, auth)
+	fmt.Fprintf(w, "  lpgw live live-video-to-video/streamdiffusion --param prompt='a sunset' --out - --token %s%s | ffplay -\n", in.Token, auth)
 	fmt.Fprintf(w, "  curl -X POST '%s/orchestrators/0/latency?d=500ms'   (lpgw devnet --help lists the faults)\n", in.Control)
 	fmt.Fprintf(w, "Ctrl-C stops the devnet.\n")
+}
+
+// firstModel returns the model of the first capability of pipeline.
+func firstModel(names []string, pipeline string) (string, bool) {
+	for _, n := range names {
+		if p, m, ok := strings.Cut(n, "/"); ok && p == pipeline {
+			return m, true
+		}
+	}
+	return "", false
 }
 
 // groupCapabilities renders capability names one pipeline per line:

@@ -83,6 +83,7 @@ type devnetOptions struct {
 	budget        *big.Int // nil: unlimited
 	ports         livepeertest.Ports
 	runnerSecret  string // "" means defaultRunnerSecret
+	signerAuth    bool   // the signer wants tokens from the API-key exchange (livepeertest.DefaultAPIKey)
 	logger        *slog.Logger
 }
 
@@ -126,10 +127,14 @@ func startDevnet(ctx context.Context, o devnetOptions) (_ *devnet, err error) {
 	for _, w := range devnetWorkers() {
 		workers[w.name] = w.h
 	}
-	n, err := livepeertest.NewNetwork(livepeertest.NetworkConfig{
+	cfg := livepeertest.NetworkConfig{
 		Orchestrators: o.orchestrators, Capabilities: caps, SignerBalance: o.budget, Logger: o.logger,
 		Workers: workers, Runners: &livepeertest.RunnersConfig{Secret: o.runnerSecret}, Ports: o.ports,
-	})
+	}
+	if o.signerAuth {
+		cfg.SignerAuth = &livepeertest.SignerAuthConfig{}
+	}
+	n, err := livepeertest.NewNetwork(cfg)
 	if err != nil {
 		return nil, err
 	}

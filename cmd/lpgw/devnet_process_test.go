@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,7 +49,8 @@ func children(pid int) map[int]string {
 
 // The issue's "done" list, with real processes: lpgw devnet --json starts
 // within 10 s; a second process reads the token from the file and runs
-// text-reversal (prints olleh) and lists every devnet orchestrator; SIGINT
+// text-reversal (prints olleh), text-to-image (-o writes the PNG) and the
+// toy/echo runner app, and lists every devnet orchestrator; SIGINT
 // stops the devnet with exit 0 and no process of its group left, while a
 // live session runs through an ffmpeg pipeline in it.
 func TestDevnetProcess(t *testing.T) {
@@ -103,6 +105,14 @@ func TestDevnetProcess(t *testing.T) {
 	out, errOut, err = lpgw("run", "text-reversal", `{"text":"hello"}`, "--token", info.Token, "--field", "reversed")
 	require.NoError(t, err, errOut)
 	require.Equal(t, "olleh\n", out)
+	// A built-in AI pipeline and a live-runner app from the shell.
+	fox := filepath.Join(dir, "fox.png")
+	_, errOut, err = lpgw("run", tti, `{"prompt":"a red fox","width":80,"height":48}`, "-o", fox, "--token", info.Token)
+	require.NoError(t, err, errOut)
+	require.Equal(t, image.Pt(80, 48), pngSize(t, fox))
+	out, errOut, err = lpgw("run", "runner/toy/echo", `{"hello":"runner"}`, "--path", "echo/hi", "--token", info.Token)
+	require.NoError(t, err, errOut)
+	require.Contains(t, out, `"path":"/echo/hi"`)
 	out, errOut, err = lpgw("orchestrators", "--token", info.Token)
 	require.NoError(t, err, errOut)
 	for _, o := range info.Orchestrators {

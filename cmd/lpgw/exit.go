@@ -15,7 +15,7 @@ const (
 	exitOK             = 0
 	exitFailure        = 1   // anything not classified below
 	exitUsage          = 2   // bad flags, arguments, token or input
-	exitNoOrchestrator = 3   // no orchestrator can serve the request (unknown capability included)
+	exitNoOrchestrator = 3   // no orchestrator can serve the request (unknown capability, changed pinned key included)
 	exitNoCredit       = 4   // the payer is out of credit
 	exitService        = 5   // the signer or discovery endpoint is unreachable or refused the credentials
 	exitJobFailed      = 6   // the job reached the worker and failed there
@@ -31,7 +31,7 @@ var exitCodes = []struct {
 	{exitOK, "success (devnet and live also after Ctrl-C)"},
 	{exitFailure, "failure"},
 	{exitUsage, "bad usage, arguments, token or input (malformed JSON...)"},
-	{exitNoOrchestrator, "no orchestrator can serve the request (unknown capability, none reachable)"},
+	{exitNoOrchestrator, "no orchestrator can serve the request (unknown capability, none reachable, a pinned TLS key changed)"},
 	{exitNoCredit, "out of credit: the signer will not pay for more"},
 	{exitService, "the remote signer or discovery endpoint is unreachable or refused the credentials"},
 	{exitJobFailed, "the job reached the worker and failed there"},
@@ -101,6 +101,9 @@ func describe(err error) (int, string) {
 		noe  *livepeer.NoOrchestratorError
 		je   *livepeer.JobError
 		sje  *livepeer.StreamError
+		ine  *livepeer.InputError
+		pe   *livepeer.PipelineError
+		mme  *livepeer.CertificateMismatchError
 	)
 	switch {
 	case err == nil:
@@ -119,11 +122,17 @@ func describe(err error) (int, string) {
 		return exitUsage, oneLine(fmt.Sprintf("%q is not a capability (%s): use pipeline/model or a BYOC name; lpgw orchestrators lists what the network offers", cape.Input, cape.Reason))
 	case errors.As(err, &ce) && ce.Field == "capability":
 		return exitUsage, oneLine(ce.Reason + ": lpgw orchestrators lists what the network offers")
+	case errors.Is(err, livepeer.ErrInvalidCapability):
+		return exitUsage, oneLine(err.Error() + ": use pipeline/model, runner/APP or a BYOC name; lpgw orchestrators lists what the network offers")
+	case errors.As(err, &ine):
+		return exitUsage, oneLine(describeInputError(ine))
+	case errors.As(err, &pe) && errors.Is(err, livepeer.ErrBadInput):
+		return exitUsage, oneLine(fmt.Sprintf("%s at %s refused the request as bad input: %s", pe.Capability, pe.Orchestrator, pe.Message))
 	case errors.Is(err, livepeer.ErrInsufficientBalance):
 		return exitNoCredit, "out of credit: the signer will not pay for more. Top up the account behind your token " +
 			"(on lpgw devnet: curl -X POST 'CONTROL/signer/balance?wei=...', or restart it with a larger --budget)"
 	case errors.Is(err, livepeer.ErrUnauthorized):
-		return exitService, oneLine("the signer or discovery endpoint refused the credentials: check --token or --signer-header (" + err.Error() + ")")
+		return exitService, oneLine("the signer or discovery endpoint refused the credentials: check --token, --signer-header or --signer-api-key and --billing-url (" + err.Error() + ")")
 	case errors.Is(err, livepeer.ErrSignerUnavailable):
 		where, why := "", rootCause(err)
 		var sge *livepeer.SignerError
@@ -133,10 +142,15 @@ func describe(err error) (int, string) {
 		return exitService, oneLine("the remote signer" + where + " is unreachable or failing (" + why + "): check --signer or the token, and that the signer (or lpgw devnet) is running")
 	case errors.Is(err, livepeer.ErrDiscoveryUnavailable):
 		return exitService, oneLine("the discovery endpoint is unreachable or failing (" + rootCause(err) + "): check --discovery or the token")
+	case errors.As(err, &mme):
+		return exitNoOrchestrator, oneLine(fmt.Sprintf("orchestrator %s presented a TLS key that is not the one pinned for it in the --pins file "+
+			"(a go-livepeer orchestrator makes a new key when it restarts; an impostor does too): once you trust it, delete %q from the file", mme.Addr, mme.Addr))
 	case errors.As(err, &noe):
 		return exitNoOrchestrator, oneLine(describeNoOrchestrator(noe))
 	case errors.As(err, &je):
 		return exitJobFailed, oneLine(fmt.Sprintf("the job failed on the worker of %s at %s (status %d): %s", je.Capability, je.Orchestrator, je.StatusCode, je.Message))
+	case errors.As(err, &pe) && errors.Is(err, livepeer.ErrJobFailed):
+		return exitJobFailed, oneLine(fmt.Sprintf("the job failed on the runner of %s at %s (status %d): %s", pe.Capability, pe.Orchestrator, pe.StatusCode, pe.Message))
 	case errors.As(err, &sje):
 		return exitJobFailed, oneLine(fmt.Sprintf("the worker of %s at %s reported an error: %s", sje.Capability, sje.Orchestrator, sje.Event.Data))
 	case errors.Is(err, livepeer.ErrInvalidConfig):
@@ -196,6 +210,21 @@ func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > 400 {
 		s = string(r[:399]) + "…"
+	}
+	return s
+}
+
+// describeInputError says which part of a pipeline request is wrong and
+// why ("input for text-to-image: promt: unknown field; did you mean
+// \"prompt\"?").
+func describeInputError(e *livepeer.InputError) string {
+	s := "input for " + string(e.Pipeline) + ": "
+	if e.Field != "" {
+		s += e.Field + ": "
+	}
+	s += e.Reason
+	if e.Err != nil {
+		s += " (" + e.Err.Error() + ")"
 	}
 	return s
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	livepeer "github.com/livepeer/livepeer-go-gateway"
+	"github.com/livepeer/livepeer-go-gateway/orchtls"
 )
 
 // netFlags are the flags that say where the network is, shared by every
@@ -17,6 +18,8 @@ import (
 type netFlags struct {
 	token, signer, discovery string
 	signerHeaders            headerFlag
+	apiKey, billingURL       string
+	pins                     string
 	orchestrators            listFlag
 	timeout, orchTimeout     time.Duration
 	verbose                  bool
@@ -26,6 +29,9 @@ func (f *netFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.token, "token", "", "gateway token (base64 JSON: signer, discovery, orchestrators); default $"+tokenEnv)
 	fs.StringVar(&f.signer, "signer", "", "remote signer URL")
 	fs.Var(&f.signerHeaders, "signer-header", "`K:V` header sent to the signer (repeatable), e.g. 'Authorization: Bearer KEY'")
+	fs.StringVar(&f.apiKey, "signer-api-key", "", "API `KEY` (or @FILE holding it) exchanged at --billing-url for short-lived signer tokens")
+	fs.StringVar(&f.billingURL, "billing-url", "", "the billing service `URL` that exchanges --signer-api-key (its answer names the signer when nothing else does)")
+	fs.StringVar(&f.pins, "pins", "", "pin each orchestrator's TLS key on first use in this JSON `FILE` (created if missing); a changed key is refused")
 	fs.StringVar(&f.discovery, "discovery", "", "discovery endpoint URL")
 	fs.Var(&f.orchestrators, "orchestrator", "orchestrator `address` host:port (repeatable, or comma-separated)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "give up after this long (0: no limit)")
@@ -61,12 +67,16 @@ func (c *cli) open(ctx context.Context, f *netFlags, addrs []string) (*netEnv, e
 	if len(f.signerHeaders) > 0 {
 		cfg.SignerHeaders = map[string]string(f.signerHeaders)
 	}
+	if err := f.credentials(&cfg); err != nil {
+		return nil, err
+	}
 	e := &netEnv{spend: spend, source: "flags"}
-	if cfg.Token == "" && cfg.SignerURL == "" && cfg.DiscoveryURL == "" && len(cfg.Orchestrators) == 0 {
+	if cfg.Token == "" && cfg.SignerURL == "" && cfg.DiscoveryURL == "" && len(cfg.Orchestrators) == 0 &&
+		cfg.SignerAPIKey == "" && cfg.BillingURL == "" {
 		if tok, ok := c.lookupEnv(tokenEnv); ok && strings.TrimSpace(tok) != "" {
 			cfg.Token, e.source = tok, "$"+tokenEnv
 		} else {
-			fmt.Fprintln(c.stderr, "lpgw: no --token, --signer, --discovery, --orchestrator or $"+tokenEnv+": using a fresh in-process network (lpgw devnet runs one you can share)")
+			fmt.Fprintln(c.stderr, "lpgw: no --token, --signer, --discovery, --orchestrator, --billing-url or $"+tokenEnv+": using a fresh in-process network (lpgw devnet runs one you can share)")
 			dev, err := startDevnet(ctx, devnetOptions{orchestrators: defaultOrchestrators, budget: defaultBudget()})
 			if err != nil {
 				return nil, fmt.Errorf("start the in-process network: %w", err)
@@ -81,6 +91,36 @@ func (c *cli) open(ctx context.Context, f *netFlags, addrs []string) (*netEnv, e
 	}
 	e.gw = gw
 	return e, nil
+}
+
+// credentials sets the signer API key and billing URL and the
+// orchestrator pins from the flags. The key is the flag's value, or the
+// contents of the file "@path" names (keeping it out of ps and shell
+// history); it is never printed.
+func (f *netFlags) credentials(cfg *livepeer.Config) error {
+	cfg.BillingURL = strings.TrimSpace(f.billingURL)
+	if f.apiKey != "" {
+		key := f.apiKey
+		if path, ok := strings.CutPrefix(key, "@"); ok {
+			b, err := readFileBounded(path, 64<<10)
+			if err != nil {
+				return &inputError{what: "--signer-api-key", err: err}
+			}
+			key = string(b)
+		}
+		if key = strings.TrimSpace(key); key == "" {
+			return &usageError{msg: "--signer-api-key: the key is empty"}
+		}
+		cfg.SignerAPIKey = key
+	}
+	if f.pins != "" {
+		store, err := orchtls.OpenFile(f.pins)
+		if err != nil {
+			return &inputError{what: "--pins", err: err}
+		}
+		cfg.OrchestratorPins = store
+	}
+	return nil
 }
 
 // Close closes the Gateway, then the in-process network.

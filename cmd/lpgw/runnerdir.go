@@ -2,34 +2,31 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
+	"math/big"
 	"strings"
-	"sync"
-	"time"
 
 	livepeer "github.com/livepeer/livepeer-go-gateway"
 )
 
-// runnerSource finds live runners. It is the seam for package liverunner:
-// until the SDK has a live-runner client, orchestratorDirectory reads each
-// orchestrator's GET /discovery itself; then an adapter over that client
-// replaces it and the runners command stays as it is.
+// runnerSource finds live runners: gatewayRunners (the SDK's
+// Gateway.Runners, package liverunner) in the command, fakes in tests.
 type runnerSource interface {
 	// Runners returns every runner found, and one error per orchestrator
 	// that could not be asked (the others' runners are still returned).
 	Runners(ctx context.Context) ([]runnerRecord, []error, error)
 }
 
-// runnerRecord is one runner of GET {orchestrator}/discovery, go-livepeer
-// LiveRunnerDiscoveryRunner (ai/runner/live_runner.go, master): url is
-// always an orchestrator URL (.../apps/{route}/session for persistent
-// runners, .../apps/{route}/app for single-shot ones), never the runner's.
+// runnerRecord is one runner as listed (and as --json prints it): the
+// fields of go-livepeer's LiveRunnerDiscoveryRunner
+// (ai/runner/live_runner.go, master) with the orchestrator that listed it.
+// url is always an orchestrator URL (.../apps/{route}/session for
+// persistent runners, .../apps/{route}/app for single-shot ones), never
+// the runner's.
 type runnerRecord struct {
-	Orchestrator      string       `json:"orchestrator"` // the orchestrator's address ("address" of its entry)
+	Orchestrator      string       `json:"orchestrator"` // the orchestrator's URL ("address" of its discovery entry)
 	URL               string       `json:"url"`
 	App               string       `json:"app"`
 	Version           string       `json:"version,omitempty"`
@@ -57,89 +54,57 @@ type runnerPrice struct {
 	Unit     string      `json:"unit,omitempty"`
 }
 
-// orchestratorDirectory asks every orchestrator the Gateway discovers for
-// its runners (GET {service URI}/discovery; 404 means no live-runner
-// support and is not an error).
-type orchestratorDirectory struct {
-	gw *livepeer.Gateway
-	hc *http.Client
+// gatewayRunners lists the runners the Gateway finds (Gateway.Runners):
+// from its orchestrator list (each one's GET /discovery, over the
+// Gateway's orchestrator transport, with its certificate pins), else its
+// discovery endpoint's runner records, else the remote signer's.
+type gatewayRunners struct {
+	gw  *livepeer.Gateway
+	app string // "" for every app
 }
 
-// maxDiscoveryBody bounds one orchestrator's /discovery answer.
-const maxDiscoveryBody = 8 << 20
-
-func newOrchestratorDirectory(gw *livepeer.Gateway) *orchestratorDirectory {
-	// Orchestrators serve self-signed certificates; go-livepeer's gateway,
-	// the Python SDK and this SDK do not verify them either.
-	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}
-	return &orchestratorDirectory{gw: gw, hc: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
-}
-
-func (d *orchestratorDirectory) Close() { d.hc.CloseIdleConnections() }
-
-func (d *orchestratorDirectory) Runners(ctx context.Context) ([]runnerRecord, []error, error) {
-	infos, err := d.gw.Orchestrators(ctx, "")
+// Runners implements runnerSource. The SDK reports why orchestrators were
+// left out only when no runner is left; those reasons are the errors then.
+func (g gatewayRunners) Runners(ctx context.Context) ([]runnerRecord, []error, error) {
+	rs, err := g.gw.Runners(ctx, livepeer.RunnerFilter{App: g.app})
+	var noe *livepeer.NoOrchestratorError
+	if errors.As(err, &noe) && ctx.Err() == nil {
+		var errs []error
+		for _, r := range noe.Rejections {
+			errs = append(errs, fmt.Errorf("%s: %w", r.Orchestrator, r.Err))
+		}
+		return nil, errs, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	var (
-		mu   sync.Mutex
-		out  []runnerRecord
-		errs []error
-		wg   sync.WaitGroup
-	)
-	for _, in := range infos {
-		wg.Go(func() {
-			rs, err := d.ask(ctx, in.Addr, in.Transcoder)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", in.Addr, err))
-				return
-			}
-			out = append(out, rs...)
-		})
+	out := make([]runnerRecord, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, recordOf(r))
 	}
-	wg.Wait()
-	return out, errs, nil
+	return out, nil, nil
 }
 
-func (d *orchestratorDirectory) ask(ctx context.Context, addr, serviceURI string) ([]runnerRecord, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(serviceURI, "/")+"/discovery", nil)
-	if err != nil {
-		return nil, err
+// recordOf is r as listed.
+func recordOf(r livepeer.Runner) runnerRecord {
+	rec := runnerRecord{
+		Orchestrator: r.Orchestrator, URL: r.URL, App: r.App, Version: r.Version, Metadata: r.Metadata, Mode: string(r.Mode),
+		Capacity: r.Capacity, CapacityUsed: r.CapacityUsed, CapacityAvailable: r.CapacityAvailable,
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := d.hc.Do(req)
-	if err != nil {
-		return nil, err
+	if r.GPU != nil {
+		rec.GPU = &runnerGPU{ID: r.GPU.ID, Name: r.GPU.Name, VRAMMB: r.GPU.VRAMMB}
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBody+1))
-	if err != nil {
-		return nil, err
+	if r.Price != nil && r.Price.Wei != nil {
+		rec.PriceInfo = &runnerPrice{Price: json.Number(ratDecimal(r.Price.Wei)), Currency: r.Price.Currency, Unit: r.Price.Unit}
 	}
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, nil // no live-runner support: nothing to list
-	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("GET /discovery: %s: %s", resp.Status, strings.TrimSpace(string(body[:min(len(body), 200)])))
-	case len(body) > maxDiscoveryBody:
-		return nil, fmt.Errorf("GET /discovery: answer larger than %d bytes", maxDiscoveryBody)
+	return rec
+}
+
+// ratDecimal renders a price as a decimal number: an integer as it is, a
+// fraction with up to 18 decimals, trailing zeros dropped.
+func ratDecimal(r *big.Rat) string {
+	if r.IsInt() {
+		return r.Num().String()
 	}
-	var entries []struct {
-		Address string         `json:"address"`
-		Runners []runnerRecord `json:"runners"`
-	}
-	if err := json.Unmarshal(body, &entries); err != nil {
-		return nil, fmt.Errorf("GET /discovery: not go-livepeer's [{address, runners}]: %w", err)
-	}
-	var out []runnerRecord
-	for _, e := range entries {
-		for _, r := range e.Runners {
-			r.Orchestrator = addr
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return strings.TrimSuffix(strings.TrimRight(r.FloatString(18), "0"), ".")
 }

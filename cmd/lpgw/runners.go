@@ -18,7 +18,13 @@ GPU and price, and the orchestrator serving it. --app keeps one app;
 --json prints a JSON array for scripts. Orchestrator addresses may be
 given as arguments.
 
-Runners are read from each orchestrator's GET /discovery.`
+Runners are found as the SDK's Gateway.Runners finds them: from the
+orchestrators given (each one's GET /discovery, with --pins checked), else
+the discovery endpoint's runner records, else the remote signer's. A
+discovery endpoint or signer lists on-chain (priced) runners only: give
+orchestrator addresses to see off-chain ones.
+
+Call a runner app with lpgw run runner/APP INPUT --path PATH.`
 
 func (c *cli) runners(ctx context.Context, args []string) error {
 	fs := c.newFlagSet("runners", "[flags] [address ...]", runnersAbout)
@@ -37,9 +43,7 @@ func (c *cli) runners(ctx context.Context, args []string) error {
 		return finish(ctx, err)
 	}
 	defer env.Close()
-	dir := newOrchestratorDirectory(env.gw)
-	defer dir.Close()
-	rs, errs, err := listRunners(ctx, dir, *app)
+	rs, errs, err := listRunners(ctx, gatewayRunners{gw: env.gw, app: *app}, *app)
 	if err != nil {
 		return finish(ctx, err)
 	}
