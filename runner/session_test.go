@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -125,8 +126,10 @@ func TestHandlerSessionAndCallbacks(t *testing.T) {
 	require.Contains(t, []string{"stopped", "released"}, why, "Stop's answer or the O2R event, whichever came first")
 	require.Empty(t, e.n.Runners()[0].Sessions())
 	require.ErrorIs(t, s.Stop(ctx), runner.ErrSessionGone)
+	// go-livepeer's trickle server removes the channels: a GET parked at the
+	// live edge gets the end-of-stream signal, a later one 404 (vanished).
 	_, err = sub.Next(ctx)
-	require.ErrorIs(t, err, trickle.ErrEndOfStream, "the session's channels closed")
+	require.True(t, errors.Is(err, trickle.ErrEndOfStream) || errors.Is(err, trickle.ErrStreamNotFound), "the session's channels closed: %v", err)
 }
 
 // captureSession serves one forged request through r.Handler and returns
